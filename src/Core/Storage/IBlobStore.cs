@@ -1,0 +1,24 @@
+namespace OutfitFinder.Core.Storage;
+
+/// <summary>
+/// The one storage port: named blobs under '/'-separated paths. Adapters: a local folder
+/// (embedded default) and Azure Blob Storage. Paths are relative, never start with '/',
+/// and never contain '..'.
+/// </summary>
+public interface IBlobStore
+{
+    /// <summary>Whole blob, or null when it does not exist.</summary>
+    Task<byte[]?> ReadAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the blob atomically: readers see the old or the new content, never a mix.</summary>
+    Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>Appends to the blob (creating it), returning only once the bytes are durable.</summary>
+    Task AppendAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the blob; false when it did not exist.</summary>
+    Task<bool> DeleteAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>Paths of the blobs under <paramref name="prefix"/>, in ordinal order.</summary>
+    IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken);
+}
