@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using OutfitFinder.Gateway.Hosting;
+using OutfitFinder.Gateway.Search;
+using OutfitFinder.Grains.Catalog;
+using Microsoft.Extensions.Options;
+
+namespace OutfitFinder.Gateway.Apis;
+
+/// <summary><c>/v1/catalogs/{catalog}</c>: create and describe catalogs.</summary>
+public static class CatalogsApi
+{
+    public static IEndpointRouteBuilder MapCatalogsApi(this IEndpointRouteBuilder app)
+    {
+        var catalogs = app.MapGroup("/v1/catalogs/{catalog}").WithTags("Catalogs");
+        catalogs.MapPut("", CreateAsync).WithName("CreateCatalog")
+            .WithSummary("Create a catalog (idempotent for the same definition).");
+        catalogs.MapGet("", GetAsync).WithName("GetCatalog")
+            .WithSummary("A catalog's definition and how many products and images it holds.");
+        return app;
+    }
+
+    internal static async Task<Results<Created<CatalogResponse>, Ok<CatalogResponse>, ProblemHttpResult>> CreateAsync(
+        string catalog, CreateCatalogRequest? request, IGrainFactory grains, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+    {
+        if (!CatalogDirectory.IsValidName(catalog))
+        {
+            return Problems.BadCatalogName(catalog);
+        }
+
+        var shards = request?.Shards ?? 4;
+        if (shards < 1 || shards > options.Value.MaxShards)
+        {
+            return Problems.BadRequest($"shards is {shards}; it must be between 1 and {options.Value.MaxShards}.");
+        }
+
+        var metric = (request?.Metric ?? "cosine").ToLowerInvariant();
+        if (!Core.Search.DistanceMetrics.TryParse(metric, out _))
+        {
+            return Problems.BadRequest($"metric '{request?.Metric}' is not one of cosine, dot, l2, l1.");
+        }
+
+        var spec = new CatalogSpec(request?.Model ?? "resnet18", metric, shards);
+        var result = await grains.GetGrain<ICatalogGrain>(catalog).CreateAsync(spec, cancellationToken);
+        return result.Status switch
+        {
+            CreateCatalogStatus.Created => TypedResults.Created($"/v1/catalogs/{catalog}", ToResponse(result.Definition!, new CatalogCounts(0, 0))),
+            CreateCatalogStatus.AlreadyExists => TypedResults.Ok(ToResponse(result.Definition!,
+                await grains.GetGrain<ICatalogGrain>(catalog).GetCountsAsync(cancellationToken))),
+            CreateCatalogStatus.Conflict => Problems.Make(StatusCodes.Status409Conflict, "Catalog exists with another definition", result.Detail!),
+            _ => Problems.BadRequest(result.Detail!),
+        };
+    }
+
+    internal static async Task<Results<Ok<CatalogResponse>, ProblemHttpResult>> GetAsync(
+        string catalog, CatalogDirectory directory, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (!CatalogDirectory.IsValidName(catalog))
+        {
+            return Problems.BadCatalogName(catalog);
+        }
+
+        var definition = await directory.FindAsync(catalog, cancellationToken);
+        if (definition is null)
+        {
+            return Problems.CatalogNotFound(catalog);
+        }
+
+        var counts = await grains.GetGrain<ICatalogGrain>(catalog).GetCountsAsync(cancellationToken);
+        return TypedResults.Ok(ToResponse(definition, counts));
+    }
+
+    private static CatalogResponse ToResponse(CatalogDefinition definition, CatalogCounts counts) =>
+        new(definition.Name, definition.Model, definition.Metric, definition.Dimension, definition.Shards, counts.Products, counts.Images);
+}

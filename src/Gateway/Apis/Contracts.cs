@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+
+namespace OutfitFinder.Gateway.Apis;
+
+/// <summary>Body of <c>PUT /v1/catalogs/{catalog}</c>; every field optional.</summary>
+/// <param name="Model">Embedding model. Default: <c>resnet18</c>.</param>
+/// <param name="Metric">cosine, dot, l2 or l1. Default: <c>cosine</c>.</param>
+/// <param name="Shards">Number of shards, 1–256. Default: 4.</param>
+public sealed record CreateCatalogRequest(string? Model, string? Metric, int? Shards);
+
+/// <summary>A catalog as the API shows it.</summary>
+public sealed record CatalogResponse(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images);
+
+/// <summary>A product as the API shows it.</summary>
+public sealed record ProductResponse(string ProductId, string? Category, JsonElement? Metadata, int Images);
+
+/// <summary>Body of a search by vector.</summary>
+/// <param name="Vector">Query vector; its length must be the catalog's dimension.</param>
+/// <param name="K">Results wanted, 1–1000. Default: 20.</param>
+/// <param name="Category">Only products of this category.</param>
+public sealed record SearchByVectorRequest([property: Required] float[]? Vector, int? K, string? Category);
+
+/// <summary>One result: a product, its best-matching image and that image's score.</summary>
+public sealed record SearchResult(string ProductId, float Score, string? Category, int ImageIndex, JsonElement? Metadata);
+
+/// <summary>Search answer, best first. <c>Partial</c> is true when some shard did not answer in time.</summary>
+public sealed record SearchResponse(IReadOnlyList<SearchResult> Results, bool Partial, double TookMs);
+
+internal static class Json
+{
+    public static JsonElement? Parse(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
+}

@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using OutfitFinder.Core.Images;
+using OutfitFinder.Grains;
+using OutfitFinder.Grains.Extraction;
+
+namespace OutfitFinder.Gateway.Apis;
+
+/// <summary>Asks an extractor grain for vectors and turns per-image failures into 4xx answers.</summary>
+public sealed class Embedding(IGrainFactory grains)
+{
+    public async Task<(float[]? Vectors, ProblemHttpResult? Problem)> EmbedAsync(string model, IReadOnlyList<byte[]> images, CancellationToken cancellationToken)
+    {
+        var result = await grains.GetGrain<IExtractorGrain>(0).EmbedAsync(new EmbedRequest(model, [.. images]), cancellationToken);
+        if (result.Failures.Length > 0)
+        {
+            var failure = result.Failures[0];
+            var reason = Enum.TryParse<ImageRejection>(failure.Reason, out var parsed) ? parsed : ImageRejection.Corrupt;
+            return (null, Problems.Image(reason, failure.Message, images.Count > 1 ? failure.Index : null));
+        }
+
+        return (PackedVectors.Unpack(result.Vectors), null);
+    }
+}

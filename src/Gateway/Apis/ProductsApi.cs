@@ -1,0 +1,177 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using OutfitFinder.Core.Images;
+using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Storage;
+using OutfitFinder.Gateway.Hosting;
+using OutfitFinder.Gateway.Search;
+using OutfitFinder.Gateway.Uploads;
+using OutfitFinder.Grains;
+using OutfitFinder.Grains.Catalog;
+
+namespace OutfitFinder.Gateway.Apis;
+
+/// <summary><c>/v1/catalogs/{catalog}/products/{productId}</c>: put, read and delete products and their images.</summary>
+public static class ProductsApi
+{
+    private const int MaxProductIdLength = 256;
+    private const int MaxCategoryLength = 128;
+
+    public static IEndpointRouteBuilder MapProductsApi(this IEndpointRouteBuilder app)
+    {
+        var products = app.MapGroup("/v1/catalogs/{catalog}/products/{productId}").WithTags("Products");
+        products.MapPut("", PutAsync).WithName("PutProduct")
+            .WithSummary("Add or replace a product: multipart with one or more 'image' parts, optional 'category' and 'metadata' (JSON object).")
+            .Accepts<IFormFile>("multipart/form-data").DisableAntiforgery();
+        products.MapGet("", GetAsync).WithName("GetProduct").WithSummary("A product's category, metadata and image count.");
+        products.MapDelete("", DeleteAsync).WithName("DeleteProduct").WithSummary("Delete a product and its images.");
+        products.MapGet("/images/{n:int}", GetImageAsync).WithName("GetProductImage").WithSummary("The stored bytes of the product's image n (0-based).");
+        return app;
+    }
+
+    internal static async Task<Results<Created<ProductResponse>, Ok<ProductResponse>, ProblemHttpResult>> PutAsync(
+        string catalog, string productId, HttpRequest request, CatalogDirectory directory, UploadReader uploads, Embedding embedding,
+        ProductImageStore images, IGrainFactory grains, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+    {
+        var (definition, problem) = await FindCatalogAsync(catalog, directory, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (ValidateText("product id", productId, MaxProductIdLength) is { } badId)
+        {
+            return Problems.BadRequest(badId);
+        }
+
+        var (upload, uploadProblem) = await uploads.ReadAsync(request, options.Value.MaxImagesPerProduct, cancellationToken);
+        if (uploadProblem is not null)
+        {
+            return uploadProblem;
+        }
+
+        string? category = upload!.Form["category"];
+        category = string.IsNullOrEmpty(category) ? null : category;
+        if (category is not null && ValidateText("category", category, MaxCategoryLength) is { } badCategory)
+        {
+            return Problems.BadRequest(badCategory);
+        }
+
+        var (metadata, metadataError) = UploadReader.ValidateMetadata(upload.Form["metadata"]);
+        if (metadataError is not null)
+        {
+            return Problems.BadRequest(metadataError);
+        }
+
+        var (vectors, embedProblem) = await embedding.EmbedAsync(definition!.Model, upload.Images, cancellationToken);
+        if (embedProblem is not null)
+        {
+            return embedProblem;
+        }
+
+        // Images first, then the shard: once the shard acknowledges, every image it counts is readable.
+        await images.SaveAsync(catalog, productId, upload.Images, cancellationToken);
+        var shard = grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(catalog, ShardRouter.ShardOf(productId, definition.Shards)));
+        var status = await shard.UpsertAsync(
+            new ProductUpsert(productId, category, metadata, upload.Images.Count, PackedVectors.Pack(vectors)), cancellationToken);
+
+        var response = new ProductResponse(productId, category, Json.Parse(metadata), upload.Images.Count);
+        return status == UpsertStatus.Created
+            ? TypedResults.Created($"/v1/catalogs/{catalog}/products/{Uri.EscapeDataString(productId)}", response)
+            : TypedResults.Ok(response);
+    }
+
+    internal static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> GetAsync(
+        string catalog, string productId, CatalogDirectory directory, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        var (definition, problem) = await FindCatalogAsync(catalog, directory, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var product = await ShardOf(grains, definition!, productId).GetAsync(productId, cancellationToken);
+        return product is null
+            ? ProductNotFound(catalog, productId)
+            : TypedResults.Ok(new ProductResponse(product.ProductId, product.Category, Json.Parse(product.MetadataJson), product.ImageCount));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string catalog, string productId, CatalogDirectory directory, ProductImageStore images, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        var (definition, problem) = await FindCatalogAsync(catalog, directory, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        // The shard forgets the product first, so no search can return it once images are gone.
+        if (!await ShardOf(grains, definition!, productId).DeleteAsync(productId, cancellationToken))
+        {
+            return ProductNotFound(catalog, productId);
+        }
+
+        await images.DeleteAsync(catalog, productId, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetImageAsync(
+        string catalog, string productId, int n, CatalogDirectory directory, ProductImageStore images, IGrainFactory grains,
+        CancellationToken cancellationToken)
+    {
+        var (definition, problem) = await FindCatalogAsync(catalog, directory, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var product = await ShardOf(grains, definition!, productId).GetAsync(productId, cancellationToken);
+        if (product is null)
+        {
+            return ProductNotFound(catalog, productId);
+        }
+
+        var bytes = n >= 0 && n < product.ImageCount ? await images.ReadAsync(catalog, productId, n, cancellationToken) : null;
+        if (bytes is null)
+        {
+            return Problems.Make(StatusCodes.Status404NotFound, "Image not found",
+                $"Product '{productId}' has {product.ImageCount} images (0 to {product.ImageCount - 1}); there is no image {n}.");
+        }
+
+        var format = ImageDecoder.Inspect(bytes, new ImageLimits { MaxBytes = long.MaxValue, MaxPixels = long.MaxValue }).Format;
+        return TypedResults.File(bytes, $"image/{format}");
+    }
+
+    private static async Task<(CatalogDefinition? Definition, ProblemHttpResult? Problem)> FindCatalogAsync(
+        string catalog, CatalogDirectory directory, CancellationToken cancellationToken)
+    {
+        if (!CatalogDirectory.IsValidName(catalog))
+        {
+            return (null, Problems.BadCatalogName(catalog));
+        }
+
+        var definition = await directory.FindAsync(catalog, cancellationToken);
+        return definition is null ? (null, Problems.CatalogNotFound(catalog)) : (definition, null);
+    }
+
+    private static ICatalogShardGrain ShardOf(IGrainFactory grains, CatalogDefinition catalog, string productId) =>
+        grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(catalog.Name, ShardRouter.ShardOf(productId, catalog.Shards)));
+
+    private static ProblemHttpResult ProductNotFound(string catalog, string productId) =>
+        Problems.Make(StatusCodes.Status404NotFound, "Product not found", $"Catalog '{catalog}' has no product '{productId}'.");
+
+    private static string? ValidateText(string what, string value, int maxLength)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return $"The {what} is empty.";
+        }
+
+        if (value.Length > maxLength)
+        {
+            return $"The {what} is {value.Length} characters; the limit is {maxLength}.";
+        }
+
+        return value.Any(char.IsControl) ? $"The {what} contains control characters." : null;
+    }
+}

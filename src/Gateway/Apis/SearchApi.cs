@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using OutfitFinder.Gateway.Hosting;
+using OutfitFinder.Gateway.Search;
+using OutfitFinder.Gateway.Uploads;
+using OutfitFinder.Grains.Catalog;
+
+namespace OutfitFinder.Gateway.Apis;
+
+/// <summary><c>POST /v1/catalogs/{catalog}/search</c>: by photo (multipart) or by vector (JSON).</summary>
+public static class SearchApi
+{
+    private const int DefaultK = 20;
+
+    public static IEndpointRouteBuilder MapSearchApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup("/v1/catalogs/{catalog}").WithTags("Search")
+            .MapPost("/search", SearchAsync).WithName("Search")
+            .WithSummary("The k products that look most like a photo (multipart 'image' part) or a vector (JSON {vector, k, category}).")
+            .Accepts<IFormFile>("multipart/form-data")
+            .Accepts<SearchByVectorRequest>("application/json")
+            .DisableAntiforgery();
+        return app;
+    }
+
+    internal static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(
+        string catalog, int? k, string? category, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
+        Embedding embedding, SearchFanOut fanOut, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (!CatalogDirectory.IsValidName(catalog))
+        {
+            return Problems.BadCatalogName(catalog);
+        }
+
+        var definition = await directory.FindAsync(catalog, cancellationToken);
+        if (definition is null)
+        {
+            return Problems.CatalogNotFound(catalog);
+        }
+
+        float[] vector;
+        if (request.HasFormContentType)
+        {
+            var (upload, problem) = await uploads.ReadAsync(request, maxImages: 1, cancellationToken);
+            if (problem is not null)
+            {
+                return problem;
+            }
+
+            var (vectors, embedProblem) = await embedding.EmbedAsync(definition.Model, upload!.Images, cancellationToken);
+            if (embedProblem is not null)
+            {
+                return embedProblem;
+            }
+
+            vector = vectors!;
+        }
+        else if (request.HasJsonContentType())
+        {
+            SearchByVectorRequest? body;
+            try
+            {
+                body = await request.ReadFromJsonAsync<SearchByVectorRequest>(cancellationToken);
+            }
+            catch (JsonException exception)
+            {
+                return Problems.BadRequest($"The JSON body is invalid: {exception.Message}");
+            }
+
+            if (body?.Vector is not { } given)
+            {
+                return Problems.BadRequest("The JSON body needs a 'vector' array.");
+            }
+
+            if (VectorError(given, definition) is { } vectorError)
+            {
+                return Problems.BadRequest(vectorError);
+            }
+
+            vector = given;
+            k = body.K ?? k;
+            category = body.Category ?? category;
+        }
+        else
+        {
+            return Problems.Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported content type",
+                $"Send multipart/form-data with an 'image' part, or application/json with a 'vector'; got '{request.ContentType ?? "nothing"}'.");
+        }
+
+        var wanted = k ?? DefaultK;
+        if (wanted < 1 || wanted > options.Value.MaxK)
+        {
+            return Problems.BadRequest($"k is {wanted}; it must be between 1 and {options.Value.MaxK}.");
+        }
+
+        FanOutResult result;
+        try
+        {
+            result = await fanOut.SearchAsync(definition, vector, wanted, string.IsNullOrEmpty(category) ? null : category, cancellationToken);
+        }
+        catch (ShardsUnavailableException exception)
+        {
+            return Problems.Make(StatusCodes.Status503ServiceUnavailable, "Catalog unavailable", exception.Message);
+        }
+
+        var results = result.Hits.Select(hit => new SearchResult(hit.ProductId, hit.Score, hit.Category, hit.ImageIndex, Json.Parse(hit.MetadataJson))).ToList();
+        return TypedResults.Ok(new SearchResponse(results, result.Partial, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+    }
+
+    private static string? VectorError(float[] vector, CatalogDefinition catalog)
+    {
+        if (vector.Length != catalog.Dimension)
+        {
+            return $"The vector has {vector.Length} values; catalog '{catalog.Name}' ({catalog.Model}) uses {catalog.Dimension}.";
+        }
+
+        return vector.Any(value => !float.IsFinite(value)) ? "The vector contains NaN or infinite values." : null;
+    }
+}

@@ -1,0 +1,37 @@
+namespace OutfitFinder.Grains.Catalog;
+
+/// <summary>
+/// Owns one partition of a catalog's products and their image vectors. Keyed by
+/// <c>{catalog}/{shard number}</c> (see <see cref="ShardKeys"/>); a product lives in exactly one
+/// shard, chosen by a stable hash of its id. Every write is durable before it is acknowledged.
+/// </summary>
+public interface ICatalogShardGrain : IGrainWithStringKey
+{
+    /// <summary>Adds or replaces a product with its image vectors.</summary>
+    Task<UpsertStatus> UpsertAsync(ProductUpsert product, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a product; false when it was not there.</summary>
+    Task<bool> DeleteAsync(string productId, CancellationToken cancellationToken = default);
+
+    /// <summary>A stored product, or null.</summary>
+    Task<ProductView?> GetAsync(string productId, CancellationToken cancellationToken = default);
+
+    /// <summary>This shard's top-k products for the query, best first, ties by product id.</summary>
+    Task<IReadOnlyList<ShardHit>> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Products and images held by this shard.</summary>
+    Task<ShardCounts> GetCountsAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The one place that spells shard grain keys.</summary>
+public static class ShardKeys
+{
+    public static string For(string catalog, int shard) => $"{catalog}/{shard}";
+
+    /// <summary>Splits a key made by <see cref="For"/>; the catalog name may not contain '/'.</summary>
+    public static (string Catalog, int Shard) Parse(string key)
+    {
+        var slash = key.LastIndexOf('/');
+        return (key[..slash], int.Parse(key[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,62 @@
+namespace OutfitFinder.Grains.Catalog;
+
+/// <summary>
+/// A product to store in a shard: its metadata and one vector per shop image.
+/// </summary>
+/// <param name="ProductId">Product id, unique in the catalog.</param>
+/// <param name="Category">Optional category used by filters, matched exactly.</param>
+/// <param name="MetadataJson">Optional JSON object of strings and numbers, returned with results.</param>
+/// <param name="ImageCount">Number of images, and so of vectors.</param>
+/// <param name="Vectors">
+/// <c>ImageCount × dimension</c> little-endian floats packed as bytes: Orleans copies a byte
+/// array as one block, a float array element by element.
+/// </param>
+[GenerateSerializer, Immutable]
+public sealed record ProductUpsert(
+    [property: Id(0)] string ProductId,
+    [property: Id(1)] string? Category,
+    [property: Id(2)] string? MetadataJson,
+    [property: Id(3)] int ImageCount,
+    [property: Id(4)] byte[] Vectors);
+
+/// <summary>A stored product as clients see it (no vectors).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ProductView(
+    [property: Id(0)] string ProductId,
+    [property: Id(1)] string? Category,
+    [property: Id(2)] string? MetadataJson,
+    [property: Id(3)] int ImageCount);
+
+/// <summary>A query as every shard receives it.</summary>
+/// <param name="Vector">The query vector, dimension of the catalog. Never mutated by the shard.</param>
+/// <param name="K">How many products the shard returns at most.</param>
+/// <param name="Category">When set, only products of this category are scanned.</param>
+[GenerateSerializer, Immutable]
+public sealed record ShardQuery(
+    [property: Id(0)] float[] Vector,
+    [property: Id(1)] int K,
+    [property: Id(2)] string? Category);
+
+/// <summary>One product of a shard's partial top-k, with what the response needs about it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ShardHit(
+    [property: Id(0)] string ProductId,
+    [property: Id(1)] float Score,
+    [property: Id(2)] int ImageIndex,
+    [property: Id(3)] string? Category,
+    [property: Id(4)] string? MetadataJson);
+
+/// <summary>What a shard holds.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ShardCounts(
+    [property: Id(0)] int Products,
+    [property: Id(1)] int Images);
+
+/// <summary>How an upsert ended.</summary>
+public enum UpsertStatus
+{
+    /// <summary>The product was new.</summary>
+    Created,
+    /// <summary>The product existed; its images, category and metadata were replaced.</summary>
+    Replaced,
+}

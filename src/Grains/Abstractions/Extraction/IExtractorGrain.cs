@@ -1,0 +1,38 @@
+namespace OutfitFinder.Grains.Extraction;
+
+/// <summary>
+/// Turns image bytes into vectors. A stateless worker placed on silos that advertise
+/// <c>gpu=true</c> when any is up; each silo's batcher groups concurrent calls into one model run.
+/// </summary>
+public interface IExtractorGrain : IGrainWithIntegerKey
+{
+    /// <summary>
+    /// Decodes and embeds every image of the request. An undecodable image fails alone: its
+    /// entry in <see cref="EmbedResult.Failures"/> says why, the others are still embedded.
+    /// </summary>
+    Task<EmbedResult> EmbedAsync(EmbedRequest request, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Images to embed with one model.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EmbedRequest(
+    [property: Id(0)] string Model,
+    [property: Id(1)] byte[][] Images);
+
+/// <summary>Why one image could not be embedded; <see cref="Reason"/> is an ImageRejection name.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ImageFailure(
+    [property: Id(0)] int Index,
+    [property: Id(1)] string Reason,
+    [property: Id(2)] string Message);
+
+/// <summary>
+/// Vectors for the images that succeeded, packed as little-endian float bytes in request order
+/// (<c>Images.Count × Dimension</c>; rows of failed images are zero), plus the failures.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record EmbedResult(
+    [property: Id(0)] int Dimension,
+    [property: Id(1)] byte[] Vectors,
+    [property: Id(2)] ImageFailure[] Failures,
+    [property: Id(3)] string ExecutionProvider);

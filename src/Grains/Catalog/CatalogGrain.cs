@@ -1,0 +1,75 @@
+using System.Text.Json;
+using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Extraction;
+
+namespace OutfitFinder.Grains.Catalog;
+
+/// <summary>
+/// Keeps one catalog's definition in <c>catalogs/{name}/catalog.json</c>. The definition never
+/// changes after creation, so it is loaded once per activation and served from memory.
+/// </summary>
+public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain, ICatalogGrain
+{
+    private CatalogDefinition? definition;
+
+    private string Name => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var json = await store.ReadAsync(CatalogPaths.Definition(Name), cancellationToken);
+        definition = json is null ? null : JsonSerializer.Deserialize<CatalogDefinition>(json);
+    }
+
+    /// <inheritdoc />
+    public Task<CatalogDefinition?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(definition);
+
+    /// <inheritdoc />
+    public async Task<CreateCatalogResult> CreateAsync(CatalogSpec spec, CancellationToken cancellationToken = default)
+    {
+        if (!models.TryGetDimension(spec.Model, out var dimension))
+        {
+            return new CreateCatalogResult(CreateCatalogStatus.UnknownModel, definition,
+                $"Model '{spec.Model}' is not served by this cluster; known models: {string.Join(", ", models.Names)}.");
+        }
+
+        if (!DistanceMetrics.TryParse(spec.Metric, out var metric))
+        {
+            throw new ArgumentException($"Metric '{spec.Metric}' is not one of cosine, dot, l2, l1.");
+        }
+
+        var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards);
+        if (definition is not null)
+        {
+            return definition == requested
+                ? new CreateCatalogResult(CreateCatalogStatus.AlreadyExists, definition, null)
+                : new CreateCatalogResult(CreateCatalogStatus.Conflict, definition,
+                    $"Catalog '{Name}' already exists as model={definition.Model}, metric={definition.Metric}, shards={definition.Shards}.");
+        }
+
+        await store.WriteAsync(CatalogPaths.Definition(Name), JsonSerializer.SerializeToUtf8Bytes(requested), cancellationToken);
+        definition = requested;
+        return new CreateCatalogResult(CreateCatalogStatus.Created, definition, null);
+    }
+
+    /// <inheritdoc />
+    public async Task<CatalogCounts> GetCountsAsync(CancellationToken cancellationToken = default)
+    {
+        if (definition is null)
+        {
+            return new CatalogCounts(0, 0);
+        }
+
+        var counts = await Task.WhenAll(Enumerable.Range(0, definition.Shards).Select(shard =>
+            GrainFactory.GetGrain<ICatalogShardGrain>(ShardKeys.For(Name, shard)).GetCountsAsync(cancellationToken)));
+        return new CatalogCounts(counts.Sum(c => (long)c.Products), counts.Sum(c => (long)c.Images));
+    }
+}
+
+/// <summary>Where a catalog's blobs live in the store.</summary>
+public static class CatalogPaths
+{
+    public static string Definition(string catalog) => $"catalogs/{catalog}/catalog.json";
+
+    public static string ShardLog(string catalog, int shard) => $"catalogs/{catalog}/shards/{shard}/log";
+}

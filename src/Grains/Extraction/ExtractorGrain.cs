@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using OutfitFinder.Core.Images;
+using OutfitFinder.Grains.Placement;
+
+namespace OutfitFinder.Grains.Extraction;
+
+/// <summary>
+/// Decodes images and hands them to this silo's batcher. Reentrant so that concurrent calls
+/// reach the batcher together and share a model run; stateless so Orleans may add activations
+/// under load; GPU silos preferred.
+/// </summary>
+[StatelessWorker]
+[Reentrant]
+[GpuPreferredPlacementFilter]
+public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog models, IOptions<ImageLimits> limits) : Grain, IExtractorGrain
+{
+    /// <inheritdoc />
+    public async Task<EmbedResult> EmbedAsync(EmbedRequest request, CancellationToken cancellationToken = default)
+    {
+        if (!models.TryGetDimension(request.Model, out var dimension))
+        {
+            throw new ArgumentException($"Model '{request.Model}' is not served by this cluster.");
+        }
+
+        var batcher = registry.Get(request.Model);
+        var vectors = new float[request.Images.Length * dimension];
+        var failures = new List<ImageFailure>();
+        var pending = new Task[request.Images.Length];
+        for (var i = 0; i < request.Images.Length; i++)
+        {
+            var index = i;
+            pending[i] = EmbedOneAsync(index);
+        }
+
+        await Task.WhenAll(pending);
+        return new EmbedResult(dimension, MemoryMarshal.AsBytes(vectors.AsSpan()).ToArray(), [.. failures.OrderBy(f => f.Index)], batcher.ExecutionProvider);
+
+        async Task EmbedOneAsync(int index)
+        {
+            SkiaSharp.SKBitmap bitmap;
+            try
+            {
+                bitmap = ImageDecoder.Decode(request.Images[index], limits.Value);
+            }
+            catch (ImageRejectedException rejected)
+            {
+                lock (failures)
+                {
+                    failures.Add(new ImageFailure(index, rejected.Reason.ToString(), rejected.Message));
+                }
+
+                return;
+            }
+
+            using (bitmap)
+            {
+                var vector = await batcher.EmbedAsync(bitmap, cancellationToken);
+                vector.CopyTo(vectors, index * dimension);
+            }
+        }
+    }
+}

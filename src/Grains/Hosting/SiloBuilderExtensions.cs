@@ -1,0 +1,77 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Runtime.Placement.Filtering;
+using OutfitFinder.Core.Extraction;
+using OutfitFinder.Core.Images;
+using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Extraction;
+using OutfitFinder.Grains.Placement;
+
+namespace OutfitFinder.Grains.Hosting;
+
+/// <summary>The one place that turns a plain silo into an OutfitFinder silo.</summary>
+public static class SiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the grains' services (storage, models, batching, GPU-preferring placement) and the
+    /// silo's <c>gpu</c> metadata, all configured from <paramref name="configuration"/>.
+    /// </summary>
+    public static ISiloBuilder AddOutfitFinder(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var gpu = configuration.GetSection("Extraction").Get<SiloGpuOptions>() ?? new SiloGpuOptions();
+        silo.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [SiloMetadataKeys.Gpu] = GpuDetector.IsGpuAdvertised(gpu.Gpu) ? "true" : "false",
+        });
+
+        var services = silo.Services;
+        services.AddOutfitFinderStorage(configuration);
+        services.AddOptions<ImageLimits>().BindConfiguration("Images");
+        services.AddOptions<ExtractorPlacementOptions>().BindConfiguration("Extraction:Placement");
+        services.AddOptions<EmbeddingBatcherOptions>().BindConfiguration("Extraction:Batching");
+        services.AddOptions<OnnxEmbedderOptions>().BindConfiguration("Extraction:Onnx");
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<IEmbedderFactory, OnnxEmbedderFactory>();
+        services.AddSingleton(sp => new EmbedderRegistry(
+            sp.GetRequiredService<IEmbedderFactory>(),
+            sp.GetRequiredService<ModelCatalog>(),
+            embedder => new EmbeddingBatcher(embedder, sp.GetRequiredService<IOptions<EmbeddingBatcherOptions>>().Value)));
+        services.AddPlacementFilter<GpuPreferredPlacementFilterStrategy, GpuPreferredPlacementFilterDirector>(ServiceLifetime.Singleton);
+        return silo;
+    }
+
+    /// <summary>Localhost clustering on the configured ports: the embedded default and single-machine setups.</summary>
+    public static ISiloBuilder UseOutfitFinderClustering(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection("Cluster").Get<ClusterOptions>() ?? new ClusterOptions();
+        silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+        silo.Configure<EndpointOptions>(endpoints => endpoints.AdvertisedIPAddress = IPAddress.Loopback);
+        return silo;
+    }
+
+    /// <summary>
+    /// The blob store every part of the cluster uses (gateway for product images, shards for logs).
+    /// </summary>
+    public static IServiceCollection AddOutfitFinderStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<StorageOptions>().BindConfiguration("Storage")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root must name a folder.")
+            .ValidateOnStart();
+        services.AddSingleton<IBlobStore>(sp => new LocalFolderBlobStore(Path.GetFullPath(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root)));
+        return services;
+    }
+}
+
+/// <summary>Loads the ONNX models this cluster serves.</summary>
+internal sealed class OnnxEmbedderFactory(IOptions<OnnxEmbedderOptions> options, ILoggerFactory loggers) : IEmbedderFactory
+{
+    public IImageEmbedder Create(string model) => model switch
+    {
+        "resnet18" => ResNet18Embedder.Create(options.Value, loggers.CreateLogger<ResNet18Embedder>()),
+        _ => throw new ArgumentException($"Model '{model}' is not served by this cluster."),
+    };
+}
