@@ -1,1 +1,19 @@
-Console.WriteLine("silo");
+using OutfitFinder.Grains.Hosting;
+
+// A silo without the public API, for clusters of several processes: start one or more of these,
+// then the gateway with Cluster:Mode=Client. Serves only health endpoints over HTTP.
+var builder = WebApplication.CreateBuilder(args);
+if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+{
+    builder.WebHost.UseUrls("http://localhost:5090");
+}
+
+builder.UseOrleans(silo => silo.UseOutfitFinderClustering(builder.Configuration).AddOutfitFinder(builder.Configuration));
+builder.Services.AddHealthChecks();
+
+var app = builder.Build();
+app.MapHealthChecks("/health/live");
+app.Run();
+
+/// <summary>Entry point, visible to tests.</summary>
+public partial class Program;
