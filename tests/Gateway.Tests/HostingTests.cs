@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using OutfitFinder.TestSupport;
+using SkiaSharp;
+
+namespace OutfitFinder.Gateway.Tests;
+
+public sealed class HostingTests
+{
+    [Fact]
+    public async Task Gateway_ServesHealthOpenApiAndPage()
+    {
+        await using var factory = new GatewayFactory();
+        using var http = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/ready")).StatusCode);
+        using var openApi = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
+        var paths = openApi.RootElement.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/v1/catalogs/{catalog}/search", out _));
+        Assert.True(paths.TryGetProperty("/v1/catalogs/{catalog}/products/{productId}", out _));
+        var page = await http.GetStringAsync("/");
+        Assert.Contains("<form id=\"search\"", page);
+        Directory.Delete(factory.StorageRoot, recursive: true);
+    }
+
+    [Fact]
+    public async Task Gateway_KeepsCatalogsProductsAndImages_AcrossARestart()
+    {
+        var storage = Directory.CreateTempSubdirectory("outfit-restart-").FullName;
+        var products = GarmentCatalog.Generate(5, seed: 12);
+        var images = products.ToDictionary(p => p.ProductId, p =>
+        {
+            using var bitmap = GarmentImages.Draw(p.Spec);
+            return GarmentImages.Encode(bitmap, SKEncodedImageFormat.Png);
+        });
+
+        await using (var before = new GatewayFactory(storage))
+        {
+            using var http = before.CreateClient();
+            (await http.CreateCatalogAsync("durable", new { shards = 3 })).EnsureSuccessStatusCode();
+            foreach (var (id, spec) in products)
+            {
+                (await http.PutProductAsync("durable", id, [images[id]], spec.Category, contentType: "image/png")).EnsureSuccessStatusCode();
+            }
+
+            Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync($"/v1/catalogs/durable/products/{products[0].ProductId}")).StatusCode);
+        }
+
+        await using var after = new GatewayFactory(storage);
+        using var restarted = after.CreateClient();
+        var catalog = await restarted.GetFromJsonAsync<CatalogBody>("/v1/catalogs/durable", Api.Json);
+        Assert.Equal((3, 4L, 4L), (catalog!.Shards, catalog.Products, catalog.Images));
+        foreach (var (id, _) in products.Skip(1))
+        {
+            var body = await (await restarted.SearchByImageAsync("durable", images[id], "k=1")).ReadSearchAsync();
+            Assert.Equal(id, body.Results[0].ProductId);
+            Assert.Equal(images[id], await restarted.GetByteArrayAsync($"/v1/catalogs/durable/products/{id}/images/0"));
+        }
+
+        var deleted = await (await restarted.SearchByImageAsync("durable", images[products[0].ProductId], "k=10")).ReadSearchAsync();
+        Assert.DoesNotContain(deleted.Results, hit => hit.ProductId == products[0].ProductId);
+        Directory.Delete(storage, recursive: true);
+    }
+}
