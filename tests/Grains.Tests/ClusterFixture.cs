@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using OutfitFinder.Grains.Extraction;
+using OutfitFinder.Grains.Hosting;
+
+namespace OutfitFinder.Grains.Tests;
+
+/// <summary>
+/// An in-process cluster of real silos running the real grains, with the pixel-grid embedder in
+/// place of ONNX. <paramref name="gpuSilos"/> says which silo indexes advertise <c>gpu=true</c>.
+/// </summary>
+internal sealed class TestCluster : IAsyncDisposable
+{
+    private TestCluster(InProcessTestCluster cluster, string storageRoot)
+    {
+        Cluster = cluster;
+        StorageRoot = storageRoot;
+    }
+
+    public InProcessTestCluster Cluster { get; }
+    public string StorageRoot { get; }
+    public IClusterClient Client => Cluster.Client;
+
+    public static async Task<TestCluster> StartAsync(int silos, ISet<int> gpuSilos, bool requireGpu = false)
+    {
+        var storageRoot = Directory.CreateTempSubdirectory("outfit-grains-").FullName;
+        var siloIndex = 0;
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.ConfigureSilo((options, silo) =>
+        {
+            var index = Interlocked.Increment(ref siloIndex) - 1;
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Storage:Root"] = storageRoot,
+                ["Extraction:Gpu"] = gpuSilos.Contains(index) ? "true" : "false",
+                ["Extraction:Placement:RequireGpu"] = requireGpu ? "true" : "false",
+            }).Build();
+            silo.AddOutfitFinder(configuration);
+            silo.Services.AddSingleton<IEmbedderFactory, PixelGridEmbedderFactory>();
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new TestCluster(cluster, storageRoot);
+    }
+
+    /// <summary>The embedder of each live silo, in silo order.</summary>
+    public IReadOnlyList<PixelGridEmbedder> Embedders() =>
+        [.. Cluster.Silos.Select(silo => ((PixelGridEmbedderFactory)silo.ServiceProvider.GetRequiredService<IEmbedderFactory>()).Embedder)];
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        Directory.Delete(StorageRoot, recursive: true);
+    }
+}
