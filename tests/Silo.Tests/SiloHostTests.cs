@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using OutfitFinder.Grains.Hosting;
+
+namespace OutfitFinder.Silo.Tests;
+
+public sealed class SiloHostTests
+{
+    private sealed class SiloFactory(Dictionary<string, string?> settings) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static Dictionary<string, string?> Settings(string gpu) => new()
+    {
+        ["Storage:Root"] = Directory.CreateTempSubdirectory("outfit-silo-").FullName,
+        ["Cluster:SiloPort"] = FreePort().ToString(),
+        ["Cluster:GatewayPort"] = FreePort().ToString(),
+        ["Extraction:Gpu"] = gpu,
+    };
+
+    [Theory]
+    [InlineData("true", "true")]
+    [InlineData("false", "false")]
+    public async Task Silo_StartsAndAdvertisesItsGpuSetting(string setting, string advertised)
+    {
+        await using var factory = new SiloFactory(Settings(setting));
+        using var http = factory.CreateClient();
+
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
+        var silo = factory.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        var metadata = factory.Services.GetRequiredService<ISiloMetadataCache>().GetSiloMetadata(silo);
+        Assert.Equal(advertised, metadata.Metadata["gpu"]);
+    }
+
+    [Fact]
+    public void Silo_RefusesToStart_WithAnUnknownGpuSetting()
+    {
+        using var factory = new SiloFactory(Settings("maybe"));
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("Extraction:Gpu", error.ToString());
+    }
+
+    [SkippableFact]
+    public void GpuDetector_SaysNoGpu_OnAMachineWithoutTheCudaDriver()
+    {
+        var driverPresent = File.Exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1") || File.Exists("/usr/lib64/libcuda.so.1");
+        Skip.If(driverPresent, "this machine has an NVIDIA driver");
+
+        Assert.False(GpuDetector.IsGpuAdvertised("auto"));
+        Assert.True(GpuDetector.IsGpuAdvertised(" TRUE "));
+    }
+}
