@@ -45,6 +45,31 @@ public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogS
     /// <inheritdoc />
     public async Task<UpsertStatus> UpsertAsync(ProductUpsert product, CancellationToken cancellationToken = default)
     {
+        var record = ToRecord(product);
+        var existed = products.ContainsKey(product.ProductId);
+        await log.AppendAsync(record, cancellationToken);
+        Apply(record);
+        return existed ? UpsertStatus.Replaced : UpsertStatus.Created;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> UpsertBatchAsync(ProductUpsert[] batch, CancellationToken cancellationToken = default)
+    {
+        // Validate everything before writing anything, so a bad item cannot half-apply a batch.
+        var records = batch.Select(ToRecord).ToList();
+        await log.AppendBatchAsync(records, cancellationToken);
+        var created = 0;
+        foreach (var record in records)
+        {
+            created += products.ContainsKey(record.ProductId) ? 0 : 1;
+            Apply(record);
+        }
+
+        return created;
+    }
+
+    private LogUpsert ToRecord(ProductUpsert product)
+    {
         var vectors = PackedVectors.Unpack(product.Vectors);
         if (product.ImageCount < 1 || vectors.Length != product.ImageCount * definition.Dimension)
         {
@@ -52,11 +77,12 @@ public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogS
                 $"Product '{product.ProductId}' sends {vectors.Length} floats for {product.ImageCount} images; dimension is {definition.Dimension}.");
         }
 
-        var record = new LogUpsert(product.ProductId, product.Category, product.MetadataJson, product.ImageCount, vectors);
-        var existed = products.ContainsKey(product.ProductId);
-        await log.AppendAsync(record, cancellationToken);
-        Apply(record);
-        return existed ? UpsertStatus.Replaced : UpsertStatus.Created;
+        if (vectors.Any(value => !float.IsFinite(value)))
+        {
+            throw new ArgumentException($"Product '{product.ProductId}' has NaN or infinite vector values.");
+        }
+
+        return new LogUpsert(product.ProductId, product.Category, product.MetadataJson, product.ImageCount, vectors);
     }
 
     /// <inheritdoc />

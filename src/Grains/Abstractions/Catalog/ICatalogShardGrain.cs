@@ -10,6 +10,12 @@ public interface ICatalogShardGrain : IGrainWithStringKey
     /// <summary>Adds or replaces a product with its image vectors.</summary>
     Task<UpsertStatus> UpsertAsync(ProductUpsert product, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Adds or replaces many products with one durable log append; all or none are applied.
+    /// Returns how many were new.
+    /// </summary>
+    Task<int> UpsertBatchAsync(ProductUpsert[] products, CancellationToken cancellationToken = default);
+
     /// <summary>Removes a product; false when it was not there.</summary>
     Task<bool> DeleteAsync(string productId, CancellationToken cancellationToken = default);
 
