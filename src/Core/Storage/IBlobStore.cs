@@ -3,7 +3,8 @@ namespace OutfitFinder.Core.Storage;
 /// <summary>
 /// The one storage port: named blobs under '/'-separated paths. Adapters: a local folder
 /// (embedded default) and Azure Blob Storage. Paths are relative, never start with '/',
-/// and never contain '..'.
+/// and never contain '..'; every member throws <see cref="ArgumentException"/> for a path that
+/// breaks <see cref="BlobPath"/>'s rules.
 /// </summary>
 public interface IBlobStore
 {

@@ -1,0 +1,62 @@
+using OutfitFinder.Core.Storage;
+
+namespace OutfitFinder.Core.Tests.Storage;
+
+/// <summary>Sample records and a content comparison (record equality compares arrays by reference).</summary>
+internal static class ShardLogRecords
+{
+    public static ProductUpsert Upsert(string productId, int imageCount, int dimension, int seed,
+        string? category = "shoes", string? metadataJson = """{"price":59.9}""")
+    {
+        var random = new Random(seed);
+        var vectors = new float[imageCount * dimension];
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            vectors[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+
+        return new ProductUpsert(productId, category, metadataJson, imageCount, vectors);
+    }
+
+    /// <summary>A few upserts and deletes of varied sizes, as a shard would log them.</summary>
+    public static List<ShardLogRecord> Mixed() =>
+    [
+        Upsert("sku-1", imageCount: 2, dimension: 8, seed: 1),
+        Upsert("靴 👟 / ..", imageCount: 1, dimension: 8, seed: 2, category: null, metadataJson: null),
+        new ProductDelete("sku-1"),
+        Upsert("sku-3", imageCount: 0, dimension: 8, seed: 3),
+        Upsert("sku-4", imageCount: 3, dimension: 8, seed: 4, category: "dresses"),
+    ];
+
+    public static void AssertSame(IReadOnlyList<ShardLogRecord> expected, IReadOnlyList<ShardLogRecord> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            AssertSame(expected[i], actual[i]);
+        }
+    }
+
+    public static void AssertSame(ShardLogRecord expected, ShardLogRecord actual)
+    {
+        switch (expected)
+        {
+            case ProductUpsert upsert:
+                var other = Assert.IsType<ProductUpsert>(actual);
+                Assert.Equal(upsert.ProductId, other.ProductId);
+                Assert.Equal(upsert.Category, other.Category);
+                Assert.Equal(upsert.MetadataJson, other.MetadataJson);
+                Assert.Equal(upsert.ImageCount, other.ImageCount);
+                // Bit patterns, so NaN payloads and -0 count as the same float only when copied exactly.
+                Assert.Equal(upsert.Vectors.Select(BitConverter.SingleToInt32Bits),
+                    other.Vectors.Select(BitConverter.SingleToInt32Bits));
+                break;
+            case ProductDelete delete:
+                Assert.Equal(delete, Assert.IsType<ProductDelete>(actual));
+                break;
+            default:
+                Assert.Fail($"Unexpected record type {expected.GetType().Name}.");
+                break;
+        }
+    }
+}
