@@ -14,7 +14,6 @@ namespace OutfitFinder.Gateway.Apis;
 /// <summary><c>/v1/catalogs/{catalog}/products/{productId}</c>: put, read and delete products and their images.</summary>
 public static class ProductsApi
 {
-    private const int MaxProductIdLength = 256;
     private const int MaxCategoryLength = 128;
 
     public static IEndpointRouteBuilder MapProductsApi(this IEndpointRouteBuilder app)
@@ -39,9 +38,14 @@ public static class ProductsApi
             return problem;
         }
 
-        if (ValidateText("product id", productId, MaxProductIdLength) is { } badId)
+        if (ValidateText("product id", productId, ProductIdPathSegment.MaxProductIdUtf8Bytes) is { } badId)
         {
             return Problems.BadRequest(badId);
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(productId) > ProductIdPathSegment.MaxProductIdUtf8Bytes)
+        {
+            return Problems.BadRequest($"The product id is {System.Text.Encoding.UTF8.GetByteCount(productId)} bytes in UTF-8; the limit is {ProductIdPathSegment.MaxProductIdUtf8Bytes}.");
         }
 
         var (upload, uploadProblem) = await uploads.ReadAsync(request, options.Value.MaxImagesPerProduct, cancellationToken);
