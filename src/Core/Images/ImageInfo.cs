@@ -6,5 +6,6 @@ namespace OutfitFinder.Core.Images;
 /// <param name="Height">Stored height in pixels, before EXIF orientation is applied.</param>
 public sealed record ImageInfo(string Format, int Width, int Height)
 {
+    /// <summary>Width × height: what a full decode of the stored frame allocates per channel.</summary>
     public long Pixels => (long)Width * Height;
 }

@@ -12,5 +12,6 @@ public sealed record ImageLimits
     /// <summary>Largest accepted width × height, in pixels. Default: 40 MP (40,000,000 pixels).</summary>
     public long MaxPixels { get; init; } = 40_000_000;
 
+    /// <summary>The limits above: 20 MB and 40 MP.</summary>
     public static ImageLimits Default { get; } = new();
 }

@@ -18,5 +18,6 @@ public enum ImageRejection
 /// <summary>An image the cluster will not decode, with a reason a client can act on.</summary>
 public sealed class ImageRejectedException(ImageRejection reason, string message) : Exception(message)
 {
+    /// <summary>Why the image was refused; the edge maps it to an HTTP status.</summary>
     public ImageRejection Reason { get; } = reason;
 }
