@@ -1,36 +1,501 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Numerics.Tensors;
+
 namespace OutfitFinder.Core.Search;
 
 /// <summary>
 /// Exact search over every stored image vector. Vectors live in one contiguous block;
 /// a product owns one or more rows (its images) and a search returns each product once,
 /// represented by its best-scoring image. Not thread-safe for writes: the owning shard
-/// grain serialises them.
+/// grain serialises them. Searches may run concurrently with each other, never with a write.
 /// </summary>
+/// <remarks>
+/// For <see cref="DistanceMetric.Cosine"/> vectors are stored L2-normalised and the query is normalised
+/// once per search, so the scan is a plain dot product; scores equal
+/// <see cref="DistanceMetrics.Score"/> up to single-precision rounding.
+/// </remarks>
 public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
 {
-    public int Dimension { get; } = dimension;
-    public DistanceMetric Metric { get; } = metric;
+    private const int InitialRowCapacity = 16;
+
+    // Above this many floats the normalised cosine query goes to the array pool instead of the stack.
+    private const int StackQueryLimit = 1024;
+
+    private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+
+    // One instance per distinct category, so products share the string and the scan can compare
+    // categories by reference. It only grows: a catalog has a handful of categories.
+    private readonly HashSet<string> _categories = new(StringComparer.Ordinal);
+
+    // Layout. Row r is _vectors[r·Dimension .. (r+1)·Dimension); _rowProduct[r] is the slot of the
+    // product that owns it and _rowImage[r] which of that product's images it is. A product lists its
+    // rows by image index, so the tables always agree: _products[_rowProduct[r]].Rows[_rowImage[r]] == r.
+    // Removal moves the last row into each hole (and the last product into the freed slot), so the block
+    // stays dense without shifting everything behind the hole; the price is that row order means nothing.
+    private Product[] _products = [];
+    private int _productCount;
+
+    private float[] _vectors = [];
+    private int[] _rowProduct = [];
+    private int[] _rowImage = [];
+    private int _rowCount;
+
+    // Bumped by every write so that enumerating Products during a write fails loudly.
+    private int _version;
+
+    /// <summary>Length of every vector this index holds; at least 1.</summary>
+    public int Dimension { get; } = dimension >= 1
+        ? dimension
+        : throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The dimension must be at least 1.");
+
+    /// <summary>How vectors are compared, and so which scores come back and which way is better.</summary>
+    public DistanceMetric Metric { get; } = Enum.IsDefined(metric)
+        ? metric
+        : throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
 
     /// <summary>Number of products held.</summary>
-    public int ProductCount => throw new NotImplementedException();
+    public int ProductCount => _productCount;
 
     /// <summary>Number of image vectors held.</summary>
-    public int ImageCount => throw new NotImplementedException();
+    public int ImageCount => _rowCount;
+
+    /// <summary>Every product held, in no particular order. Fails if the index is written to meanwhile.</summary>
+    public IEnumerable<IndexedProduct> Products
+    {
+        get
+        {
+            var version = _version;
+            for (var slot = 0; slot < _productCount; slot++)
+            {
+                if (version != _version)
+                {
+                    throw new InvalidOperationException("The index was modified while its products were enumerated.");
+                }
+
+                var product = _products[slot];
+                yield return new IndexedProduct(product.Id, product.Category, product.Rows.Length);
+            }
+        }
+    }
+
+    /// <summary>Whether a product with this id (ordinal) is held.</summary>
+    public bool Contains(string productId)
+    {
+        ArgumentNullException.ThrowIfNull(productId);
+        return _slotById.ContainsKey(productId);
+    }
+
+    /// <summary>
+    /// Copies a product's vectors as stored, image by image (<c>imageCount × Dimension</c> floats), for
+    /// snapshots. For <see cref="DistanceMetric.Cosine"/> these are the L2-normalised vectors: upserting
+    /// them again normalises them again, which can move a value by one unit in the last place.
+    /// </summary>
+    /// <returns>False when the product is not held.</returns>
+    public bool TryCopyVectors(string productId, [NotNullWhen(true)] out float[]? vectors)
+    {
+        ArgumentNullException.ThrowIfNull(productId);
+        if (!_slotById.TryGetValue(productId, out var slot))
+        {
+            vectors = null;
+            return false;
+        }
+
+        var rows = _products[slot].Rows;
+        vectors = new float[rows.Length * Dimension];
+        for (var image = 0; image < rows.Length; image++)
+        {
+            RowSpan(rows[image]).CopyTo(vectors.AsSpan(image * Dimension, Dimension));
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// Adds or replaces a product: <paramref name="vectors"/> holds its images' vectors,
     /// <c>imageCount × Dimension</c> floats; any previous rows of the product are dropped.
+    /// The index is unchanged when this throws.
     /// </summary>
-    public void Upsert(string productId, string? category, ReadOnlySpan<float> vectors) =>
-        throw new NotImplementedException();
+    /// <exception cref="ArgumentException">
+    /// No vectors, a length that is not a multiple of <see cref="Dimension"/>, or a NaN, infinite or
+    /// overflowing value.
+    /// </exception>
+    public void Upsert(string productId, string? category, ReadOnlySpan<float> vectors)
+    {
+        ArgumentNullException.ThrowIfNull(productId);
+        var imageCount = ValidateProductVectors(productId, vectors);
+
+        var existing = _slotById.TryGetValue(productId, out var slot) ? _products[slot] : null;
+
+        // Grow first: after this point nothing can fail, so a throw never leaves half a product behind.
+        EnsureRowCapacity((long)_rowCount - (existing?.Rows.Length ?? 0) + imageCount);
+        if (existing is null)
+        {
+            EnsureProductCapacity(_productCount + 1);
+        }
+
+        category = Intern(category);
+        var rows = new int[imageCount];
+        Product product;
+        if (existing is not null)
+        {
+            RemoveRows(existing);
+            existing.Category = category;
+            existing.Rows = rows;
+            product = existing;
+        }
+        else
+        {
+            slot = _productCount++;
+            product = new Product(productId, category, rows);
+            _products[slot] = product;
+            _slotById.Add(productId, slot);
+        }
+
+        for (var image = 0; image < imageCount; image++)
+        {
+            var row = _rowCount++;
+            var destination = _vectors.AsSpan(row * Dimension, Dimension);
+            vectors.Slice(image * Dimension, Dimension).CopyTo(destination);
+            if (Metric == DistanceMetric.Cosine)
+            {
+                NormaliseInPlace(destination);
+            }
+
+            _rowProduct[row] = slot;
+            _rowImage[row] = image;
+            rows[image] = row;
+        }
+
+        _version++;
+    }
 
     /// <summary>Removes a product; false if it was not there.</summary>
-    public bool Remove(string productId) => throw new NotImplementedException();
+    public bool Remove(string productId)
+    {
+        ArgumentNullException.ThrowIfNull(productId);
+        if (!_slotById.Remove(productId, out var slot))
+        {
+            return false;
+        }
+
+        RemoveRows(_products[slot]);
+
+        var last = _productCount - 1;
+        if (slot != last)
+        {
+            var moved = _products[last];
+            _products[slot] = moved;
+            _slotById[moved.Id] = slot;
+            foreach (var row in moved.Rows)
+            {
+                _rowProduct[row] = slot;
+            }
+        }
+
+        Array.Clear(_products, last, 1);
+        _productCount--;
+        _version++;
+        return true;
+    }
 
     /// <summary>
     /// Top <paramref name="k"/> products, best first, ties broken by ordinal product id.
     /// <paramref name="category"/>, when given, is applied inside the scan (exact, ordinal match).
+    /// Each product appears at most once, with its best image (lowest image index among equal scores).
+    /// Returns fewer than <paramref name="k"/> hits when fewer products qualify.
     /// </summary>
-    public IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, string? category = null) =>
-        throw new NotImplementedException();
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException">
+    /// The query's length is not <see cref="Dimension"/>, or it holds a NaN, infinite or overflowing value.
+    /// </exception>
+    public IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, string? category = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (query.Length != Dimension)
+        {
+            throw new ArgumentException(
+                $"The query has {query.Length} values but this index holds {Dimension}-dimensional vectors.",
+                nameof(query));
+        }
+
+        if (!IsScorable(query))
+        {
+            throw new ArgumentException(
+                "The query holds a NaN or infinite value, or values too large to score in single precision.",
+                nameof(query));
+        }
+
+        // No product can have a category that was never interned.
+        string? wanted = null;
+        if (category is not null && !_categories.TryGetValue(category, out wanted))
+        {
+            return [];
+        }
+
+        var limit = Math.Min(k, _productCount);
+        if (limit == 0)
+        {
+            return [];
+        }
+
+        var heap = new PriorityQueue<IndexHit, IndexHit>(limit, DistanceMetrics.WorstFirst(Metric));
+        switch (Metric)
+        {
+            case DistanceMetric.Cosine:
+                float[]? rented = null;
+                var unit = Dimension <= StackQueryLimit
+                    ? stackalloc float[Dimension]
+                    : (rented = ArrayPool<float>.Shared.Rent(Dimension)).AsSpan(0, Dimension);
+                try
+                {
+                    query.CopyTo(unit);
+                    NormaliseInPlace(unit);
+                    Scan<DotScorer>(unit, wanted, heap, limit);
+                }
+                finally
+                {
+                    if (rented is not null)
+                    {
+                        ArrayPool<float>.Shared.Return(rented);
+                    }
+                }
+
+                break;
+            case DistanceMetric.Dot:
+                Scan<DotScorer>(query, wanted, heap, limit);
+                break;
+            case DistanceMetric.L2:
+                Scan<EuclideanScorer>(query, wanted, heap, limit);
+                break;
+            case DistanceMetric.L1:
+                Scan<ManhattanScorer>(query, wanted, heap, limit);
+                break;
+        }
+
+        var hits = new IndexHit[heap.Count];
+        for (var i = hits.Length - 1; i >= 0; i--)
+        {
+            hits[i] = heap.Dequeue();
+        }
+
+        return hits;
+    }
+
+    /// <summary>
+    /// One pass over the products. Each product is scored on all its rows first and offered to the heap
+    /// once, with its best image: the heap therefore never holds two entries for one product, and a
+    /// product's weaker images can never push another product out. Worked example, k = 2, cosine:
+    /// <c>a</c> has images scoring [0.90, 0.95, 0.70], <c>b</c> scores [0.80], <c>c</c> [0.60].
+    /// Offering per row would fill the heap with a/0.90 and a/0.95 and lose <c>b</c>; offering per
+    /// product gives [a image 1 at 0.95, b image 0 at 0.80].
+    /// </summary>
+    /// <remarks>
+    /// The heap is a min-heap under the worst-first order, capped at <paramref name="limit"/>: its root
+    /// is the weakest hit kept, and a new product enters only by beating it.
+    /// The category test is per product, so rows of other categories are never scored. Iterating
+    /// products rather than rows costs little locality: a product's rows are written together and
+    /// each row is still one contiguous read.
+    /// </remarks>
+    private void Scan<TScorer>(ReadOnlySpan<float> query, string? category,
+        PriorityQueue<IndexHit, IndexHit> heap, int limit)
+        where TScorer : struct, IRowScorer
+    {
+        var higherIsBetter = DistanceMetrics.HigherIsBetter(Metric);
+        var block = _vectors.AsSpan();
+        var dimension = Dimension;
+
+        for (var slot = 0; slot < _productCount; slot++)
+        {
+            var product = _products[slot];
+
+            // Categories are interned, so ordinal equality is reference equality here.
+            if (category is not null && !ReferenceEquals(product.Category, category))
+            {
+                continue;
+            }
+
+            var rows = product.Rows;
+            var best = TScorer.Score(query, block.Slice(rows[0] * dimension, dimension));
+            var bestImage = 0;
+            for (var image = 1; image < rows.Length; image++)
+            {
+                var score = TScorer.Score(query, block.Slice(rows[image] * dimension, dimension));
+                if (DistanceMetrics.IsBetter(higherIsBetter, score, best))
+                {
+                    best = score;
+                    bestImage = image;
+                }
+            }
+
+            var hit = new IndexHit(product.Id, bestImage, best);
+            if (heap.Count < limit)
+            {
+                heap.Enqueue(hit, hit);
+            }
+            else if (DistanceMetrics.Compare(Metric, hit, heap.Peek()) < 0)
+            {
+                heap.DequeueEnqueue(hit, hit);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops every row of <paramref name="product"/> by moving the current last row into each hole.
+    /// The moved row may belong to <paramref name="product"/> itself; its entry in <c>Rows</c> is updated
+    /// before that image is reached, which is why the loop reads <c>Rows[image]</c> afresh each time.
+    /// Example: rows [p0 p1 q0 p2] (p's images 0..2 at rows 0, 1, 3). Remove image 0 → p2 moves to row 0:
+    /// [p2 p1 q0]; image 1 → q0 moves to row 1: [p2 q0]; image 2 now lives at row 0 → q0 moves there: [q0].
+    /// </summary>
+    private void RemoveRows(Product product)
+    {
+        var rows = product.Rows;
+        for (var image = 0; image < rows.Length; image++)
+        {
+            var row = rows[image];
+            var last = --_rowCount;
+            if (row == last)
+            {
+                continue;
+            }
+
+            RowSpan(last).CopyTo(RowSpan(row));
+            var owner = _rowProduct[last];
+            var ownerImage = _rowImage[last];
+            _rowProduct[row] = owner;
+            _rowImage[row] = ownerImage;
+            _products[owner].Rows[ownerImage] = row;
+        }
+    }
+
+    private Span<float> RowSpan(int row) => _vectors.AsSpan(row * Dimension, Dimension);
+
+    private int ValidateProductVectors(string productId, ReadOnlySpan<float> vectors)
+    {
+        if (vectors.IsEmpty)
+        {
+            throw new ArgumentException(
+                $"Product '{productId}' has no vectors; pass at least one image's {Dimension} values.",
+                nameof(vectors));
+        }
+
+        if (vectors.Length % Dimension != 0)
+        {
+            throw new ArgumentException(
+                $"Product '{productId}' has {vectors.Length} values, which is not a whole number of " +
+                $"{Dimension}-dimensional vectors.",
+                nameof(vectors));
+        }
+
+        var imageCount = vectors.Length / Dimension;
+        for (var image = 0; image < imageCount; image++)
+        {
+            if (!IsScorable(vectors.Slice(image * Dimension, Dimension)))
+            {
+                throw new ArgumentException(
+                    $"Image {image} of product '{productId}' holds a NaN or infinite value, or values too large " +
+                    "to score in single precision.",
+                    nameof(vectors));
+            }
+        }
+
+        return imageCount;
+    }
+
+    /// <summary>
+    /// Finite, and with a finite norm. The second condition (|v| below about 1.8e19) keeps every
+    /// score finite-or-infinite but never NaN: by Cauchy–Schwarz no partial dot product can overflow,
+    /// so no +∞ meets a −∞.
+    /// </summary>
+    private static bool IsScorable(ReadOnlySpan<float> vector) =>
+        TensorPrimitives.IsFiniteAll(vector) && float.IsFinite(TensorPrimitives.Norm(vector));
+
+    /// <summary>Scales to unit length; an all-zero vector stays zero, so it scores 0 against anything.</summary>
+    private static void NormaliseInPlace(Span<float> vector)
+    {
+        var norm = TensorPrimitives.Norm(vector);
+        if (norm > 0f)
+        {
+            TensorPrimitives.Divide(vector, norm, vector);
+        }
+    }
+
+    private string? Intern(string? category)
+    {
+        if (category is null)
+        {
+            return null;
+        }
+
+        if (_categories.TryGetValue(category, out var shared))
+        {
+            return shared;
+        }
+
+        _categories.Add(category);
+        return category;
+    }
+
+    private void EnsureRowCapacity(long required)
+    {
+        if (required <= _rowProduct.Length)
+        {
+            return;
+        }
+
+        var maxRows = Array.MaxLength / Dimension;
+        if (required > maxRows)
+        {
+            throw new InvalidOperationException(
+                $"The index cannot hold more than {maxRows} vectors of dimension {Dimension}; split it into more shards.");
+        }
+
+        var capacity = (int)Math.Min(maxRows, Math.Max(required, Math.Max(InitialRowCapacity, 2L * _rowProduct.Length)));
+        var block = GC.AllocateUninitializedArray<float>(capacity * Dimension);
+        _vectors.AsSpan(0, _rowCount * Dimension).CopyTo(block);
+        _vectors = block;
+        Array.Resize(ref _rowProduct, capacity);
+        Array.Resize(ref _rowImage, capacity);
+    }
+
+    private void EnsureProductCapacity(int required)
+    {
+        if (required > _products.Length)
+        {
+            Array.Resize(ref _products, Math.Max(required, Math.Max(InitialRowCapacity, 2 * _products.Length)));
+        }
+    }
+
+    /// <summary>A product's entry; <see cref="Rows"/>[i] is the row holding image i.</summary>
+    private sealed class Product(string id, string? category, int[] rows)
+    {
+        public string Id { get; } = id;
+
+        public string? Category { get; set; } = category;
+
+        public int[] Rows { get; set; } = rows;
+    }
+
+    /// <summary>Scores one stored row against the query; a struct so each scan is specialised and inlined.</summary>
+    private interface IRowScorer
+    {
+        static abstract float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row);
+    }
+
+    private readonly struct DotScorer : IRowScorer
+    {
+        public static float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row) => TensorPrimitives.Dot(query, row);
+    }
+
+    private readonly struct EuclideanScorer : IRowScorer
+    {
+        public static float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row) =>
+            TensorPrimitives.Distance(query, row);
+    }
+
+    private readonly struct ManhattanScorer : IRowScorer
+    {
+        public static float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row) =>
+            DistanceMetrics.ManhattanDistance(query, row);
+    }
 }
