@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OutfitFinder.Cli.Catalogs;
+using OutfitFinder.Cli.Search;
 using Spectre.Console;
 
 namespace OutfitFinder.Cli;
@@ -62,6 +63,7 @@ public static class CliApp
         var root = new RootCommand("OutfitFinder: manage catalogs, ingest products and search by photo through the gateway.");
         root.Options.Add(gateway);
         root.Subcommands.Add(CatalogCommands.Create(services, gateway));
+        root.Subcommands.Add(SearchCommand.Create(services, gateway));
         return root;
     }
 }
