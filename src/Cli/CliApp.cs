@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OutfitFinder.Cli.Catalogs;
+using OutfitFinder.Cli.Ingestion;
 using OutfitFinder.Cli.Search;
 using Spectre.Console;
 
@@ -63,6 +64,7 @@ public static class CliApp
         var root = new RootCommand("OutfitFinder: manage catalogs, ingest products and search by photo through the gateway.");
         root.Options.Add(gateway);
         root.Subcommands.Add(CatalogCommands.Create(services, gateway));
+        root.Subcommands.Add(IngestCommand.Create(services, gateway));
         root.Subcommands.Add(SearchCommand.Create(services, gateway));
         return root;
     }
