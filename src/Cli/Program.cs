@@ -1,1 +1,3 @@
-Console.WriteLine("outfit");
+using OutfitFinder.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,10 @@
+using Spectre.Console;
+
+namespace OutfitFinder.Cli;
+
+/// <summary>What every command runs with; built once per invocation by <see cref="CliApp"/>.</summary>
+/// <param name="Http">Shared for all requests of the invocation; owned by the caller.</param>
+/// <param name="Out">Results: tables, summaries, JSON.</param>
+/// <param name="Error">Errors and warnings; stderr for the real process, so <c>--json</c> output stays parseable.</param>
+/// <param name="GatewayFromEnvironment">The value of <c>OUTFIT_GATEWAY</c>, or null when unset.</param>
+internal sealed record CliServices(HttpClient Http, IAnsiConsole Out, IAnsiConsole Error, string? GatewayFromEnvironment);

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace OutfitFinder.Cli.Http;
+
+// Wire shapes of the gateway's REST API (v1). They stay in Http/: commands read them, but nothing
+// else is built on them.
+
+/// <summary>Body of <c>PUT /v1/catalogs/{catalog}</c>; unset fields are left to the gateway's defaults.</summary>
+internal sealed record CatalogSettings(string? Model, string? Metric, int? Shards);
+
+/// <summary>Body of <c>GET /v1/catalogs/{catalog}</c>.</summary>
+internal sealed record CatalogInfo(
+    string Name,
+    string Model,
+    string Metric,
+    int Dimension,
+    int Shards,
+    long Products,
+    long Images);
+
+/// <summary>Body of <c>POST /v1/catalogs/{catalog}/search</c>, best hit first.</summary>
+internal sealed record SearchResponse(IReadOnlyList<SearchHit> Results, bool Partial, double TookMs);
+
+/// <summary>One hit; <see cref="Metadata"/> is the product's JSON object as the gateway stored it.</summary>
+internal sealed record SearchHit(
+    string ProductId,
+    double Score,
+    string? Category,
+    int ImageIndex,
+    JsonElement? Metadata);
+
+/// <summary>The fields of an RFC 9457 <c>application/problem+json</c> body that the CLI shows.</summary>
+internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
+
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CatalogSettings))]
+[JsonSerializable(typeof(CatalogInfo))]
+[JsonSerializable(typeof(SearchResponse))]
+[JsonSerializable(typeof(ProblemBody))]
+internal sealed partial class GatewayJsonContext : JsonSerializerContext;

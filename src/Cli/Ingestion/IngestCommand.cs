@@ -1,0 +1,153 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using OutfitFinder.Cli.Http;
+using Spectre.Console;
+
+namespace OutfitFinder.Cli.Ingestion;
+
+/// <summary><c>outfit ingest --catalog C --manifest FILE [--parallel 4]</c>.</summary>
+internal static class IngestCommand
+{
+    /// <summary>How many bad rows and failures are listed; the counts always cover all of them.</summary>
+    internal const int ListedProblems = 10;
+
+    public static Command Create(CliServices services, Option<Uri> gateway)
+    {
+        var catalog = new Option<string>("--catalog") { Description = "Catalog to upload into.", Required = true, HelpName = "NAME" };
+        var manifest = new Option<FileInfo>("--manifest")
+        {
+            Description = "CSV with a header: product_id, image (relative to the manifest's folder), "
+                + "optional category; other columns become metadata.",
+            Required = true,
+            HelpName = "FILE",
+        }.AcceptExistingOnly();
+        var parallel = new Option<int>("--parallel") { Description = "Products uploaded at once.", HelpName = "N", DefaultValueFactory = _ => 4 };
+        parallel.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 64)
+            {
+                result.AddError("--parallel must be between 1 and 64.");
+            }
+        });
+
+        var command = new Command("ingest", "Upload the products of a manifest, several images per product.")
+        {
+            catalog, manifest, parallel,
+        };
+        command.SetGatewayAction(services, gateway, (parseResult, client, cancellationToken) => RunAsync(
+            services,
+            client,
+            parseResult.GetRequiredValue(catalog),
+            parseResult.GetRequiredValue(manifest).FullName,
+            parseResult.GetValue(parallel),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        CliServices services, GatewayClient client, string catalog, string manifestPath, int parallelism, CancellationToken cancellationToken)
+    {
+        IngestionPlan plan;
+        try
+        {
+            using var reader = ManifestReader.Open(manifestPath);
+            plan = IngestionPlan.FromRows(reader.ReadRows());
+        }
+        catch (ManifestException ex)
+        {
+            services.Error.WriteError(ex.Message);
+            return ExitCodes.Failure;
+        }
+
+        WriteBadRows(services.Error, plan.BadRows);
+        if (plan.Products.Count == 0)
+        {
+            WriteSummary(services.Out, plan, new UploadReport(0, 0, []), TimeSpan.Zero);
+            return plan.BadRows.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+        }
+
+        // One cheap request first: a wrong catalog name or a stopped gateway is one clear error,
+        // not the same failure repeated for every product.
+        await client.GetCatalogAsync(catalog, cancellationToken);
+
+        var images = plan.Products.Sum(p => p.Upload.ImagePaths.Count);
+        services.Out.MarkupLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"Uploading {plan.Products.Count} products ({images} images) to catalog [bold]{Markup.Escape(catalog)}[/] "
+            + $"at {Markup.Escape(client.Gateway.ToString())}, {parallelism} at a time."));
+
+        var uploader = new ProductUploader(client, catalog, parallelism);
+        var total = plan.Products.Count;
+        var stopwatch = Stopwatch.StartNew();
+        UploadReport report;
+        if (services.Out.Profile.Out.IsTerminal && services.Out.Profile.Capabilities.Interactive)
+        {
+            report = await services.Out.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(context =>
+                {
+                    var task = context.AddTask(LiveUploadProgress.Describe(0, 0, total), maxValue: total);
+                    return uploader.UploadAsync(plan.Products, new LiveUploadProgress(task, total), cancellationToken);
+                });
+        }
+        else
+        {
+            report = await uploader.UploadAsync(plan.Products, new PlainUploadProgress(services.Out, total), cancellationToken);
+        }
+
+        WriteSummary(services.Out, plan, report, stopwatch.Elapsed);
+        return report.Failures.Count == 0 && plan.BadRows.Count == 0 ? ExitCodes.Success : ExitCodes.Failure;
+    }
+
+    private static void WriteBadRows(IAnsiConsole console, IReadOnlyList<BadRow> badRows)
+    {
+        foreach (var row in badRows.Take(ListedProblems))
+        {
+            var product = row.ProductId is null ? "" : $" (product '{row.ProductId}')";
+            console.WriteWarning(string.Create(CultureInfo.InvariantCulture, $"row {row.RowNumber}{product}: {row.Reason}"));
+        }
+
+        if (badRows.Count > ListedProblems)
+        {
+            console.WriteWarning(string.Create(
+                CultureInfo.InvariantCulture, $"… and {badRows.Count - ListedProblems} more bad rows."));
+        }
+    }
+
+    private static void WriteSummary(IAnsiConsole console, IngestionPlan plan, UploadReport report, TimeSpan elapsed)
+    {
+        var succeeded = report.Created + report.Replaced;
+        var failed = report.Failures.Count + plan.Skipped.Count;
+        var line = string.Create(
+            CultureInfo.InvariantCulture,
+            $"Succeeded: {succeeded} products ({report.Created} created, {report.Replaced} replaced). "
+            + $"Failed: {failed} products. Bad rows: {plan.BadRows.Count}. Took {elapsed.TotalSeconds:0.0} s.");
+        console.MarkupLine(failed == 0 && plan.BadRows.Count == 0 ? $"[green]{line}[/]" : $"[red]{line}[/]");
+
+        var reasons = report.Failures
+            .Select(f => (FirstRow: f.Product.Rows[0], Text: $"{Where(f.Product.Upload.ProductId, f.Product.Rows)}: {f.Reason}"))
+            .Concat(plan.Skipped.Select(s => (FirstRow: s.Rows[0], Text:
+                $"{Where(s.ProductId, s.Rows)}: not uploaded, bad {Rows(s.BadRows)}")))
+            .OrderBy(r => r.FirstRow)
+            .ToList();
+        if (reasons.Count == 0)
+        {
+            return;
+        }
+
+        console.WriteLine(reasons.Count > ListedProblems
+            ? string.Create(CultureInfo.InvariantCulture, $"First {ListedProblems} of {reasons.Count} failures:")
+            : "Failures:");
+        foreach (var reason in reasons.Take(ListedProblems))
+        {
+            console.MarkupLine($"  {Markup.Escape(reason.Text)}");
+        }
+    }
+
+    private static string Where(string productId, IReadOnlyList<int> rows) => $"product '{productId}' ({Rows(rows)})";
+
+    private static string Rows(IReadOnlyList<int> rows) =>
+        (rows.Count == 1 ? "row " : "rows ") + string.Join(", ", rows.Select(r => r.ToString(CultureInfo.InvariantCulture)));
+}

@@ -1,0 +1,252 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using CsvHelper;
+using CsvHelper.Configuration;
+
+namespace OutfitFinder.Cli.Ingestion;
+
+/// <summary>
+/// Streams the rows of an ingestion manifest: a CSV file with a header row, columns
+/// <c>product_id</c> and <c>image</c> (a path relative to the manifest's folder), an optional
+/// <c>category</c>, and any other columns as product metadata. The header is checked when the
+/// reader is created, so a manifest missing a column fails before anything is uploaded; problems in
+/// a data row are attached to that row (<see cref="ManifestRow.Problems"/>) and reading goes on.
+/// </summary>
+/// <remarks>
+/// Row numbers are CSV record numbers with the header as row 1, the numbering a spreadsheet shows.
+/// </remarks>
+internal sealed partial class ManifestReader : IDisposable
+{
+    public const string ProductIdColumn = "product_id";
+    public const string ImageColumn = "image";
+    public const string CategoryColumn = "category";
+
+    private readonly CsvReader _csv;
+    private readonly string _baseDirectory;
+    private readonly int _headerCount;
+    private readonly int _productIdIndex;
+    private readonly int _imageIndex;
+    private readonly int _categoryIndex;
+    private readonly (int Index, string Name)[] _metadataColumns;
+    private bool _badDataInRow;
+
+    /// <param name="reader">The manifest's text; disposed with this reader.</param>
+    /// <param name="baseDirectory">Folder that relative image paths are resolved against.</param>
+    /// <param name="sourceName">How errors name the manifest, usually its path.</param>
+    /// <exception cref="ManifestException">The manifest is empty or its header is unusable.</exception>
+    public ManifestReader(TextReader reader, string baseDirectory, string sourceName)
+    {
+        _baseDirectory = baseDirectory;
+        var configuration = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            TrimOptions = TrimOptions.Trim,
+            // Short rows read as empty cells; rows with too many cells are reported per row below.
+            MissingFieldFound = null,
+            // A stray quote is the row's problem, not the end of the run.
+            BadDataFound = _ => _badDataInRow = true,
+        };
+        _csv = new CsvReader(reader, configuration);
+
+        string[] header;
+        try
+        {
+            header = _csv.Read() && _csv.ReadHeader() ? _csv.HeaderRecord ?? [] : [];
+        }
+        catch (CsvHelperException ex)
+        {
+            throw new ManifestException($"{sourceName}: the header row could not be read: {ex.Message}", ex);
+        }
+
+        if (header.Length == 0)
+        {
+            throw new ManifestException(
+                $"{sourceName} is empty; it needs a header row with the columns '{ProductIdColumn}' and '{ImageColumn}'.");
+        }
+
+        _headerCount = header.Length;
+        var indexByName = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < header.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(header[i]))
+            {
+                throw new ManifestException($"{sourceName}: column {i + 1} of the header has no name.");
+            }
+
+            if (!indexByName.TryAdd(header[i], i))
+            {
+                throw new ManifestException($"{sourceName}: the header names column '{header[i]}' twice.");
+            }
+        }
+
+        string[] required = [ProductIdColumn, ImageColumn];
+        var missing = required.Where(name => !indexByName.ContainsKey(name)).ToArray();
+        if (missing.Length > 0)
+        {
+            throw new ManifestException(
+                $"{sourceName} is missing the required column{(missing.Length > 1 ? "s" : "")} "
+                + $"{string.Join(", ", missing.Select(name => $"'{name}'"))}; its header has: {string.Join(", ", header)}.");
+        }
+
+        _productIdIndex = indexByName[ProductIdColumn];
+        _imageIndex = indexByName[ImageColumn];
+        _categoryIndex = indexByName.GetValueOrDefault(CategoryColumn, -1);
+        _metadataColumns = header
+            .Select((name, index) => (Index: index, Name: name))
+            .Where(column => column.Index != _productIdIndex && column.Index != _imageIndex && column.Index != _categoryIndex)
+            .ToArray();
+    }
+
+    /// <summary>Opens a manifest file; image paths resolve against the file's folder.</summary>
+    /// <exception cref="ManifestException">The file is missing, empty, or its header is unusable.</exception>
+    public static ManifestReader Open(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        StreamReader text;
+        try
+        {
+            text = new StreamReader(fullPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ManifestException($"The manifest {fullPath} could not be opened: {ex.Message}", ex);
+        }
+
+        try
+        {
+            return new ManifestReader(text, Path.GetDirectoryName(fullPath)!, fullPath);
+        }
+        catch
+        {
+            text.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The data rows in file order, read one at a time.</summary>
+    public IEnumerable<ManifestRow> ReadRows()
+    {
+        while (TryReadRow(out var row))
+        {
+            yield return row;
+        }
+    }
+
+    public void Dispose() => _csv.Dispose();
+
+    /// <summary>
+    /// The JSON value of a metadata cell: a number when the cell is a JSON number literal with a
+    /// finite value, otherwise a string. Stricter than "whatever double.Parse accepts" on purpose:
+    /// <c>00123</c> (a SKU or postcode), <c>+5</c>, <c>1,5</c> and <c>NaN</c> stay strings, so no
+    /// identifier loses its leading zeros. Numbers keep their text, so <c>19.90</c> is sent as written.
+    /// </summary>
+    internal static JsonElement MetadataValue(string cell)
+    {
+        if (JsonNumber().IsMatch(cell)
+            && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
+            && double.IsFinite(number))
+        {
+            using var document = JsonDocument.Parse(cell);
+            return document.RootElement.Clone();
+        }
+
+        return JsonSerializer.SerializeToElement(cell, ManifestJsonContext.Default.String);
+    }
+
+    private bool TryReadRow(out ManifestRow row)
+    {
+        _badDataInRow = false;
+        try
+        {
+            if (!_csv.Read())
+            {
+                row = null!;
+                return false;
+            }
+
+            row = ParseRow();
+            return true;
+        }
+        catch (CsvHelperException ex)
+        {
+            // Reading cannot resume after a parser failure, so this one is fatal for the whole manifest.
+            throw new ManifestException($"Row {_csv.Parser.Row} could not be read: {ex.Message}", ex);
+        }
+    }
+
+    private ManifestRow ParseRow()
+    {
+        var rowNumber = _csv.Parser.Row;
+        var fieldCount = _csv.Parser.Count;
+        string Cell(int index) => index >= 0 && index < fieldCount ? _csv.Parser[index] ?? "" : "";
+
+        var problems = new List<string>();
+        var productId = Cell(_productIdIndex);
+        var image = Cell(_imageIndex);
+        var category = Cell(_categoryIndex);
+        var metadata = new Dictionary<string, JsonElement>();
+        foreach (var (index, name) in _metadataColumns)
+        {
+            var cell = Cell(index);
+            if (cell.Length > 0)
+            {
+                metadata[name] = MetadataValue(cell);
+            }
+        }
+
+        if (_badDataInRow)
+        {
+            problems.Add("malformed CSV (a quote out of place)");
+        }
+
+        if (fieldCount > _headerCount)
+        {
+            problems.Add($"{fieldCount} cells but the header has {_headerCount} columns");
+        }
+
+        if (productId.Length == 0)
+        {
+            problems.Add($"'{ProductIdColumn}' is empty");
+        }
+
+        var imagePath = "";
+        if (image.Length == 0)
+        {
+            problems.Add($"'{ImageColumn}' is empty");
+        }
+        else
+        {
+            imagePath = ResolveImage(image, problems);
+        }
+
+        return new ManifestRow(rowNumber, productId, imagePath, category.Length > 0 ? category : null, metadata, problems);
+    }
+
+    private string ResolveImage(string image, List<string> problems)
+    {
+        string fullPath;
+        try
+        {
+            fullPath = Path.GetFullPath(Path.Combine(_baseDirectory, image));
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            problems.Add($"image path '{image}' is not valid");
+            return "";
+        }
+
+        if (!File.Exists(fullPath))
+        {
+            problems.Add($"image '{image}' not found ({fullPath})");
+        }
+
+        return fullPath;
+    }
+
+    // RFC 8259 number grammar: no leading zeros, no leading '+', digits on both sides of a '.'.
+    [GeneratedRegex(@"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex JsonNumber();
+}
+
+/// <summary>The manifest cannot be read at all: missing file, empty, missing columns, broken CSV.</summary>
+internal sealed class ManifestException(string message, Exception? inner = null) : Exception(message, inner);

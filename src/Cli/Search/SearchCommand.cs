@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+
+namespace OutfitFinder.Cli.Search;
+
+/// <summary><c>outfit search --catalog C [--k 20] [--category X] [--json] PHOTO</c>.</summary>
+internal static class SearchCommand
+{
+    public static Command Create(CliServices services, Option<Uri> gateway)
+    {
+        var catalog = new Option<string>("--catalog") { Description = "Catalog to search.", Required = true, HelpName = "NAME" };
+        var k = new Option<int>("--k") { Description = "Number of results.", HelpName = "K", DefaultValueFactory = _ => 20 };
+        k.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--k must be at least 1.");
+            }
+        });
+        var category = new Option<string?>("--category") { Description = "Only products of this category.", HelpName = "CATEGORY" };
+        var json = new Option<bool>("--json") { Description = "Print the gateway's JSON response instead of a table." };
+        var photo = new Argument<FileInfo>("PHOTO") { Description = "The photo to search with." }.AcceptExistingOnly();
+
+        var command = new Command("search", "Find the products that look most like a photo.")
+        {
+            catalog, k, category, json, photo,
+        };
+        command.SetGatewayAction(services, gateway, async (parseResult, client, cancellationToken) =>
+        {
+            var (response, body) = await client.SearchAsync(
+                parseResult.GetRequiredValue(catalog),
+                parseResult.GetRequiredValue(photo).FullName,
+                parseResult.GetValue(k),
+                parseResult.GetValue(category),
+                cancellationToken);
+
+            if (parseResult.GetValue(json))
+            {
+                // Written around Spectre.Console so that nothing wraps or reflows the document.
+                services.Out.Profile.Out.Writer.WriteLine(body);
+                return ExitCodes.Success;
+            }
+
+            SearchResultsView.Write(services.Out, response);
+            if (response.Partial)
+            {
+                services.Error.WriteWarning("Partial results: some shards did not answer, so better matches may be missing.");
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}
