@@ -35,7 +35,7 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
         }
 
         await Task.WhenAll(pending);
-        return new EmbedResult(dimension, MemoryMarshal.AsBytes(vectors.AsSpan()).ToArray(), [.. failures.OrderBy(f => f.Index)], batcher.ExecutionProvider);
+        return new EmbedResult(dimension, MemoryMarshal.AsBytes(vectors.AsSpan()).ToArray(), [.. failures.OrderBy(f => f.Index)], batcher.Embedder.ExecutionProvider);
 
         async Task EmbedOneAsync(int index)
         {

@@ -32,14 +32,17 @@ public static class SiloBuilderExtensions
         services.AddOutfitFinderStorage(configuration);
         services.AddOptions<ImageLimits>().BindConfiguration("Images");
         services.AddOptions<ExtractorPlacementOptions>().BindConfiguration("Extraction:Placement");
-        services.AddOptions<EmbeddingBatcherOptions>().BindConfiguration("Extraction:Batching");
-        services.AddOptions<OnnxEmbedderOptions>().BindConfiguration("Extraction:Onnx");
+        services.AddOptions<EmbeddingBatcherOptions>().BindConfiguration("Extraction:Batching").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EmbeddingBatcherOptions>, EmbeddingBatcherOptionsValidator>();
+        services.AddOptions<OnnxEmbedderOptions>().BindConfiguration("Extraction:Onnx").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OnnxEmbedderOptions>, OnnxEmbedderOptionsValidator>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<IEmbedderFactory, OnnxEmbedderFactory>();
         services.AddSingleton(sp => new EmbedderRegistry(
             sp.GetRequiredService<IEmbedderFactory>(),
             sp.GetRequiredService<ModelCatalog>(),
-            embedder => new EmbeddingBatcher(embedder, sp.GetRequiredService<IOptions<EmbeddingBatcherOptions>>().Value)));
+            embedder => new EmbeddingBatcher(embedder, sp.GetRequiredService<IOptions<EmbeddingBatcherOptions>>().Value,
+                sp.GetRequiredService<ILogger<EmbeddingBatcher>>())));
         services.AddPlacementFilter<GpuPreferredPlacementFilterStrategy, GpuPreferredPlacementFilterDirector>(ServiceLifetime.Singleton);
         return silo;
     }
