@@ -1,0 +1,484 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace OutfitFinder.Core.Extraction;
+
+/// <summary>
+/// The two edits we make to ONNX model files, on their protobuf bytes: make the batch dimension
+/// symbolic, and read one float initializer.
+/// </summary>
+/// <remarks>
+/// Hand-written because the edits touch six message types and a dozen field numbers of
+/// <c>onnx.proto</c>: Google.Protobuf alone cannot read ONNX without classes generated from that
+/// schema (a protoc step in the build), and a package that ships such classes would be a new
+/// dependency for ~200 lines. Unknown fields are copied byte for byte, so weights and metadata are
+/// untouched. Field numbers are those of onnx.proto (ModelProto.graph = 7, GraphProto.node = 1,
+/// …) and are stable across ONNX versions.
+/// </remarks>
+internal static class OnnxModelProto
+{
+    /// <summary>Name given to the batch dimension by <see cref="WithSymbolicBatch"/>.</summary>
+    public const string BatchDimension = "batch";
+
+    private const int WireVarint = 0;
+    private const int WireFixed64 = 1;
+    private const int WireLength = 2;
+    private const int WireFixed32 = 5;
+
+    // ModelProto
+    private const int ModelGraph = 7;
+    // GraphProto
+    private const int GraphNode = 1;
+    private const int GraphInitializer = 5;
+    private const int GraphInput = 11;
+    private const int GraphOutput = 12;
+    private const int GraphValueInfo = 13;
+    // NodeProto
+    private const int NodeInput = 1;
+    private const int NodeName = 3;
+    private const int NodeOpType = 4;
+    // TensorProto
+    private const int TensorDims = 1;
+    private const int TensorDataType = 2;
+    private const int TensorFloatData = 4;
+    private const int TensorInt64Data = 7;
+    private const int TensorName = 8;
+    private const int TensorRawData = 9;
+    private const int TensorDataLocation = 14;
+    private const int DataTypeFloat = 1;
+    private const int DataTypeInt64 = 7;
+    // ValueInfoProto.name and .type, TypeProto.tensor_type, TypeProto.Tensor.shape, TensorShapeProto.dim
+    private const int ValueInfoName = 1;
+    private const int ValueInfoType = 2;
+    private const int TypeTensor = 1;
+    private const int TensorTypeShape = 2;
+    private const int ShapeDim = 1;
+    // TensorShapeProto.Dimension
+    private const int DimValue = 1;
+    private const int DimParam = 2;
+
+    /// <summary>
+    /// Returns a copy of <paramref name="model"/> that accepts any batch size: every graph input,
+    /// output and value_info whose first dimension is the fixed value 1 gets the symbolic dimension
+    /// <see cref="BatchDimension"/> instead, and every <c>Reshape</c> whose target shape is an
+    /// initializer starting with 1 gets 0 there ("copy from the input"), so it follows the batch.
+    /// Graph inputs that are initializers (IR version 3 lists weights as inputs) are left alone.
+    /// </summary>
+    /// <remarks>
+    /// Batch-agnostic nodes (Conv, pooling, Flatten with axis 1, broadcasting element-wise ops) need
+    /// nothing. A Reshape whose target comes from a Constant node or is computed is left as it is:
+    /// computed shapes already follow the batch, and a Constant with a hard-coded 1 fails loudly in
+    /// ONNX Runtime at the first batch larger than one.
+    /// </remarks>
+    /// <exception cref="InvalidDataException">The bytes are not an ONNX model with a graph.</exception>
+    public static byte[] WithSymbolicBatch(ReadOnlySpan<byte> model)
+    {
+        var graph = FindGraph(model);
+        var initializers = new HashSet<string>(StringComparer.Ordinal);
+        var reshapeTargets = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var field in new FieldReader(graph))
+        {
+            if (field.Number == GraphInitializer)
+            {
+                initializers.Add(ReadString(field.Payload, TensorName));
+            }
+            else if (field.Number == GraphNode && ReadString(field.Payload, NodeOpType) == "Reshape")
+            {
+                var inputs = ReadStrings(field.Payload, NodeInput);
+                if (inputs.Count > 1)
+                {
+                    reshapeTargets.Add(inputs[1]);
+                }
+            }
+        }
+
+        var newGraph = new ArrayBufferWriter<byte>(graph.Length + 1024);
+        foreach (var field in new FieldReader(graph))
+        {
+            switch (field.Number)
+            {
+                case GraphInput when !initializers.Contains(ReadString(field.Payload, ValueInfoName)):
+                case GraphOutput:
+                case GraphValueInfo:
+                    WriteMessage(newGraph, field.Number, RewriteValueInfo(field.Payload));
+                    break;
+                case GraphInitializer when reshapeTargets.Contains(ReadString(field.Payload, TensorName)):
+                    WriteMessage(newGraph, field.Number, RewriteReshapeTarget(field.Payload));
+                    break;
+                default:
+                    newGraph.Write(field.Raw);
+                    break;
+            }
+        }
+
+        var result = new ArrayBufferWriter<byte>(model.Length + 1024);
+        foreach (var field in new FieldReader(model))
+        {
+            if (field.Number == ModelGraph && field.WireType == WireLength)
+            {
+                WriteMessage(result, ModelGraph, newGraph.WrittenSpan);
+            }
+            else
+            {
+                result.Write(field.Raw);
+            }
+        }
+
+        return result.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads the float initializer <paramref name="name"/>: its dimensions and values.</summary>
+    /// <exception cref="InvalidDataException">
+    /// The model has no such initializer, it is not float, or its data is stored outside the file.
+    /// </exception>
+    public static (long[] Dimensions, float[] Values) ReadFloatInitializer(ReadOnlySpan<byte> model, string name)
+    {
+        foreach (var field in new FieldReader(FindGraph(model)))
+        {
+            if (field.Number != GraphInitializer || ReadString(field.Payload, TensorName) != name)
+            {
+                continue;
+            }
+
+            var tensor = field.Payload;
+            if (ReadVarint(tensor, TensorDataType) != DataTypeFloat)
+            {
+                throw new InvalidDataException($"Initializer '{name}' is not a float tensor.");
+            }
+
+            if (ReadVarint(tensor, TensorDataLocation) != 0)
+            {
+                throw new InvalidDataException($"Initializer '{name}' keeps its data outside the model file.");
+            }
+
+            var dims = ReadInt64s(tensor, TensorDims).ToArray();
+            var bytes = FindBytes(tensor, TensorRawData);
+            if (bytes.IsEmpty)
+            {
+                bytes = FindBytes(tensor, TensorFloatData);
+            }
+
+            var count = dims.Aggregate(1L, (a, b) => a * b);
+            if (bytes.Length != count * sizeof(float))
+            {
+                throw new InvalidDataException(
+                    $"Initializer '{name}' holds {bytes.Length} bytes, expected {count * sizeof(float)} for shape [{string.Join(",", dims)}].");
+            }
+
+            var values = new float[count];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(i * sizeof(float)));
+            }
+
+            return (dims, values);
+        }
+
+        throw new InvalidDataException($"The model has no initializer named '{name}'.");
+    }
+
+    private static ReadOnlySpan<byte> FindGraph(ReadOnlySpan<byte> model)
+    {
+        var graph = FindBytes(model, ModelGraph);
+        return graph.IsEmpty ? throw new InvalidDataException("The bytes are not an ONNX model: no graph found.") : graph;
+    }
+
+    private static byte[] RewriteValueInfo(ReadOnlySpan<byte> valueInfo) =>
+        RewriteField(valueInfo, ValueInfoType, type =>
+            RewriteField(type, TypeTensor, tensorType =>
+                RewriteField(tensorType, TensorTypeShape, RewriteFirstDimension)));
+
+    private static byte[] RewriteFirstDimension(ReadOnlySpan<byte> shape)
+    {
+        var writer = new ArrayBufferWriter<byte>(shape.Length + 16);
+        var first = true;
+        foreach (var field in new FieldReader(shape))
+        {
+            if (first && field.Number == ShapeDim)
+            {
+                first = false;
+                if (field.Payload.Length > 0 && ReadVarint(field.Payload, DimValue) == 1)
+                {
+                    var dim = new ArrayBufferWriter<byte>();
+                    WriteMessage(dim, DimParam, Encoding.UTF8.GetBytes(BatchDimension));
+                    foreach (var part in new FieldReader(field.Payload))
+                    {
+                        if (part.Number is not (DimValue or DimParam))
+                        {
+                            dim.Write(part.Raw);
+                        }
+                    }
+
+                    WriteMessage(writer, ShapeDim, dim.WrittenSpan);
+                    continue;
+                }
+            }
+
+            writer.Write(field.Raw);
+        }
+
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] RewriteReshapeTarget(ReadOnlySpan<byte> tensor)
+    {
+        if (ReadVarint(tensor, TensorDataType) != DataTypeInt64)
+        {
+            return tensor.ToArray();
+        }
+
+        // The target shape is stored either as raw little-endian bytes or as packed varints;
+        // only its first element (the batch) changes, 1 -> 0.
+        var writer = new ArrayBufferWriter<byte>(tensor.Length);
+        var first = true;
+        foreach (var field in new FieldReader(tensor))
+        {
+            var isData = field.WireType == WireLength && field.Number is TensorRawData or TensorInt64Data;
+            if (first && isData && field.Number == TensorRawData && field.Payload.Length >= sizeof(long)
+                && BinaryPrimitives.ReadInt64LittleEndian(field.Payload) == 1)
+            {
+                var data = field.Payload.ToArray();
+                BinaryPrimitives.WriteInt64LittleEndian(data, 0);
+                WriteMessage(writer, TensorRawData, data);
+            }
+            else if (first && isData && field.Number == TensorInt64Data && field.Payload.Length > 0 && field.Payload[0] == 1)
+            {
+                // A packed varint starting with byte 0x01 is the value 1 encoded in one byte.
+                var data = field.Payload.ToArray();
+                data[0] = 0;
+                WriteMessage(writer, TensorInt64Data, data);
+            }
+            else
+            {
+                writer.Write(field.Raw);
+            }
+
+            first &= !isData;
+        }
+
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Copies <paramref name="message"/>, passing the first <paramref name="number"/> sub-message through <paramref name="rewrite"/>.</summary>
+    private static byte[] RewriteField(ReadOnlySpan<byte> message, int number, RewriteFunc rewrite)
+    {
+        var writer = new ArrayBufferWriter<byte>(message.Length + 16);
+        var done = false;
+        foreach (var field in new FieldReader(message))
+        {
+            if (!done && field.Number == number && field.WireType == WireLength)
+            {
+                done = true;
+                WriteMessage(writer, number, rewrite(field.Payload));
+            }
+            else
+            {
+                writer.Write(field.Raw);
+            }
+        }
+
+        return writer.WrittenSpan.ToArray();
+    }
+
+    private delegate byte[] RewriteFunc(ReadOnlySpan<byte> payload);
+
+    private static string ReadString(ReadOnlySpan<byte> message, int number) => Encoding.UTF8.GetString(FindBytes(message, number));
+
+    private static List<string> ReadStrings(ReadOnlySpan<byte> message, int number)
+    {
+        var result = new List<string>();
+        foreach (var field in new FieldReader(message))
+        {
+            if (field.Number == number && field.WireType == WireLength)
+            {
+                result.Add(Encoding.UTF8.GetString(field.Payload));
+            }
+        }
+
+        return result;
+    }
+
+    private static ReadOnlySpan<byte> FindBytes(ReadOnlySpan<byte> message, int number)
+    {
+        foreach (var field in new FieldReader(message))
+        {
+            if (field.Number == number && field.WireType == WireLength)
+            {
+                return field.Payload;
+            }
+        }
+
+        return default;
+    }
+
+    private static long ReadVarint(ReadOnlySpan<byte> message, int number)
+    {
+        foreach (var field in new FieldReader(message))
+        {
+            if (field.Number == number && field.WireType == WireVarint)
+            {
+                return (long)field.Varint;
+            }
+        }
+
+        return 0;
+    }
+
+    private static List<long> ReadInt64s(ReadOnlySpan<byte> message, int number)
+    {
+        var result = new List<long>();
+        foreach (var field in new FieldReader(message))
+        {
+            if (field.Number != number)
+            {
+                continue;
+            }
+
+            if (field.WireType == WireLength)
+            {
+                result.AddRange(ReadPackedVarints(field.Payload));
+            }
+            else if (field.WireType == WireVarint)
+            {
+                result.Add((long)field.Varint);
+            }
+        }
+
+        return result;
+    }
+
+    private static List<long> ReadPackedVarints(ReadOnlySpan<byte> payload)
+    {
+        var result = new List<long>();
+        var position = 0;
+        while (position < payload.Length)
+        {
+            result.Add((long)ReadVarint(payload, ref position));
+        }
+
+        return result;
+    }
+
+    private static void WriteMessage(IBufferWriter<byte> writer, int number, ReadOnlySpan<byte> payload)
+    {
+        WriteVarint(writer, ((ulong)number << 3) | WireLength);
+        WriteVarint(writer, (ulong)payload.Length);
+        writer.Write(payload);
+    }
+
+    private static void WriteVarint(IBufferWriter<byte> writer, ulong value)
+    {
+        Span<byte> buffer = stackalloc byte[10];
+        var length = 0;
+        do
+        {
+            var b = (byte)(value & 0x7F);
+            value >>= 7;
+            buffer[length++] = value == 0 ? b : (byte)(b | 0x80);
+        }
+        while (value != 0);
+
+        writer.Write(buffer[..length]);
+    }
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> data, ref int position)
+    {
+        ulong result = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (position >= data.Length)
+            {
+                throw new InvalidDataException("Truncated protobuf varint in ONNX model.");
+            }
+
+            var b = data[position++];
+            result |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return result;
+            }
+        }
+
+        throw new InvalidDataException("Malformed protobuf varint in ONNX model.");
+    }
+
+    /// <summary>One protobuf field: its number, wire type, the whole encoded field and its value.</summary>
+    [StructLayout(LayoutKind.Auto)]
+    private readonly ref struct Field(int number, int wireType, ReadOnlySpan<byte> raw, ReadOnlySpan<byte> payload, ulong varint)
+    {
+        public int Number { get; } = number;
+        public int WireType { get; } = wireType;
+        /// <summary>Key and value as encoded, for copying the field unchanged.</summary>
+        public ReadOnlySpan<byte> Raw { get; } = raw;
+        /// <summary>Content of a length-delimited field.</summary>
+        public ReadOnlySpan<byte> Payload { get; } = payload;
+        /// <summary>Value of a varint field.</summary>
+        public ulong Varint { get; } = varint;
+    }
+
+    /// <summary>Enumerates the fields of one protobuf message without allocating.</summary>
+    private ref struct FieldReader(ReadOnlySpan<byte> message)
+    {
+        private readonly ReadOnlySpan<byte> _message = message;
+        private int _position;
+        private Field _current;
+
+        public readonly FieldReader GetEnumerator() => this;
+
+        public readonly Field Current => _current;
+
+        public bool MoveNext()
+        {
+            if (_position >= _message.Length)
+            {
+                return false;
+            }
+
+            var start = _position;
+            var key = ReadVarint(_message, ref _position);
+            var number = (int)(key >> 3);
+            var wireType = (int)(key & 7);
+            ReadOnlySpan<byte> payload = default;
+            ulong varint = 0;
+            switch (wireType)
+            {
+                case WireVarint:
+                    varint = ReadVarint(_message, ref _position);
+                    break;
+                case WireFixed64:
+                    Skip(8);
+                    break;
+                case WireLength:
+                    var length = ReadVarint(_message, ref _position);
+                    if (length > (ulong)(_message.Length - _position))
+                    {
+                        throw new InvalidDataException("Truncated protobuf field in ONNX model.");
+                    }
+
+                    payload = _message.Slice(_position, (int)length);
+                    _position += (int)length;
+                    break;
+                case WireFixed32:
+                    Skip(4);
+                    break;
+                default:
+                    throw new InvalidDataException($"Unsupported protobuf wire type {wireType} in ONNX model.");
+            }
+
+            _current = new Field(number, wireType, _message[start.._position], payload, varint);
+            return true;
+        }
+
+        private void Skip(int count)
+        {
+            if (_position + count > _message.Length)
+            {
+                throw new InvalidDataException("Truncated protobuf field in ONNX model.");
+            }
+
+            _position += count;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace OutfitFinder.Core.Extraction;
+
+public sealed partial class ResNet18Embedder
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
+            Message = "Model {Model} runs on CUDA device {CudaDeviceId} (ExecutionProvider {Preference}); loaded in {ElapsedMs} ms")]
+        public static partial void RunningOnCuda(ILogger logger, string model, int cudaDeviceId, ExecutionProviderPreference preference, long elapsedMs);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information,
+            Message = "Model {Model} runs on CPU because ExecutionProvider is Cpu; loaded in {ElapsedMs} ms")]
+        public static partial void RunningOnCpuAsConfigured(ILogger logger, string model, long elapsedMs);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning,
+            Message = "Model {Model} runs on CPU because CUDA device {CudaDeviceId} could not be used ({Reason}); loaded in {ElapsedMs} ms")]
+        public static partial void RunningOnCpuAfterCudaFailed(ILogger logger, string model, int cudaDeviceId, string reason, long elapsedMs);
+    }
+}
