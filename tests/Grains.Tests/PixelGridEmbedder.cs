@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using OutfitFinder.Core.Extraction;
 using OutfitFinder.Grains.Extraction;
 using SkiaSharp;
@@ -15,30 +16,45 @@ internal sealed class PixelGridEmbedder : IImageEmbedder
 
     public string Model => "resnet18";
     public int Dimension => 512;
+    public int InputLength => 512;
     public string ExecutionProvider => "CPU";
     public int Images => images;
     public int Calls => calls;
 
-    public float[] Embed(IReadOnlyList<SKBitmap> bitmaps)
+    public void Preprocess(SKBitmap image, Span<float> destination)
+    {
+        using var small = image.Resize(new SKImageInfo(16, 8, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKFilterMode.Linear));
+        var pixels = small.GetPixelSpan();
+        for (var j = 0; j < InputLength; j++)
+        {
+            destination[j] = pixels[j] / 255f + 0.01f;
+        }
+    }
+
+    public float[] Run(ReadOnlyMemory<float> inputs)
     {
         Interlocked.Increment(ref calls);
-        Interlocked.Add(ref images, bitmaps.Count);
-        var result = new float[bitmaps.Count * Dimension];
-        for (var i = 0; i < bitmaps.Count; i++)
+        var count = inputs.Length / InputLength;
+        Interlocked.Add(ref images, count);
+        var result = inputs.ToArray();
+        for (var i = 0; i < count; i++)
         {
-            using var small = bitmaps[i].Resize(new SKImageInfo(16, 8, SKColorType.Rgba8888, SKAlphaType.Unpremul), new SKSamplingOptions(SKFilterMode.Linear));
             var row = result.AsSpan(i * Dimension, Dimension);
-            var pixels = small.GetPixelSpan();
-            for (var j = 0; j < Dimension; j++)
-            {
-                row[j] = pixels[j] / 255f + 0.01f;
-            }
-
-            var norm = MathF.Sqrt(System.Numerics.Tensors.TensorPrimitives.SumOfSquares(row));
-            System.Numerics.Tensors.TensorPrimitives.Divide(row, norm, row);
+            TensorPrimitives.Divide(row, TensorPrimitives.Norm(row), row);
         }
 
         return result;
+    }
+
+    public float[] Embed(IReadOnlyList<SKBitmap> bitmaps)
+    {
+        var inputs = new float[bitmaps.Count * InputLength];
+        for (var i = 0; i < bitmaps.Count; i++)
+        {
+            Preprocess(bitmaps[i], inputs.AsSpan(i * InputLength, InputLength));
+        }
+
+        return Run(inputs);
     }
 
     public void Dispose()

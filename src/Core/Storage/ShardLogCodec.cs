@@ -86,7 +86,7 @@ public static class ShardLogCodec
 
     /// <summary>Writes <paramref name="record"/>'s frame at the start of <paramref name="destination"/>; returns its length.</summary>
     /// <exception cref="ArgumentException">
-    /// A string is not valid UTF-16, the vectors do not split into <see cref="ProductUpsert.ImageCount"/>
+    /// A string is not valid UTF-16, the vectors do not split into <see cref="ProductUpserted.ImageCount"/>
     /// equal non-empty rows, the payload exceeds <see cref="MaxPayloadBytes"/>, or
     /// <paramref name="destination"/> is too short.
     /// </exception>
@@ -105,7 +105,7 @@ public static class ShardLogCodec
         var writer = new SpanWriter(payload);
         switch (record)
         {
-            case ProductUpsert upsert:
+            case ProductUpserted upsert:
                 writer.WriteByte(UpsertKind);
                 writer.WriteString(upsert.ProductId);
                 writer.WriteString(upsert.Category);
@@ -114,7 +114,7 @@ public static class ShardLogCodec
                 writer.WriteInt32(upsert.Vectors.Length);
                 writer.WriteFloats(upsert.Vectors);
                 break;
-            case ProductDelete delete:
+            case ProductDeleted delete:
                 writer.WriteByte(DeleteKind);
                 writer.WriteString(delete.ProductId);
                 break;
@@ -130,7 +130,7 @@ public static class ShardLogCodec
         long length;
         switch (record)
         {
-            case ProductUpsert upsert:
+            case ProductUpserted upsert:
                 ValidateShape(upsert);
                 length = 1 + StringLength(upsert.ProductId, "product id")
                     + StringLength(upsert.Category, "category")
@@ -138,7 +138,7 @@ public static class ShardLogCodec
                     + sizeof(int) + sizeof(int)
                     + (long)upsert.Vectors.Length * sizeof(float);
                 break;
-            case ProductDelete delete:
+            case ProductDeleted delete:
                 ArgumentNullException.ThrowIfNull(delete.ProductId, nameof(record));
                 length = 1 + StringLength(delete.ProductId, "product id");
                 break;
@@ -154,7 +154,7 @@ public static class ShardLogCodec
         return (int)length;
     }
 
-    private static void ValidateShape(ProductUpsert upsert)
+    private static void ValidateShape(ProductUpserted upsert)
     {
         ArgumentNullException.ThrowIfNull(upsert.ProductId, "record");
         ArgumentNullException.ThrowIfNull(upsert.Vectors, "record");

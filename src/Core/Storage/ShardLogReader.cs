@@ -121,7 +121,7 @@ public static class ShardLogReader
         switch (kind)
         {
             case ShardLogCodec.DeleteKind:
-                return reader.AtEnd ? new ProductDelete(productId) : null;
+                return reader.AtEnd ? new ProductDeleted(productId) : null;
             case ShardLogCodec.UpsertKind:
                 if (!reader.TryReadString(out var category)
                     || !reader.TryReadString(out var metadata)
@@ -136,7 +136,7 @@ public static class ShardLogReader
                 var rowsAreWhole = imageCount == 0
                     ? floatCount == 0
                     : imageCount > 0 && floatCount >= imageCount && floatCount % imageCount == 0;
-                return rowsAreWhole ? new ProductUpsert(productId, category, metadata, imageCount, vectors) : null;
+                return rowsAreWhole ? new ProductUpserted(productId, category, metadata, imageCount, vectors) : null;
             default:
                 return null;
         }

@@ -22,7 +22,7 @@ public abstract record ShardLogRecord
 /// Equality is record equality, so two upserts with equal content but different
 /// <see cref="Vectors"/> arrays are not equal; compare the arrays' contents when that matters.
 /// </remarks>
-public sealed record ProductUpsert(
+public sealed record ProductUpserted(
     string ProductId,
     string? Category,
     string? MetadataJson,
@@ -34,7 +34,7 @@ public sealed record ProductUpsert(
 }
 
 /// <summary>Removes a product and all its images' vectors.</summary>
-public sealed record ProductDelete(string ProductId) : ShardLogRecord
+public sealed record ProductDeleted(string ProductId) : ShardLogRecord
 {
     /// <inheritdoc />
     public override string ProductId { get; } = ProductId;

@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
-using LogDelete = OutfitFinder.Core.Storage.ProductDelete;
-using LogUpsert = OutfitFinder.Core.Storage.ProductUpsert;
+using LogDelete = OutfitFinder.Core.Storage.ProductDeleted;
+using LogUpsert = OutfitFinder.Core.Storage.ProductUpserted;
 
 namespace OutfitFinder.Grains.Catalog;
 

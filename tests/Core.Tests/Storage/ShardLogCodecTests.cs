@@ -6,20 +6,20 @@ namespace OutfitFinder.Core.Tests.Storage;
 
 public sealed class ShardLogCodecTests
 {
-    public static TheoryData<string, ProductUpsert> Upserts => new()
+    public static TheoryData<string, ProductUpserted> Upserts => new()
     {
         { "ascii id, category and metadata", ShardLogRecords.Upsert("sku-1", imageCount: 1, dimension: 4, seed: 1) },
         { "unicode everywhere", ShardLogRecords.Upsert("靴 👟 / ..\\ é", 2, 3, seed: 2, category: "chaussures é", metadataJson: """{"name":"Bottes d'été 👢"}""") },
         { "null category and metadata", ShardLogRecords.Upsert("sku-2", 1, 4, seed: 3, category: null, metadataJson: null) },
         { "empty strings kept apart from null", ShardLogRecords.Upsert("sku-3", 1, 4, seed: 4, category: "", metadataJson: "") },
-        { "no images", new ProductUpsert("sku-4", "bags", null, 0, []) },
+        { "no images", new ProductUpserted("sku-4", "bags", null, 0, []) },
         { "many images", ShardLogRecords.Upsert("sku-5", imageCount: 40, dimension: 512, seed: 5) },
-        { "special floats", new ProductUpsert("sku-6", null, null, 2, [float.NaN, -0f, float.PositiveInfinity, float.Epsilon, float.MaxValue, float.NegativeInfinity]) },
+        { "special floats", new ProductUpserted("sku-6", null, null, 2, [float.NaN, -0f, float.PositiveInfinity, float.Epsilon, float.MaxValue, float.NegativeInfinity]) },
     };
 
     [Theory]
     [MemberData(nameof(Upserts))]
-    public void Encode_RoundTripsThroughReader_ForUpsert(string shape, ProductUpsert upsert)
+    public void Encode_RoundTripsThroughReader_ForUpsert(string shape, ProductUpserted upsert)
     {
         var frame = ShardLogCodec.Encode(upsert);
 
@@ -37,10 +37,10 @@ public sealed class ShardLogCodecTests
     [InlineData(" ")]
     public void Encode_RoundTripsThroughReader_ForDelete(string productId)
     {
-        var read = ShardLogReader.Read(ShardLogCodec.Encode(new ProductDelete(productId)));
+        var read = ShardLogReader.Read(ShardLogCodec.Encode(new ProductDeleted(productId)));
 
         Assert.Equal(ShardLogDamage.None, read.Damage);
-        Assert.Equal(new ProductDelete(productId), Assert.Single(read.Records));
+        Assert.Equal(new ProductDeleted(productId), Assert.Single(read.Records));
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public sealed class ShardLogCodecTests
         var crc = new byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(crc, Crc32.HashToUInt32(payload));
 
-        var frame = ShardLogCodec.Encode(new ProductDelete("a"));
+        var frame = ShardLogCodec.Encode(new ProductDeleted("a"));
 
         Assert.Equal([0xC1, 0x06, 0x00, 0x00, 0x00, .. payload, .. crc], frame);
     }
@@ -58,7 +58,7 @@ public sealed class ShardLogCodecTests
     [Fact]
     public void Encode_StoresFloatsAsRawLittleEndianBlock_ForUpsert()
     {
-        var upsert = new ProductUpsert("p", null, null, 1, [1f, -2.5f]);
+        var upsert = new ProductUpserted("p", null, null, 1, [1f, -2.5f]);
 
         var frame = ShardLogCodec.Encode(upsert);
 
@@ -87,7 +87,7 @@ public sealed class ShardLogCodecTests
     [InlineData(-1, 0)]
     public void Encode_ThrowsArgumentException_WhenVectorsDoNotSplitIntoImageRows(int imageCount, int floatCount)
     {
-        var upsert = new ProductUpsert("p", null, null, imageCount, new float[floatCount]);
+        var upsert = new ProductUpserted("p", null, null, imageCount, new float[floatCount]);
 
         var e = Assert.Throws<ArgumentException>(() => ShardLogCodec.Encode(upsert));
 
@@ -98,7 +98,7 @@ public sealed class ShardLogCodecTests
     public void Encode_ThrowsArgumentException_WhenIdHasLoneSurrogate()
     {
         // Encoded leniently, "a\uD800" and "a\uDBFF" would both become "a\uFFFD": two products, one id.
-        var e = Assert.Throws<ArgumentException>(() => ShardLogCodec.Encode(new ProductDelete("a\uD800")));
+        var e = Assert.Throws<ArgumentException>(() => ShardLogCodec.Encode(new ProductDeleted("a\uD800")));
 
         Assert.Contains("lone surrogate", e.Message);
     }
@@ -107,7 +107,7 @@ public sealed class ShardLogCodecTests
     public void Encode_ThrowsArgumentException_WhenPayloadExceedsLimit()
     {
         var floats = ShardLogCodec.MaxPayloadBytes / sizeof(float);
-        var upsert = new ProductUpsert("p", null, null, 1, new float[floats]);
+        var upsert = new ProductUpserted("p", null, null, 1, new float[floats]);
 
         var e = Assert.Throws<ArgumentException>(() => ShardLogCodec.Encode(upsert));
 

@@ -108,7 +108,7 @@ public sealed class ShardLogReaderTests
     [InlineData(new byte[] { 1, 1, 0, 0, 0, 0x61, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 })] // 2 images, 1 float
     public void Read_ReportsMalformedPayload_WhenChecksumMatchesButFieldsDoNot(byte[] payload)
     {
-        var good = ShardLogCodec.Encode(new ProductDelete("first"));
+        var good = ShardLogCodec.Encode(new ProductDeleted("first"));
         var frame = new byte[ShardLogCodec.FrameOverheadBytes + payload.Length];
         frame[0] = ShardLogCodec.FrameMarkerV1;
         BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1), payload.Length);
@@ -117,7 +117,7 @@ public sealed class ShardLogReaderTests
 
         var read = ShardLogReader.Read([.. good, .. frame]);
 
-        Assert.Equal(new ProductDelete("first"), Assert.Single(read.Records));
+        Assert.Equal(new ProductDeleted("first"), Assert.Single(read.Records));
         Assert.Equal(good.Length, read.ValidLengthBytes);
         Assert.Equal(ShardLogDamage.MalformedPayload, read.Damage);
     }

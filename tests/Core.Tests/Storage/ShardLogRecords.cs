@@ -5,7 +5,7 @@ namespace OutfitFinder.Core.Tests.Storage;
 /// <summary>Sample records and a content comparison (record equality compares arrays by reference).</summary>
 internal static class ShardLogRecords
 {
-    public static ProductUpsert Upsert(string productId, int imageCount, int dimension, int seed,
+    public static ProductUpserted Upsert(string productId, int imageCount, int dimension, int seed,
         string? category = "shoes", string? metadataJson = """{"price":59.9}""")
     {
         var random = new Random(seed);
@@ -15,7 +15,7 @@ internal static class ShardLogRecords
             vectors[i] = (float)(random.NextDouble() * 2 - 1);
         }
 
-        return new ProductUpsert(productId, category, metadataJson, imageCount, vectors);
+        return new ProductUpserted(productId, category, metadataJson, imageCount, vectors);
     }
 
     /// <summary>A few upserts and deletes of varied sizes, as a shard would log them.</summary>
@@ -23,7 +23,7 @@ internal static class ShardLogRecords
     [
         Upsert("sku-1", imageCount: 2, dimension: 8, seed: 1),
         Upsert("靴 👟 / ..", imageCount: 1, dimension: 8, seed: 2, category: null, metadataJson: null),
-        new ProductDelete("sku-1"),
+        new ProductDeleted("sku-1"),
         Upsert("sku-3", imageCount: 0, dimension: 8, seed: 3),
         Upsert("sku-4", imageCount: 3, dimension: 8, seed: 4, category: "dresses"),
     ];
@@ -41,8 +41,8 @@ internal static class ShardLogRecords
     {
         switch (expected)
         {
-            case ProductUpsert upsert:
-                var other = Assert.IsType<ProductUpsert>(actual);
+            case ProductUpserted upsert:
+                var other = Assert.IsType<ProductUpserted>(actual);
                 Assert.Equal(upsert.ProductId, other.ProductId);
                 Assert.Equal(upsert.Category, other.Category);
                 Assert.Equal(upsert.MetadataJson, other.MetadataJson);
@@ -51,8 +51,8 @@ internal static class ShardLogRecords
                 Assert.Equal(upsert.Vectors.Select(BitConverter.SingleToInt32Bits),
                     other.Vectors.Select(BitConverter.SingleToInt32Bits));
                 break;
-            case ProductDelete delete:
-                Assert.Equal(delete, Assert.IsType<ProductDelete>(actual));
+            case ProductDeleted delete:
+                Assert.Equal(delete, Assert.IsType<ProductDeleted>(actual));
                 break;
             default:
                 Assert.Fail($"Unexpected record type {expected.GetType().Name}.");

@@ -143,7 +143,7 @@ public sealed class ShardLogTests : IDisposable
         var log = OpenLog();
 
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            log.AppendAsync(new ProductDelete("p"), CancellationToken.None));
+            log.AppendAsync(new ProductDeleted("p"), CancellationToken.None));
 
         Assert.Null(await _store.ReadAsync(LogPath, CancellationToken.None));
     }
@@ -154,16 +154,16 @@ public sealed class ShardLogTests : IDisposable
         var store = new FlakyAppendStore(_store);
         var log = new ShardLog(store, LogPath, NullLogger.Instance);
         await log.LoadAsync(CancellationToken.None);
-        await log.AppendAsync(new ProductDelete("a"), CancellationToken.None);
+        await log.AppendAsync(new ProductDeleted("a"), CancellationToken.None);
 
         store.FailNextAppendAfterBytes = 4;
-        await Assert.ThrowsAsync<IOException>(() => log.AppendAsync(new ProductDelete("b"), CancellationToken.None));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => log.AppendAsync(new ProductDelete("c"), CancellationToken.None));
+        await Assert.ThrowsAsync<IOException>(() => log.AppendAsync(new ProductDeleted("b"), CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => log.AppendAsync(new ProductDeleted("c"), CancellationToken.None));
         var replay = await log.LoadAsync(CancellationToken.None);
-        await log.AppendAsync(new ProductDelete("d"), CancellationToken.None);
+        await log.AppendAsync(new ProductDeleted("d"), CancellationToken.None);
 
         Assert.Equal(4, replay.DiscardedBytes);
-        ShardLogRecords.AssertSame([new ProductDelete("a"), new ProductDelete("d")],
+        ShardLogRecords.AssertSame([new ProductDeleted("a"), new ProductDeleted("d")],
             (await OpenLog().LoadAsync(CancellationToken.None)).Records);
     }
 

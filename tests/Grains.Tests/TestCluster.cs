@@ -8,7 +8,7 @@ namespace OutfitFinder.Grains.Tests;
 
 /// <summary>
 /// An in-process cluster of real silos running the real grains, with the pixel-grid embedder in
-/// place of ONNX. <paramref name="gpuSilos"/> says which silo indexes advertise <c>gpu=true</c>.
+/// place of ONNX. The gpu set given to <see cref="StartAsync"/> says which silo indexes advertise <c>gpu=true</c>.
 /// </summary>
 internal sealed class TestCluster : IAsyncDisposable
 {
