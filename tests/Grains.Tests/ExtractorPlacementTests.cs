@@ -22,8 +22,10 @@ public sealed class ExtractorPlacementTests
         await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
             cluster.Client.GetGrain<IExtractorGrain>(0).EmbedAsync(new EmbedRequest("resnet18", [images[i % images.Length]]))));
 
-        var embedded = cluster.Embedders().Select(e => e.Images).ToList();
-        Assert.Equal([0, 0, 40], embedded);
+        var silos = cluster.Silos();
+        Assert.Equal(1, silos.Count(s => s.Gpu));
+        Assert.Equal(40, silos.Single(s => s.Gpu).Embedder.Images);
+        Assert.All(silos.Where(s => !s.Gpu), s => Assert.Equal(0, s.Embedder.Images));
     }
 
     [Fact]

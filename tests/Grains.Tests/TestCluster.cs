@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.TestingHost;
 using OutfitFinder.Grains.Extraction;
 using OutfitFinder.Grains.Hosting;
@@ -27,6 +28,8 @@ internal sealed class TestCluster : IAsyncDisposable
         var storageRoot = Directory.CreateTempSubdirectory("outfit-grains-").FullName;
         var siloIndex = 0;
         var builder = new InProcessTestClusterBuilder((short)silos);
+        // Test clusters skip placement filters unless told that silos may differ, which ours do.
+        builder.Options.AssumeHomogenousSilosForTesting = false;
         builder.ConfigureSilo((options, silo) =>
         {
             var index = Interlocked.Increment(ref siloIndex) - 1;
@@ -45,8 +48,16 @@ internal sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>The embedder of each live silo, in silo order.</summary>
-    public IReadOnlyList<PixelGridEmbedder> Embedders() =>
-        [.. Cluster.Silos.Select(silo => ((PixelGridEmbedderFactory)silo.ServiceProvider.GetRequiredService<IEmbedderFactory>()).Embedder)];
+    public IReadOnlyList<PixelGridEmbedder> Embedders() => [.. Silos().Select(silo => silo.Embedder)];
+
+    /// <summary>Each live silo's advertised gpu flag (read from the cluster's metadata) and its embedder.</summary>
+    public IReadOnlyList<(bool Gpu, PixelGridEmbedder Embedder)> Silos() =>
+        [.. Cluster.Silos.Select(silo =>
+        {
+            var metadata = silo.ServiceProvider.GetRequiredService<ISiloMetadataCache>().GetSiloMetadata(silo.SiloAddress);
+            var embedder = ((PixelGridEmbedderFactory)silo.ServiceProvider.GetRequiredService<IEmbedderFactory>()).Embedder;
+            return (metadata.Metadata["gpu"] == "true", embedder);
+        })];
 
     public async ValueTask DisposeAsync()
     {

@@ -19,7 +19,8 @@ public static class SiloBuilderExtensions
 {
     /// <summary>
     /// Adds the grains' services (storage, models, batching, GPU-preferring placement) and the
-    /// silo's <c>gpu</c> metadata, all configured from <paramref name="configuration"/>.
+    /// silo's <c>gpu</c> metadata, all configured from <paramref name="configuration"/> (not from
+    /// the host's configuration, so that several silos in one process can differ).
     /// </summary>
     public static ISiloBuilder AddOutfitFinder(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -31,11 +32,11 @@ public static class SiloBuilderExtensions
 
         var services = silo.Services;
         services.AddOutfitFinderStorage(configuration);
-        services.AddOptions<ImageLimits>().BindConfiguration("Images");
-        services.AddOptions<ExtractorPlacementOptions>().BindConfiguration("Extraction:Placement");
-        services.AddOptions<EmbeddingBatcherOptions>().BindConfiguration("Extraction:Batching").ValidateOnStart();
+        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"));
+        services.AddOptions<ExtractorPlacementOptions>().Bind(configuration.GetSection("Extraction:Placement"));
+        services.AddOptions<EmbeddingBatcherOptions>().Bind(configuration.GetSection("Extraction:Batching")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EmbeddingBatcherOptions>, EmbeddingBatcherOptionsValidator>();
-        services.AddOptions<OnnxEmbedderOptions>().BindConfiguration("Extraction:Onnx").ValidateOnStart();
+        services.AddOptions<OnnxEmbedderOptions>().Bind(configuration.GetSection("Extraction:Onnx")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OnnxEmbedderOptions>, OnnxEmbedderOptionsValidator>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<IEmbedderFactory, OnnxEmbedderFactory>();
@@ -62,7 +63,7 @@ public static class SiloBuilderExtensions
     /// </summary>
     public static IServiceCollection AddOutfitFinderStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<StorageOptions>().BindConfiguration("Storage")
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection("Storage"))
             .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root must name a folder.")
             .ValidateOnStart();
         services.AddSingleton<IBlobStore>(sp => new LocalFolderBlobStore(Path.GetFullPath(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root)));
