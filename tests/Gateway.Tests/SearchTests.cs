@@ -23,13 +23,15 @@ public sealed class SearchTests(LoadedCatalogFixture fixture) : IClassFixture<Lo
     }
 
     [Fact]
-    public async Task Search_RanksProductInTopFive_ForAConsumerViewOfIt()
+    public async Task Search_RanksProductInTopFive_ForACroppedRotatedRecolouredView()
     {
+        // Crop (≥70% of the garment kept), rotation (±15°) and colour shift; no clutter, blur or noise.
+        var transforms = ConsumerViewOptions.Default with { ClutterShapes = 0, BlurProbability = 0, MaxNoise = 0 };
         var misses = new List<string>();
         foreach (var (productId, spec) in fixture.Products)
         {
             using var shop = GarmentImages.Draw(spec);
-            using var street = GarmentImages.ConsumerView(shop, seed: productId.GetHashCode(StringComparison.Ordinal) & 0xffff);
+            using var street = GarmentImages.ConsumerView(shop, seed: int.Parse(productId[1..]), transforms);
             var body = await (await Http.SearchByImageAsync(LoadedCatalogFixture.Catalog, GarmentImages.Encode(street, SKEncodedImageFormat.Jpeg), "k=5")).ReadSearchAsync();
 
             if (!body.Results.Any(hit => hit.ProductId == productId))

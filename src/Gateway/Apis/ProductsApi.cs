@@ -32,6 +32,7 @@ public static class ProductsApi
         string catalog, string productId, HttpRequest request, CatalogDirectory directory, UploadReader uploads, Embedding embedding,
         ProductImageStore images, IGrainFactory grains, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
+        productId = RawSegment.After(request.HttpContext, "products", productId);
         var (definition, problem) = await FindCatalogAsync(catalog, directory, cancellationToken);
         if (problem is not null)
         {
@@ -86,8 +87,9 @@ public static class ProductsApi
     }
 
     internal static async Task<Results<Ok<ProductResponse>, ProblemHttpResult>> GetAsync(
-        string catalog, string productId, CatalogDirectory directory, IGrainFactory grains, CancellationToken cancellationToken)
+        string catalog, string productId, HttpContext context, CatalogDirectory directory, IGrainFactory grains, CancellationToken cancellationToken)
     {
+        productId = RawSegment.After(context, "products", productId);
         var (definition, problem) = await FindCatalogAsync(catalog, directory, cancellationToken);
         if (problem is not null)
         {
@@ -101,8 +103,10 @@ public static class ProductsApi
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string catalog, string productId, CatalogDirectory directory, ProductImageStore images, IGrainFactory grains, CancellationToken cancellationToken)
+        string catalog, string productId, HttpContext context, CatalogDirectory directory, ProductImageStore images, IGrainFactory grains,
+        CancellationToken cancellationToken)
     {
+        productId = RawSegment.After(context, "products", productId);
         var (definition, problem) = await FindCatalogAsync(catalog, directory, cancellationToken);
         if (problem is not null)
         {
@@ -120,9 +124,10 @@ public static class ProductsApi
     }
 
     internal static async Task<Results<FileContentHttpResult, ProblemHttpResult>> GetImageAsync(
-        string catalog, string productId, int n, CatalogDirectory directory, ProductImageStore images, IGrainFactory grains,
-        CancellationToken cancellationToken)
+        string catalog, string productId, int n, HttpContext context, CatalogDirectory directory, ProductImageStore images,
+        IGrainFactory grains, CancellationToken cancellationToken)
     {
+        productId = RawSegment.After(context, "products", productId);
         var (definition, problem) = await FindCatalogAsync(catalog, directory, cancellationToken);
         if (problem is not null)
         {

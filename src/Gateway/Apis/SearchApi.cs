@@ -19,8 +19,8 @@ public static class SearchApi
         app.MapGroup("/v1/catalogs/{catalog}").WithTags("Search")
             .MapPost("/search", SearchAsync).WithName("Search")
             .WithSummary("The k products that look most like a photo (multipart 'image' part) or a vector (JSON {vector, k, category}).")
-            .Accepts<IFormFile>("multipart/form-data")
-            .Accepts<SearchByVectorRequest>("application/json")
+            // One Accepts with both types: each Accepts call replaces the route's accepted types.
+            .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
             .DisableAntiforgery();
         return app;
     }

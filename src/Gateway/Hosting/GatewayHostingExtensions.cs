@@ -35,7 +35,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<SearchFanOut>();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Uploads.UploadReader>();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Apis.Embedding>();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddReason);
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orleans.Concurrency;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Extraction;
@@ -53,6 +54,7 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
     }
 
     /// <inheritdoc />
+    [ReadOnly]
     public async Task<CatalogCounts> GetCountsAsync(CancellationToken cancellationToken = default)
     {
         if (definition is null)

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace OutfitFinder.Grains.Catalog;
 
 /// <summary>
@@ -7,6 +9,12 @@ namespace OutfitFinder.Grains.Catalog;
 public interface ICatalogGrain : IGrainWithStringKey
 {
     /// <summary>The catalog's definition, or null when no such catalog exists.</summary>
+    /// <remarks>
+    /// Interleaves with every other call: shards ask for the definition while they activate, which
+    /// happens inside this grain's own <see cref="GetCountsAsync"/>; without interleaving the two
+    /// would wait on each other until the call timed out.
+    /// </remarks>
+    [AlwaysInterleave]
     Task<CatalogDefinition?> GetAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
