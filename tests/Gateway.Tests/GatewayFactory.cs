@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Gateway.Tests;
 
@@ -19,8 +18,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         settings = new Dictionary<string, string?>
         {
             ["Storage:Root"] = StorageRoot,
-            ["Cluster:SiloPort"] = FreePort().ToString(),
-            ["Cluster:GatewayPort"] = FreePort().ToString(),
+            ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+            ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
             ["Extraction:Gpu"] = "false",
             ["Images:MaxBytes"] = (4 * 1024 * 1024).ToString(),
             ["Images:MaxPixels"] = "16000000",
@@ -41,10 +40,4 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

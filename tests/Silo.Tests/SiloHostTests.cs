@@ -1,10 +1,10 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using OutfitFinder.Grains.Hosting;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Silo.Tests;
 
@@ -21,18 +21,12 @@ public sealed class SiloHostTests
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static Dictionary<string, string?> Settings(string gpu) => new()
     {
         ["Storage:Root"] = Directory.CreateTempSubdirectory("outfit-silo-").FullName,
-        ["Cluster:SiloPort"] = FreePort().ToString(),
-        ["Cluster:GatewayPort"] = FreePort().ToString(),
+        ["Cluster:SiloPort"] = FreePorts.Next().ToString(),
+        ["Cluster:GatewayPort"] = FreePorts.Next().ToString(),
         ["Extraction:Gpu"] = gpu,
     };
 

@@ -11,8 +11,8 @@ public sealed class EmbeddingBatcherTests(ResNet18Fixture fixture) : IDisposable
 
     private readonly List<SKBitmap> _images = Enumerable.Range(0, 10)
         .Select(i => i % 2 == 0
-            ? GarmentImages.StripedDress(200 + (10 * i), new SKColor((byte)(40 + (20 * i)), 30, 60))
-            : GarmentImages.PlainTrousers(200 + (10 * i)))
+            ? TestPictures.StripedDress(200 + (10 * i), new SKColor((byte)(40 + (20 * i)), 30, 60))
+            : TestPictures.PlainTrousers(200 + (10 * i)))
         .ToList();
 
     public void Dispose()

@@ -15,8 +15,8 @@ public sealed class ResNet18EmbedderTests(ResNet18Fixture fixture)
     [Fact]
     public void Embed_Returns512UnitNormFloatsPerImage_ForTwoImages()
     {
-        using var dress = GarmentImages.StripedDress(256);
-        using var trousers = GarmentImages.PlainTrousers(300);
+        using var dress = TestPictures.StripedDress(256);
+        using var trousers = TestPictures.PlainTrousers(300);
 
         var vectors = _embedder.Embed([dress, trousers]);
 
@@ -31,7 +31,7 @@ public sealed class ResNet18EmbedderTests(ResNet18Fixture fixture)
     [Fact]
     public void Embed_ReturnsIdenticalVectors_WhenCalledTwiceOnTheSameImage()
     {
-        using var dress = GarmentImages.StripedDress(256);
+        using var dress = TestPictures.StripedDress(256);
 
         var first = _embedder.Embed([dress]);
         var second = _embedder.Embed([dress]);
@@ -45,9 +45,9 @@ public sealed class ResNet18EmbedderTests(ResNet18Fixture fixture)
     [Fact]
     public void Embed_KeepsASlightlyResizedCopyFarCloserThanAnotherGarment()
     {
-        using var dress = GarmentImages.StripedDress(256);
-        using var smallerDress = GarmentImages.Resized(dress, 240, 240);
-        using var trousers = GarmentImages.PlainTrousers(256);
+        using var dress = TestPictures.StripedDress(256);
+        using var smallerDress = TestPictures.Resized(dress, 240, 240);
+        using var trousers = TestPictures.PlainTrousers(256);
 
         var vectors = _embedder.Embed([dress, smallerDress, trousers]);
         var sameGarment = Cosine(vectors, 0, 1);
@@ -62,11 +62,11 @@ public sealed class ResNet18EmbedderTests(ResNet18Fixture fixture)
     public void Embed_GivesTheSameVectorsInOneBatchOfFiveAsInFiveSingleCalls()
     {
         using var images = new DisposableList(
-            GarmentImages.StripedDress(256),
-            GarmentImages.PlainTrousers(224),
-            GarmentImages.StripedDress(400, new SKColor(40, 140, 60)),
-            GarmentImages.Resized(GarmentImages.PlainTrousers(256), 300, 180),
-            GarmentImages.Solid(120, 90, new SKColor(250, 200, 20)));
+            TestPictures.StripedDress(256),
+            TestPictures.PlainTrousers(224),
+            TestPictures.StripedDress(400, new SKColor(40, 140, 60)),
+            TestPictures.Resized(TestPictures.PlainTrousers(256), 300, 180),
+            TestPictures.Solid(120, 90, new SKColor(250, 200, 20)));
 
         var batch = _embedder.Embed(images.Items);
 
@@ -85,7 +85,7 @@ public sealed class ResNet18EmbedderTests(ResNet18Fixture fixture)
     public void Embed_MatchesMlNetDnnFeaturizeImage_OnReferenceImage(string name)
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "Extraction", "MlNetReference");
-        using var image = GarmentImages.Load(Path.Combine(folder, name + ".png"));
+        using var image = TestPictures.Load(Path.Combine(folder, name + ".png"));
         var expected = File.ReadAllText(Path.Combine(folder, name + ".features.txt"))
             .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
             .Select(token => float.Parse(token, CultureInfo.InvariantCulture))
@@ -104,7 +104,7 @@ public sealed class ResNet18EmbedderTests(ResNet18Fixture fixture)
         // At 224×224 the resize is a plain copy, so ML.NET's ExtractPixels output is simply the
         // pixels as planar R, G, B floats; the shipped preprocessing model must turn that into
         // exactly what our folded arithmetic produces.
-        using var image = GarmentImages.StripedDress(224);
+        using var image = TestPictures.StripedDress(224);
         var rgb = new float[3 * 224 * 224];
         var pixels = image.GetPixelSpan();
         for (var p = 0; p < 224 * 224; p++)
@@ -132,8 +132,8 @@ public sealed class ResNet18EmbedderTests(ResNet18Fixture fixture)
     [Fact]
     public void Embed_CompositesTransparentPixelsOverWhite()
     {
-        using var transparent = GarmentImages.Solid(200, 300, SKColors.Transparent);
-        using var white = GarmentImages.Solid(200, 300, SKColors.White);
+        using var transparent = TestPictures.Solid(200, 300, SKColors.Transparent);
+        using var white = TestPictures.Solid(200, 300, SKColors.White);
 
         var vectors = _embedder.Embed([transparent, white]);
 
@@ -186,9 +186,9 @@ public sealed class ResNet18EmbedderTests(ResNet18Fixture fixture)
         var images = FindClothingPhotos();
         Skip.If(images is null, "shared/data/clothing is not beside the repository; the real-photo test needs it.");
 
-        using var tshirt = GarmentImages.Load(images.Value.First);
-        using var other = GarmentImages.Load(images.Value.Second);
-        using var thumbnail = GarmentImages.Resized(tshirt, tshirt.Width * 3 / 4, tshirt.Height * 3 / 4);
+        using var tshirt = TestPictures.Load(images.Value.First);
+        using var other = TestPictures.Load(images.Value.Second);
+        using var thumbnail = TestPictures.Resized(tshirt, tshirt.Width * 3 / 4, tshirt.Height * 3 / 4);
 
         var vectors = _embedder.Embed([tshirt, thumbnail, other]);
         var sameGarment = Cosine(vectors, 0, 1);
