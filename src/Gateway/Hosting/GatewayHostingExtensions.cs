@@ -28,7 +28,9 @@ public static class GatewayHostingExtensions
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = gateway.MaxRequestBytes);
         builder.Services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = gateway.MaxRequestBytes);
 
-        builder.Services.AddOptions<OutfitFinder.Core.Images.ImageLimits>().BindConfiguration("Images");
+        builder.Services.AddOptions<OutfitFinder.Core.Images.ImageLimits>().BindConfiguration("Images")
+            .Validate(l => l.MaxBytes > 0 && l.MaxPixels > 0, "Images:MaxBytes and Images:MaxPixels must be positive.")
+            .ValidateOnStart();
         builder.Services.AddOutfitFinderStorage(configuration);
         builder.Services.AddSingleton<OutfitFinder.Core.Storage.ProductImageStore>();
         builder.Services.AddSingleton<CatalogDirectory>();
@@ -67,6 +69,8 @@ public static class GatewayHostingExtensions
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            // A client's malformed request is not a server failure: answer it, don't log it as one.
+            SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException,
         });
         app.UseStatusCodePages();
         app.UseDefaultFiles();

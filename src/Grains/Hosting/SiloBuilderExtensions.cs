@@ -32,7 +32,9 @@ public static class SiloBuilderExtensions
 
         var services = silo.Services;
         services.AddOutfitFinderStorage(configuration);
-        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"));
+        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
+            .Validate(l => l.MaxBytes > 0 && l.MaxPixels > 0, "Images:MaxBytes and Images:MaxPixels must be positive.")
+            .ValidateOnStart();
         services.AddOptions<ExtractorPlacementOptions>().Bind(configuration.GetSection("Extraction:Placement"));
         services.AddOptions<EmbeddingBatcherOptions>().Bind(configuration.GetSection("Extraction:Batching")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EmbeddingBatcherOptions>, EmbeddingBatcherOptionsValidator>();
@@ -63,6 +65,12 @@ public static class SiloBuilderExtensions
     /// </summary>
     public static IServiceCollection AddOutfitFinderStorage(this IServiceCollection services, IConfiguration configuration)
     {
+        if (services.Any(service => service.ServiceType == typeof(IBlobStore)))
+        {
+            // Embedded mode: the gateway and its in-process silo share one container and one store.
+            return services;
+        }
+
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection("Storage"))
             .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root must name a folder.")
             .ValidateOnStart();
