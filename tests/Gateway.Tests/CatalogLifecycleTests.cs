@@ -128,4 +128,28 @@ public sealed class CatalogLifecycleTests(GatewayFixture fixture) : IClassFixtur
             Assert.Equal(one.Results.Select(r => (r.ProductId, r.Score)), four.Results.Select(r => (r.ProductId, r.Score)));
         }
     }
+
+    [Theory]
+    [InlineData("l1")]
+    [InlineData("l2")]
+    [InlineData("cosine")]
+    public async Task WhiteBoxCatalog_FindsProductAtRankOne_WithItsOwnImage(string metric)
+    {
+        var catalog = $"whitebox-{metric}";
+        var created = await Http.CreateCatalogAsync(catalog, new { model = "whitebox", metric, shards = 2 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var products = GarmentCatalog.Generate(8, seed: 31);
+        foreach (var (id, spec) in products)
+        {
+            (await Http.PutProductAsync(catalog, id, [Jpeg(spec)], spec.Category)).EnsureSuccessStatusCode();
+        }
+
+        var definition = await Http.GetFromJsonAsync<CatalogBody>($"/v1/catalogs/{catalog}", Api.Json);
+        Assert.Equal(("whitebox", 1860, 8L), (definition!.Model, definition.Dimension, definition.Products));
+        foreach (var (id, spec) in products)
+        {
+            var body = await (await Http.SearchByImageAsync(catalog, Jpeg(spec), "k=3")).ReadSearchAsync();
+            Assert.Equal(id, body.Results[0].ProductId);
+        }
+    }
 }

@@ -9,6 +9,7 @@ public sealed class ModelCatalog
     private readonly Dictionary<string, int> dimensions = new(StringComparer.Ordinal)
     {
         ["resnet18"] = 512,
+        ["whitebox"] = OutfitFinder.Core.Extraction.WhiteBox.WhiteBoxEmbedder.FeatureLength,
     };
 
     public IReadOnlyCollection<string> Names => dimensions.Keys;

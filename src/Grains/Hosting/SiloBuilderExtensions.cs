@@ -85,6 +85,7 @@ internal sealed class OnnxEmbedderFactory(IOptions<OnnxEmbedderOptions> options,
     public IImageEmbedder Create(string model) => model switch
     {
         "resnet18" => ResNet18Embedder.Create(options.Value, loggers.CreateLogger<ResNet18Embedder>()),
+        "whitebox" => new OutfitFinder.Core.Extraction.WhiteBox.WhiteBoxEmbedder(),
         _ => throw new ArgumentException($"Model '{model}' is not served by this cluster."),
     };
 }
