@@ -27,9 +27,12 @@ internal static class RawSegment
             return routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         }
 
+        // The last marker, not the first: a catalog may itself be named "products"
+        // ("/v1/catalogs/products/products/look%2F42"). No later segment can equal the marker, since
+        // the id's raw segment holds a '%' and what follows it is "images/{n}".
         var path = rawTarget.Split('?', 2)[0];
         var segments = path.Split('/');
-        var index = Array.IndexOf(segments, marker);
+        var index = Array.LastIndexOf(segments, marker);
         return index >= 0 && index + 1 < segments.Length ? Uri.UnescapeDataString(segments[index + 1]) : routeValue;
     }
 }

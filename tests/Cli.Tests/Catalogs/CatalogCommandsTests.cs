@@ -91,10 +91,9 @@ public sealed class CatalogCommandsTests
         Assert.Equal(HttpMethod.Get, request.Method);
         Assert.Equal("/v1/catalogs/shoes", request.PathAndQuery);
         Assert.Equal(0, result.ExitCode);
-        var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => string.Join(' ', l.Split(' ', StringSplitOptions.RemoveEmptyEntries)));
         Assert.Equal(
             ["Name shoes", "Model resnet18", "Metric cosine", "Dimension 512", "Shards 4", "Products 1200", "Images 3456"],
-            lines);
+            ConsoleTable.GridLines(result.Output));
     }
 
     [Fact]

@@ -60,9 +60,8 @@ public sealed class SearchCommandTests : IDisposable
         var result = await CliHarness.RunAsync(gateway, "search", "--catalog", "shoes", _photo);
 
         Assert.Equal(0, result.ExitCode);
-        var rows = Cells(result.Output);
-        Assert.Contains(["Rank", "Product", "Score", "Category", "Image", "Metadata"], rows);
-        var hits = rows.Where(r => r.Length > 0 && int.TryParse(r[0], out _)).ToList();
+        Assert.Contains(["Rank", "Product", "Score", "Category", "Image", "Metadata"], ConsoleTable.Cells(result.Output));
+        var hits = ConsoleTable.Hits(result.Output);
         Assert.Equal(2, hits.Count);
         Assert.Equal(["1", "sku/42", "0.9123", "Dress", "1", """{"color":"rouge","price":19.9}"""], hits[0]);
         Assert.Equal(["2", "p7", "0.5000", "", "0", ""], hits[1]);
@@ -127,11 +126,4 @@ public sealed class SearchCommandTests : IDisposable
         Assert.Contains("nope.jpg", result.Output);
         Assert.Empty(gateway.Requests);
     }
-
-    /// <summary>Table rows as trimmed cells, splitting on the table's vertical borders.</summary>
-    private static List<string[]> Cells(string output) =>
-        output.Split('\n')
-            .Where(line => line.Contains('│') || line.Contains('|'))
-            .Select(line => line.Split('│', '|').Skip(1).SkipLast(1).Select(cell => cell.Trim()).ToArray())
-            .ToList();
 }
