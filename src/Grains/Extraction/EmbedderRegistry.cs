@@ -27,7 +27,17 @@ public sealed class EmbedderRegistry(IEmbedderFactory factory, ModelCatalog mode
             throw new ArgumentException($"Model '{model}' is not served by this cluster; known models: {string.Join(", ", models.Names)}.", nameof(model));
         }
 
-        return batchers.GetOrAdd(model, name => new Lazy<EmbeddingBatcher>(() => createBatcher(factory.Create(name)))).Value;
+        var lazy = batchers.GetOrAdd(model, name => new Lazy<EmbeddingBatcher>(() => createBatcher(factory.Create(name))));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            // Lazy<T> would replay this failure forever; forget it so the next call loads again.
+            batchers.TryRemove(KeyValuePair.Create(model, lazy));
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()

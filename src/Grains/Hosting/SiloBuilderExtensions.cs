@@ -47,6 +47,8 @@ public static class SiloBuilderExtensions
             sp.GetRequiredService<ModelCatalog>(),
             embedder => new EmbeddingBatcher(embedder, sp.GetRequiredService<IOptions<EmbeddingBatcherOptions>>().Value,
                 sp.GetRequiredService<ILogger<EmbeddingBatcher>>())));
+        services.AddOptions<EmbedderWarmUpOptions>().Bind(configuration.GetSection("Extraction"));
+        services.AddHostedService<EmbedderWarmUp>();
         services.AddPlacementFilter<GpuPreferredPlacementFilterStrategy, GpuPreferredPlacementFilterDirector>(ServiceLifetime.Singleton);
         return silo;
     }
