@@ -1,4 +1,5 @@
 using System.CommandLine;
+using OutfitFinder.Cli.Bench;
 using OutfitFinder.Cli.Catalogs;
 using OutfitFinder.Cli.Ingestion;
 using OutfitFinder.Cli.Search;
@@ -6,7 +7,7 @@ using Spectre.Console;
 
 namespace OutfitFinder.Cli;
 
-/// <summary>The <c>outfit</c> command line: a client of the gateway's REST API.</summary>
+/// <summary>The <c>outfit</c> command line: a client of the gateway's REST API, plus in-process index benchmarks.</summary>
 public static class CliApp
 {
     /// <summary>Console width used when output is not a terminal; wide enough that no line wraps.</summary>
@@ -66,6 +67,7 @@ public static class CliApp
         root.Subcommands.Add(CatalogCommands.Create(services, gateway));
         root.Subcommands.Add(IngestCommand.Create(services, gateway));
         root.Subcommands.Add(SearchCommand.Create(services, gateway));
+        root.Subcommands.Add(BenchCommand.Create(services));
         return root;
     }
 }

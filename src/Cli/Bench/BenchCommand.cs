@@ -1,0 +1,206 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text.Json;
+using OutfitFinder.Core.Search;
+
+namespace OutfitFinder.Cli.Bench;
+
+/// <summary>
+/// <c>outfit bench index</c> (measure an index on .fvecs files) and <c>outfit bench gen</c> (write a
+/// reproducible synthetic data set). Both run Core's code in-process; neither needs a gateway.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+
+    public static Command Create(CliServices services)
+    {
+        var bench = new Command("bench", "Measure search indexes in-process on .fvecs data sets.");
+        bench.Subcommands.Add(IndexCommand(services));
+        bench.Subcommands.Add(GenCommand(services));
+        return bench;
+    }
+
+    private static Command IndexCommand(CliServices services)
+    {
+        var basePath = new Option<FileInfo>("--base") { Description = "Vectors to index (.fvecs); vector i is product i.", Required = true, HelpName = "FILE" }
+            .AcceptExistingOnly();
+        var queries = new Option<FileInfo>("--queries") { Description = "Query vectors (.fvecs).", Required = true, HelpName = "FILE" }
+            .AcceptExistingOnly();
+        var truth = new Option<FileInfo>("--truth")
+        {
+            Description = "True neighbours per query (.ivecs, base row numbers, best first). Default: computed by exact flat search.",
+            HelpName = "FILE",
+        }.AcceptExistingOnly();
+        var k = PositiveInt("--k", 20, "Results per query, and the depth of recall.", "K");
+        var index = new Option<BenchIndexKind>("--index")
+        {
+            Description = "Index to build: flat (exact) or int8 (int8 scan, exact re-rank).",
+            Required = true,
+            HelpName = "flat|int8",
+            CustomParser = ParseIndex,
+        };
+        var parameters = new Option<string[]>("--param")
+        {
+            Description = $"Per-query setting, repeatable, one result line each: rerank=N[,N...] for int8 (default rerank={Int8VectorIndex.DefaultRerank}); none for flat.",
+            HelpName = "NAME=VALUE",
+        };
+        var threads = PositiveInt("--threads", 1, "Threads running queries at once.", "N");
+        var metric = MetricOption();
+
+        var command = new Command("index", "Build an index from .fvecs vectors, run every query and print one JSON line per setting.")
+        {
+            basePath, queries, truth, k, index, parameters, threads, metric,
+        };
+        SetBenchAction(command, services, (parseResult, cancellationToken) =>
+        {
+            var kind = parseResult.GetRequiredValue(index);
+            var options = new IndexBenchmarkOptions(
+                parseResult.GetRequiredValue(basePath).FullName,
+                parseResult.GetRequiredValue(queries).FullName,
+                parseResult.GetValue(truth)?.FullName,
+                parseResult.GetValue(k),
+                kind,
+                BenchSetting.Parse(kind, parseResult.GetValue(parameters) ?? []),
+                parseResult.GetValue(threads),
+                parseResult.GetValue(metric));
+
+            var writer = services.Out.Profile.Out.Writer;
+            foreach (var result in IndexBenchmark.Run(options, cancellationToken))
+            {
+                // Written around Spectre.Console so that nothing wraps or reflows the line.
+                writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
+                writer.Flush();
+            }
+        });
+        return command;
+    }
+
+    private static Command GenCommand(CliServices services)
+    {
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for base.fvecs, queries.fvecs and truth.ivecs; created if missing.", Required = true, HelpName = "DIR" };
+        var count = PositiveInt("--count", 10_000, "Base vectors.", "N");
+        var queries = PositiveInt("--queries", 100, "Query vectors, from the same clusters.", "M");
+        var dimension = PositiveInt("--dim", 512, "Values per vector.", "D");
+        var seed = new Option<int>("--seed") { Description = "Everything written follows from it.", HelpName = "S", DefaultValueFactory = _ => 42 };
+        var clusters = new Option<int?>("--clusters") { Description = "Cluster centres. Default: about √count.", HelpName = "C" };
+        clusters.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--clusters must be at least 1.");
+            }
+        });
+        var depth = PositiveInt("--truth-k", 100, "Exact neighbours listed per query in truth.ivecs.", "K");
+        var threads = PositiveInt("--threads", Environment.ProcessorCount, "Threads computing the truth.", "N");
+        var metric = MetricOption();
+
+        var command = new Command("gen", "Write clustered synthetic base and query vectors (.fvecs) with their exact neighbours (.ivecs).")
+        {
+            output, count, queries, dimension, seed, clusters, depth, threads, metric,
+        };
+        SetBenchAction(command, services, (parseResult, cancellationToken) =>
+        {
+            var options = new SyntheticDatasetOptions(
+                parseResult.GetRequiredValue(output).FullName,
+                parseResult.GetValue(count),
+                parseResult.GetValue(queries),
+                parseResult.GetValue(dimension),
+                parseResult.GetValue(seed),
+                parseResult.GetValue(clusters),
+                parseResult.GetValue(depth),
+                parseResult.GetValue(metric),
+                parseResult.GetValue(threads));
+            if ((long)options.Count * options.Dimension > Array.MaxLength)
+            {
+                throw new BenchInputException($"{options.Count} vectors of dimension {options.Dimension} do not fit in one block.");
+            }
+
+            var files = SyntheticDataset.Write(options, cancellationToken);
+            services.Out.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Wrote {files.BasePath} ({options.Count}×{options.Dimension}, {files.Clusters} clusters), " +
+                $"{files.QueriesPath} ({options.Queries}×{options.Dimension}) and {files.TruthPath} " +
+                $"(top {files.TruthDepth}, {DistanceMetrics.ToWireName(options.Metric)})."));
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Runs a benchmark action, turning failures a user can act on (bad or mismatched files, unwritable
+    /// folders) into one red line on stderr and a non-zero exit code instead of a stack trace.
+    /// </summary>
+    private static void SetBenchAction(Command command, CliServices services, Action<ParseResult, CancellationToken> action)
+    {
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            try
+            {
+                action(parseResult, cancellationToken);
+                return Task.FromResult(ExitCodes.Success);
+            }
+            catch (Exception ex) when (ex is BenchInputException or InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                services.Error.WriteError(ex.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                services.Error.WriteError("Cancelled.");
+                return Task.FromResult(ExitCodes.Cancelled);
+            }
+
+            return Task.FromResult(ExitCodes.Failure);
+        });
+    }
+
+    private static Option<int> PositiveInt(string name, int defaultValue, string description, string helpName)
+    {
+        var option = new Option<int>(name)
+        {
+            Description = description,
+            HelpName = helpName,
+            DefaultValueFactory = _ => defaultValue,
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError($"{name} must be at least 1.");
+            }
+        });
+        return option;
+    }
+
+    private static Option<DistanceMetric> MetricOption() => new("--metric")
+    {
+        Description = "cosine, dot, l2 or l1; a truth file must have been made with the same. l2 is the metric of the public ANN benchmark files.",
+        HelpName = "METRIC",
+        DefaultValueFactory = _ => DistanceMetric.L2,
+        CustomParser = result =>
+        {
+            var value = result.Tokens[^1].Value;
+            if (DistanceMetrics.TryParse(value, out var metric))
+            {
+                return metric;
+            }
+
+            result.AddError($"--metric must be cosine, dot, l2 or l1, got '{value}'.");
+            return DistanceMetric.L2;
+        },
+    };
+
+    private static BenchIndexKind ParseIndex(ArgumentResult result)
+    {
+        var value = result.Tokens[^1].Value;
+        switch (value.ToLowerInvariant())
+        {
+            case "flat":
+                return BenchIndexKind.Flat;
+            case "int8":
+                return BenchIndexKind.Int8;
+            default:
+                result.AddError($"--index must be flat or int8, got '{value}'.");
+                return BenchIndexKind.Flat;
+        }
+    }
+}

@@ -1,0 +1,228 @@
+using System.Text.Json;
+using OutfitFinder.Cli.Tests.Infrastructure;
+using OutfitFinder.Core.Search;
+
+namespace OutfitFinder.Cli.Tests.Bench;
+
+public sealed class BenchCommandTests : IDisposable
+{
+    // 300 base vectors of 16 values, 25 queries: small enough for a unit test, big enough for a top 20.
+    private const int Count = 300;
+    private const int Queries = 25;
+    private const int Dimension = 16;
+
+    private static readonly string[] ResultFields =
+        ["index", "param", "buildSeconds", "qps", "p50Ms", "p99Ms", "recall", "bytesPerVector"];
+
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task Gen_WritesBaseQueriesAndExactTruth_ThatReadBack()
+    {
+        var result = await GenerateAsync("data", seed: 3, "--truth-k", "30", "--metric", "cosine");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("(top 30, cosine)", result.Output);
+        var vectors = Fvecs.ReadFloatBlock(Path.Combine(_folder.Path, "data", "base.fvecs"));
+        var queries = Fvecs.ReadFloatBlock(Path.Combine(_folder.Path, "data", "queries.fvecs"));
+        var truth = Fvecs.ReadIntBlock(Path.Combine(_folder.Path, "data", "truth.ivecs"));
+        Assert.Equal((Count, Dimension), (vectors.Count, vectors.Dimension));
+        Assert.Equal((Queries, Dimension), (queries.Count, queries.Dimension));
+        Assert.Equal((Queries, 30), (truth.Count, truth.Dimension));
+
+        // Each truth row is the 30 base rows of highest cosine similarity, best first, by a plain loop.
+        for (var q = 0; q < Queries; q++)
+        {
+            var expected = Enumerable.Range(0, Count)
+                .OrderByDescending(i => DistanceMetrics.Score(DistanceMetric.Cosine, queries[q], vectors[i]))
+                .Take(30)
+                .ToArray();
+            Assert.Equal(expected, truth[q].ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task Gen_WritesIdenticalFiles_ForTheSameSeed_AndOthersForAnother()
+    {
+        await GenerateAsync("a", seed: 9);
+        await GenerateAsync("b", seed: 9);
+        await GenerateAsync("c", seed: 10);
+
+        foreach (var file in new[] { "base.fvecs", "queries.fvecs", "truth.ivecs" })
+        {
+            Assert.Equal(ReadBytes("a", file), ReadBytes("b", file));
+        }
+
+        Assert.NotEqual(ReadBytes("a", "base.fvecs"), ReadBytes("c", "base.fvecs"));
+    }
+
+    [Fact]
+    public async Task BenchIndex_PrintsOneJsonObjectWithEveryField_AndRecallOneForFlat()
+    {
+        await GenerateAsync("data", seed: 1);
+
+        var result = await BenchAsync("data", "--index", "flat", "--threads", "3");
+
+        Assert.Equal(0, result.ExitCode);
+        var line = Assert.Single(JsonLines(result));
+        Assert.Equal(ResultFields, line.EnumerateObject().Select(property => property.Name));
+        Assert.Equal("flat", line.GetProperty("index").GetString());
+        Assert.Equal(JsonValueKind.Null, line.GetProperty("param").ValueKind);
+        Assert.Equal(1.0, line.GetProperty("recall").GetDouble());
+        Assert.Equal(Dimension * sizeof(float), line.GetProperty("bytesPerVector").GetInt32());
+        Assert.True(line.GetProperty("buildSeconds").GetDouble() >= 0);
+        Assert.True(line.GetProperty("qps").GetDouble() > 0);
+        Assert.InRange(line.GetProperty("p50Ms").GetDouble(), 0, line.GetProperty("p99Ms").GetDouble());
+    }
+
+    [Fact]
+    public async Task BenchIndex_PrintsOneLinePerRerankSetting_ForInt8()
+    {
+        await GenerateAsync("data", seed: 2);
+
+        var result = await BenchAsync("data", "--index", "int8", "--param", "rerank=1,2", "--param", "rerank=15");
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = JsonLines(result);
+        Assert.Equal(["rerank=1", "rerank=2", "rerank=15"], lines.Select(line => line.GetProperty("param").GetString()));
+        Assert.All(lines, line => Assert.Equal("int8", line.GetProperty("index").GetString()));
+        Assert.All(lines, line => Assert.InRange(line.GetProperty("recall").GetDouble(), 0.5, 1.0));
+
+        // 15 × 20 candidates cover all 300 products, so the re-rank sees everything: exact.
+        Assert.Equal(1.0, lines[2].GetProperty("recall").GetDouble());
+
+        // l2: 16 code bytes + scale + squared norm + 16 floats.
+        Assert.All(lines, line => Assert.Equal(16 + 4 + 4 + 64, line.GetProperty("bytesPerVector").GetInt32()));
+
+        // One build serves every setting.
+        Assert.Single(lines.Select(line => line.GetProperty("buildSeconds").GetDouble()).Distinct());
+    }
+
+    [Fact]
+    public async Task BenchIndex_MeasuresRecallAgainstExactSearch_WhenTruthIsAbsent()
+    {
+        await GenerateAsync("data", seed: 4, "--metric", "dot");
+        var baseFile = Path.Combine(_folder.Path, "data", "base.fvecs");
+        var queryFile = Path.Combine(_folder.Path, "data", "queries.fvecs");
+
+        var flat = await RunAsync("bench", "index", "--base", baseFile, "--queries", queryFile, "--index", "flat", "--metric", "dot");
+        var int8 = await RunAsync("bench", "index", "--base", baseFile, "--queries", queryFile, "--index", "int8",
+            "--metric", "dot", "--param", "rerank=15", "--k", "10");
+
+        Assert.Equal(1.0, Assert.Single(JsonLines(flat)).GetProperty("recall").GetDouble());
+        Assert.Equal(1.0, Assert.Single(JsonLines(int8)).GetProperty("recall").GetDouble());
+    }
+
+    [Fact]
+    public async Task BenchIndex_MeasuresLowRecall_WhenTruthWasMadeForAnotherMetric()
+    {
+        // Truth for l2 judged against a dot-product search: the numbers must not look perfect.
+        await GenerateAsync("data", seed: 5);
+
+        var result = await BenchAsync("data", "--index", "flat", "--metric", "dot");
+
+        Assert.True(Assert.Single(JsonLines(result)).GetProperty("recall").GetDouble() < 1.0);
+    }
+
+    [Fact]
+    public async Task BenchIndex_FailsWithReason_WhenBaseFileIsTruncated()
+    {
+        await GenerateAsync("data", seed: 6);
+        var baseFile = Path.Combine(_folder.Path, "data", "base.fvecs");
+        using (var stream = File.OpenWrite(baseFile))
+        {
+            stream.SetLength(stream.Length - 10);
+        }
+
+        var result = await BenchAsync("data", "--index", "flat");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"error: '{baseFile}' is truncated: vector {Count - 1} at byte {(Count - 1) * 68}", result.Output);
+        Assert.DoesNotContain("{", result.Output);
+    }
+
+    [Fact]
+    public async Task BenchIndex_FailsWithReason_WhenQueryDimensionDiffers()
+    {
+        await GenerateAsync("data", seed: 7);
+        var queries = _folder.WriteBytes("other.fvecs", FvecsBytes(new float[8], dimension: 8));
+
+        var result = await RunAsync("bench", "index", "--base", Path.Combine(_folder.Path, "data", "base.fvecs"),
+            "--queries", queries, "--index", "flat");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("error: The queries have dimension 8 but the base vectors 16.", result.Output);
+    }
+
+    [Fact]
+    public async Task BenchIndex_FailsWithReason_WhenTruthIsShallowerThanK()
+    {
+        await GenerateAsync("data", seed: 8, "--truth-k", "10");
+
+        var result = await BenchAsync("data", "--index", "flat", "--k", "20");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("lists 10 neighbours per query; --k 20 needs at least 20.", result.Output);
+    }
+
+    [Theory]
+    [InlineData("flat", "rerank=2", "error: --index flat takes no --param; got 'rerank=2'.")]
+    [InlineData("int8", "nprobe=2", "error: --index int8 takes --param rerank=N[,N...]; got 'nprobe=2'.")]
+    [InlineData("int8", "rerank=0", "error: rerank must be a whole number of at least 1; got '0' in 'rerank=0'.")]
+    public async Task BenchIndex_RejectsParam_ThatTheIndexDoesNotTake(string index, string param, string expected)
+    {
+        await GenerateAsync("data", seed: 11);
+
+        var result = await BenchAsync("data", "--index", index, "--param", param);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(expected, result.Output);
+    }
+
+    [Fact]
+    public async Task BenchIndex_RejectsUnknownIndex_BeforeReadingFiles()
+    {
+        await GenerateAsync("data", seed: 12);
+
+        var result = await BenchAsync("data", "--index", "hnsw");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--index must be flat or int8, got 'hnsw'.", result.Output);
+    }
+
+    private Task<CliResult> GenerateAsync(string folder, int seed, params string[] extra) =>
+        RunAsync([
+            "bench", "gen", "--out", Path.Combine(_folder.Path, folder), "--count", $"{Count}", "--queries", $"{Queries}",
+            "--dim", $"{Dimension}", "--seed", $"{seed}", "--threads", "2", .. extra,
+        ]);
+
+    private Task<CliResult> BenchAsync(string folder, params string[] extra) =>
+        RunAsync([
+            "bench", "index",
+            "--base", Path.Combine(_folder.Path, folder, "base.fvecs"),
+            "--queries", Path.Combine(_folder.Path, folder, "queries.fvecs"),
+            "--truth", Path.Combine(_folder.Path, folder, "truth.ivecs"),
+            .. extra,
+        ]);
+
+    private static Task<CliResult> RunAsync(params string[] args) =>
+        CliHarness.RunAsync(FakeGateway.Refusing(), args);
+
+    private byte[] ReadBytes(string folder, string file) => File.ReadAllBytes(Path.Combine(_folder.Path, folder, file));
+
+    private static List<JsonElement> JsonLines(CliResult result) =>
+    [
+        .. result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => line.StartsWith('{'))
+            .Select(line => JsonDocument.Parse(line).RootElement),
+    ];
+
+    private static byte[] FvecsBytes(float[] values, int dimension)
+    {
+        using var stream = new MemoryStream();
+        Fvecs.WriteFloats(stream, values, dimension);
+        return stream.ToArray();
+    }
+}
