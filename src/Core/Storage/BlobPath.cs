@@ -10,9 +10,16 @@ public static class BlobPath
     public const int MaxLength = 1024;
 
     /// <summary>
+    /// Suffix that adapters reserve for writes in progress (a temporary file, a staging blob): no
+    /// segment of a blob path may end with it, so a blob can never collide with one, and listings
+    /// leave them out.
+    /// </summary>
+    public const string TemporarySuffix = ".~tmp";
+
+    /// <summary>
     /// Throws <see cref="ArgumentException"/> with a sentence naming the rule when
     /// <paramref name="path"/> is not relative, '/'-separated, without empty, '.' or '..' segments,
-    /// backslashes or control characters.
+    /// backslashes, control characters or segments ending in <see cref="TemporarySuffix"/>.
     /// </summary>
     public static void Validate(string path, string parameterName)
     {
@@ -31,6 +38,10 @@ public static class BlobPath
         foreach (var segment in path.Split('/'))
         {
             ValidateSegment(path, segment, parameterName);
+            if (segment.EndsWith(TemporarySuffix, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Blob path '{path}' has a segment ending in '{TemporarySuffix}', which is reserved for writes in progress.", parameterName);
+            }
         }
     }
 

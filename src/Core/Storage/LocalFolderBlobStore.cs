@@ -17,7 +17,7 @@ namespace OutfitFinder.Core.Storage;
 public sealed class LocalFolderBlobStore : IBlobStore
 {
     /// <summary>Suffix of in-progress write files; never listed, and refused in blob paths.</summary>
-    public const string TemporarySuffix = ".~tmp";
+    public const string TemporarySuffix = BlobPath.TemporarySuffix;
 
     // Most file systems cap a file name at 255 bytes.
     private const int MaxSegmentUtf8Bytes = 255;
@@ -237,11 +237,6 @@ public sealed class LocalFolderBlobStore : IBlobStore
         BlobPath.Validate(path, nameof(path));
         foreach (var segment in path.Split('/'))
         {
-            if (segment.EndsWith(TemporarySuffix, StringComparison.Ordinal))
-            {
-                throw new ArgumentException($"Blob path '{path}' has a segment ending in '{TemporarySuffix}', which the local folder store reserves for writes in progress.", nameof(path));
-            }
-
             if (Encoding.UTF8.GetByteCount(segment) > MaxSegmentUtf8Bytes)
             {
                 throw new ArgumentException($"Blob path '{path}' has a segment longer than {MaxSegmentUtf8Bytes} UTF-8 bytes, which the local file system cannot hold.", nameof(path));

@@ -1,6 +1,8 @@
 using System.Net;
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -63,7 +65,8 @@ public static class SiloBuilderExtensions
     }
 
     /// <summary>
-    /// The blob store every part of the cluster uses (gateway for product images, shards for logs).
+    /// The blob store every part of the cluster uses (gateway for product images, shards for logs):
+    /// a local folder, or a container of an Azure Storage account that is created at start.
     /// </summary>
     public static IServiceCollection AddOutfitFinderStorage(this IServiceCollection services, IConfiguration configuration)
     {
@@ -73,10 +76,16 @@ public static class SiloBuilderExtensions
             return services;
         }
 
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection("Storage"))
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root must name a folder.")
-            .ValidateOnStart();
-        services.AddSingleton<IBlobStore>(sp => new LocalFolderBlobStore(Path.GetFullPath(sp.GetRequiredService<IOptions<StorageOptions>>().Value.Root)));
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection("Storage")).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
+        services.AddSingleton<IBlobStore>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return storage.Kind == StorageKind.AzureBlob
+                ? new AzureBlobStore(new BlobContainerClient(storage.ConnectionString, storage.Container))
+                : new LocalFolderBlobStore(Path.GetFullPath(storage.Root));
+        });
+        services.AddHostedService<StorageContainerCreator>();
         return services;
     }
 }

@@ -6,7 +6,9 @@ namespace OutfitFinder.Core.Tests.Storage;
 
 /// <summary>
 /// What every <see cref="IBlobStore"/> adapter must do. An adapter's test class derives from this
-/// and supplies a fresh, empty store per test; the same tests then run against it.
+/// and supplies a fresh, empty store per test; the same tests then run against it. The tests are
+/// skippable so that an adapter whose service is not installed (Azurite) can skip them from
+/// <see cref="CreateStoreAsync"/>.
 /// </summary>
 public abstract class BlobStoreContractTests : IAsyncLifetime
 {
@@ -40,6 +42,8 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         "a/b\0c",
         "a\nb",
         new string('x', BlobPath.MaxLength + 1),
+        "a/b" + BlobPath.TemporarySuffix,
+        "a" + BlobPath.TemporarySuffix + "/b",
     };
 
     public static TheoryData<string> BadPrefixes => new()
@@ -53,14 +57,14 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         "a\\",
     };
 
-    [Fact]
+    [SkippableFact]
     public async Task ReadAsync_ReturnsNull_WhenBlobMissing()
     {
         Assert.Null(await Store.ReadAsync("missing", CancellationToken.None));
         Assert.Null(await Store.ReadAsync("no/such/folder/blob", CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task WriteAsync_StoresBytesReadAsyncReturns_WhenPathIsNested()
     {
         var content = Bytes(10_000, seed: 1);
@@ -70,7 +74,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal(content, await Store.ReadAsync("catalogs/shoes/shards/0/snapshot", CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task WriteAsync_StoresEmptyBlob_WhenContentEmpty()
     {
         await Store.WriteAsync("empty", ReadOnlyMemory<byte>.Empty, CancellationToken.None);
@@ -79,7 +83,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal(["empty"], await ListAsync(""));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task WriteAsync_ReplacesWholeContent_WhenBlobExists()
     {
         await Store.WriteAsync("blob", Bytes(5_000, seed: 1), CancellationToken.None);
@@ -90,7 +94,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal(shorter, await Store.ReadAsync("blob", CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task WriteAsync_NeverShowsReadersAMix_WhileReplacingRepeatedly()
     {
         var first = Enumerable.Repeat((byte)'A', 200_000).ToArray();
@@ -119,7 +123,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal(first, await Store.ReadAsync("blob", CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AppendAsync_CreatesBlob_WhenMissing()
     {
         await Store.AppendAsync("logs/shard-0", "hello"u8.ToArray(), CancellationToken.None);
@@ -127,7 +131,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal("hello"u8.ToArray(), await Store.ReadAsync("logs/shard-0", CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AppendAsync_AddsToTheEnd_WhenBlobExists()
     {
         await Store.WriteAsync("log", "abc"u8.ToArray(), CancellationToken.None);
@@ -138,7 +142,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal("abcdefgh"u8.ToArray(), await Store.ReadAsync("log", CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AppendAsync_KeepsEveryRecordWhole_WhenManyTasksAppendConcurrently()
     {
         const int writers = 16;
@@ -179,7 +183,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.All(nextSequence, count => Assert.Equal(recordsPerWriter, count));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DeleteAsync_RemovesBlobAndReturnsTrue_WhenBlobExists()
     {
         await Store.WriteAsync("a/b", "x"u8.ToArray(), CancellationToken.None);
@@ -192,7 +196,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal(["a/c"], await ListAsync("a/"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task DeleteAsync_ReturnsFalse_WhenBlobMissing()
     {
         await Store.WriteAsync("a/b", "x"u8.ToArray(), CancellationToken.None);
@@ -203,7 +207,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.False(await Store.DeleteAsync("a/b", CancellationToken.None));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ListAsync_ReturnsPathsStartingWithPrefixInOrdinalOrder_WhenBlobsAreNested()
     {
         string[] paths = ["z", "a/b/2", "a/b/10", "a/B/x", "a/bc", "ab", "a/b/1/deep", "a/b/é", "a/b/.dot"];
@@ -218,7 +222,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal(paths.Order(StringComparer.Ordinal), await ListAsync(""));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task ListAsync_ReturnsNothing_WhenNothingMatchesPrefix()
     {
         await Store.WriteAsync("a/b", "x"u8.ToArray(), CancellationToken.None);
@@ -228,7 +232,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Empty(await ListAsync("no/such/folder/"));
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(BadPaths))]
     public async Task EveryMember_ThrowsArgumentExceptionWithReason_WhenPathIsBad(string path)
     {
@@ -245,7 +249,16 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Empty(await ListAsync(""));
     }
 
-    [Theory]
+    [SkippableFact]
+    public async Task WriteAsync_ThrowsArgumentExceptionNamingTheSuffix_WhenSegmentUsesTemporarySuffix()
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() =>
+            Store.WriteAsync("a/b" + BlobPath.TemporarySuffix, "x"u8.ToArray(), CancellationToken.None));
+
+        Assert.Contains(BlobPath.TemporarySuffix, e.Message);
+    }
+
+    [SkippableTheory]
     [MemberData(nameof(BadPrefixes))]
     public async Task ListAsync_ThrowsArgumentException_WhenPrefixIsBad(string prefix)
     {

@@ -37,15 +37,6 @@ public sealed class LocalFolderBlobStoreTests : BlobStoreContractTests
     }
 
     [Fact]
-    public async Task WriteAsync_ThrowsArgumentException_WhenSegmentUsesTemporarySuffix()
-    {
-        var e = await Assert.ThrowsAsync<ArgumentException>(() =>
-            Store.WriteAsync("a/b" + LocalFolderBlobStore.TemporarySuffix, "x"u8.ToArray(), CancellationToken.None));
-
-        Assert.Contains(LocalFolderBlobStore.TemporarySuffix, e.Message);
-    }
-
-    [Fact]
     public async Task ReadAsync_ReturnsNull_WhenPathNamesAFolderOfOtherBlobs()
     {
         await Store.WriteAsync("a/b", "x"u8.ToArray(), CancellationToken.None);

@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Hosting;
+
+namespace OutfitFinder.Grains.Tests;
+
+public sealed class StorageOptionsTests
+{
+    [Fact]
+    public void AddOutfitFinderStorage_UsesLocalFolder_ByDefault()
+    {
+        using var services = Build([]);
+
+        var store = Assert.IsType<LocalFolderBlobStore>(services.GetRequiredService<IBlobStore>());
+
+        Assert.Equal(Path.GetFullPath("./.outfit-data"), store.RootFolder);
+    }
+
+    [Fact]
+    public void AddOutfitFinderStorage_UsesAzureContainer_WhenKindIsAzureBlob()
+    {
+        using var services = Build(new()
+        {
+            ["Storage:Kind"] = "AzureBlob",
+            ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+            ["Storage:Container"] = "shop-images",
+        });
+
+        var store = Assert.IsType<AzureBlobStore>(services.GetRequiredService<IBlobStore>());
+
+        Assert.Equal("shop-images", store.Container.Name);
+    }
+
+    [Theory]
+    [InlineData("", "Storage:ConnectionString must be set")]
+    [InlineData("not a connection string", "Storage:ConnectionString is not an Azure Storage connection string")]
+    public void Validate_NamesConnectionString_WhenItIsMissingOrMalformed(string connectionString, string expected)
+    {
+        var failure = Validate(new StorageOptions { Kind = StorageKind.AzureBlob, ConnectionString = connectionString });
+
+        Assert.Contains(expected, failure);
+        Assert.DoesNotContain("not a connection string", failure);
+    }
+
+    [Theory]
+    [InlineData("ab")]
+    [InlineData("Shop")]
+    [InlineData("shop--images")]
+    [InlineData("-shop")]
+    [InlineData("shop-")]
+    [InlineData("shop_images")]
+    public void Validate_NamesContainer_WhenNameIsNotAValidContainerName(string container)
+    {
+        var failure = Validate(new StorageOptions
+        {
+            Kind = StorageKind.AzureBlob,
+            ConnectionString = "UseDevelopmentStorage=true",
+            Container = container,
+        });
+
+        Assert.Contains($"Storage:Container is '{container}'", failure);
+    }
+
+    [Fact]
+    public void Validate_NamesRoot_WhenFolderKindHasNoRoot()
+    {
+        Assert.Contains("Storage:Root must name a folder.", Validate(new StorageOptions { Root = " " }));
+    }
+
+    [Fact]
+    public void Validate_Succeeds_WhenAzureSettingsAreComplete()
+    {
+        var result = new StorageOptionsValidator().Validate(null, new StorageOptions
+        {
+            Kind = StorageKind.AzureBlob,
+            ConnectionString = "UseDevelopmentStorage=true",
+            Container = "outfit-finder-2",
+        });
+
+        Assert.True(result.Succeeded);
+    }
+
+    [Fact]
+    public void Options_FailWithSettingName_WhenKindIsUnknown()
+    {
+        using var services = Build(new() { ["Storage:Kind"] = "Disk" });
+
+        var e = Assert.ThrowsAny<InvalidOperationException>(() => services.GetRequiredService<IOptions<StorageOptions>>().Value);
+
+        Assert.Contains("Storage:Kind", e.Message);
+    }
+
+    private static string Validate(StorageOptions options)
+    {
+        var result = new StorageOptionsValidator().Validate(null, options);
+        Assert.True(result.Failed);
+        return result.FailureMessage;
+    }
+
+    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return new ServiceCollection().AddOutfitFinderStorage(configuration).BuildServiceProvider();
+    }
+}
