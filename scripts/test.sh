@@ -53,7 +53,8 @@ for trx in "$results"/*.trx; do
   value() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
   passed=$((passed + $(value passed)))
   failed=$((failed + $(value failed) + $(value error) + $(value timeout) + $(value aborted)))
-  skipped=$((skipped + $(value notExecuted)))
+  # A skipped test is counted in "total" but not in "executed" (its result says NotExecuted).
+  skipped=$((skipped + $(value total) - $(value executed)))
 done
 
 if [ $test_status -ne 0 ] && [ $failed -eq 0 ]; then
