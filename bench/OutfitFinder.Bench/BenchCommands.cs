@@ -1,0 +1,106 @@
+using System.CommandLine;
+using OutfitFinder.Bench.Embedding;
+using OutfitFinder.Bench.Reporting;
+using OutfitFinder.Bench.Search;
+using OutfitFinder.Core.Extraction;
+
+namespace OutfitFinder.Bench;
+
+/// <summary>The command line: <c>embed</c> and <c>search</c>, each bounded in count and time.</summary>
+internal static class BenchCommands
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("OutfitFinder benchmarks: prints Markdown tables and one JSON line per measurement.");
+        root.Subcommands.Add(Embed());
+        root.Subcommands.Add(Search());
+        return root;
+    }
+
+    private static Command Embed()
+    {
+        var batch = new Option<int[]>("--batch")
+        {
+            Description = "Batch sizes to measure, e.g. --batch 1 8 32.", HelpName = "N", AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [1, 8, 32],
+        };
+        var repetitions = Positive(new Option<int>("--repetitions") { Description = "Timed repetitions per batch size.", DefaultValueFactory = _ => 7 });
+        var images = Positive(new Option<int>("--images") { Description = "Images per repetition (rounded up to whole batches).", DefaultValueFactory = _ => 64 });
+        var samples = Positive(new Option<int>("--latency-samples") { Description = "Single-image requests per path for the batcher's added latency.", DefaultValueFactory = _ => 40 });
+        var provider = new Option<ExecutionProviderPreference>("--provider") { Description = "Auto (CUDA, else CPU), Cuda or Cpu.", DefaultValueFactory = _ => ExecutionProviderPreference.Auto };
+        var warmUp = new Option<int>("--warm-up") { Description = "Seconds of single-image calls before the first measurement.", HelpName = "SECONDS", DefaultValueFactory = _ => 5 };
+        var photos = new Option<DirectoryInfo>("--photos") { Description = $"Folder of JPEG photos. Default: {BenchPhotos.DefaultFolder} beside the repository root.", HelpName = "DIR" }
+            .AcceptExistingOnly();
+        AllPositive(batch);
+        NotNegative(warmUp);
+
+        var command = new Command("embed", "ResNet18 images/s at each batch size, and the latency the batcher adds to a lone request.")
+        {
+            batch, repetitions, images, samples, warmUp, provider, photos,
+        };
+        command.SetAction((parse, cancellationToken) => EmbedBenchmark.RunAsync(
+            new EmbedSettings(parse.GetRequiredValue(batch), parse.GetValue(repetitions), parse.GetValue(images), parse.GetValue(samples),
+                TimeSpan.FromSeconds(parse.GetValue(warmUp)), parse.GetValue(provider), parse.GetValue(photos)),
+            new Report(Console.Out), cancellationToken));
+        return command;
+    }
+
+    private static Command Search()
+    {
+        var vectors = Positive(new Option<int>("--vectors") { Description = "Products in the catalog, one 512-d vector each.", DefaultValueFactory = _ => 100_000 });
+        var shards = Positive(new Option<int>("--shards") { Description = "Shards of the catalog.", DefaultValueFactory = _ => 4 });
+        var queries = Positive(new Option<int>("--queries") { Description = "Timed queries per run.", DefaultValueFactory = _ => 300 });
+        var warmUp = new Option<int>("--warm-up") { Description = "Seconds of untimed queries before each run.", HelpName = "SECONDS", DefaultValueFactory = _ => 5 };
+        var concurrency = new Option<int[]>("--concurrency")
+        {
+            Description = "Requests in flight, one run each, e.g. --concurrency 1 4.", HelpName = "N", AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [1, 4],
+        };
+        var k = Positive(new Option<int>("--k") { Description = "Results per query.", DefaultValueFactory = _ => 20 });
+        var clusters = Positive(new Option<int>("--clusters") { Description = "Gaussian clusters the vectors gather around.", DefaultValueFactory = _ => 1000 });
+        var seed = new Option<int>("--seed") { Description = "Seed of the vectors; queries use seed + 1.", DefaultValueFactory = _ => 42 };
+        var timeLimit = Positive(new Option<int>("--time-limit") { Description = "Seconds after which the run stops with an error.", HelpName = "SECONDS", DefaultValueFactory = _ => 300 });
+        AllPositive(concurrency);
+        NotNegative(warmUp);
+
+        var command = new Command("search", "The gateway over HTTP on loopback against exact in-process scans, on synthetic vectors.")
+        {
+            vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit,
+        };
+        command.SetAction((parse, cancellationToken) => SearchBenchmark.RunAsync(
+            new SearchSettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(queries), TimeSpan.FromSeconds(parse.GetValue(warmUp)),
+                parse.GetRequiredValue(concurrency), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed),
+                TimeSpan.FromSeconds(parse.GetValue(timeLimit))),
+            new Report(Console.Out), cancellationToken));
+        return command;
+    }
+
+    private static Option<int> Positive(Option<int> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError($"{option.Name} must be at least 1.");
+            }
+        });
+        return option;
+    }
+
+    private static void NotNegative(Option<int> option) => option.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<int>() < 0)
+        {
+            result.AddError($"{option.Name} must be 0 or more.");
+        }
+    });
+
+    private static void AllPositive(Option<int[]> option) => option.Validators.Add(result =>
+    {
+        var values = result.GetValueOrDefault<int[]>();
+        if (values is null || values.Length == 0 || values.Any(value => value < 1))
+        {
+            result.AddError($"{option.Name} needs one or more values, each at least 1.");
+        }
+    });
+}

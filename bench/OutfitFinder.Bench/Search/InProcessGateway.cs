@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using OutfitFinder.Gateway.Apis;
+using OutfitFinder.Gateway.Hosting;
+
+namespace OutfitFinder.Bench.Search;
+
+/// <summary>
+/// The real gateway with its embedded silo, hosted in this process exactly as
+/// <c>src/Gateway/Program.cs</c> hosts it, on a loopback port and a storage folder of its own.
+/// </summary>
+internal sealed class InProcessGateway : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private InProcessGateway(WebApplication app, Uri address)
+    {
+        this.app = app;
+        Address = address;
+    }
+
+    /// <summary>Base address of the REST API, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The cluster, for loading shards directly through their grains.</summary>
+    public IGrainFactory Grains => app.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>The gateway's own services, for timing its search path without HTTP.</summary>
+    public IServiceProvider Services => app.Services;
+
+    /// <summary>
+    /// Starts the gateway on a free loopback port with its silo on free ports, keeping its data
+    /// under <paramref name="storageRoot"/>. Only warnings and errors are logged.
+    /// </summary>
+    public static async Task<InProcessGateway> StartAsync(string storageRoot, CancellationToken cancellationToken)
+    {
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            $"--Storage:Root={storageRoot}",
+            $"--Cluster:SiloPort={FreePort()}",
+            $"--Cluster:GatewayPort={FreePort()}",
+            "--Logging:LogLevel:Default=Warning",
+
+            // No web page is served here (its files are not in this output folder), and the silo's
+            // start-up notes are not about the measurement. Stall and starvation warnings stay on:
+            // they say when the machine was too busy for the figures to mean much.
+            "--Logging:LogLevel:Microsoft.AspNetCore.StaticFiles=Error",
+            "--Logging:LogLevel:Orleans.Runtime.Silo=Error",
+        ];
+
+        // Same calls, same order as src/Gateway/Program.cs; only the arguments differ.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddOutfitFinderGateway();
+
+        var app = builder.Build();
+        app.UseOutfitFinderGateway();
+        app.MapCatalogsApi();
+        app.MapProductsApi();
+        app.MapSearchApi();
+        app.MapHealthEndpoints();
+        try
+        {
+            await app.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        // Port 0 in --urls lets Kestrel pick a free port; the bound address replaces it.
+        var address = new Uri(app.Urls.First());
+        return new InProcessGateway(app, address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await app.StopAsync(stopping.Token);
+        }
+
+        await app.DisposeAsync();
+    }
+
+    /// <summary>A port free now, for Orleans, which cannot be given port 0.</summary>
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,397 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using OutfitFinder.Bench.Reporting;
+using OutfitFinder.Core.Search;
+using OutfitFinder.Gateway.Search;
+using OutfitFinder.Grains;
+using OutfitFinder.Grains.Catalog;
+
+namespace OutfitFinder.Bench.Search;
+
+/// <summary>What <c>search</c> measures.</summary>
+/// <param name="Vectors">Products in the catalog, one image vector each.</param>
+/// <param name="Shards">Shards of the catalog.</param>
+/// <param name="Queries">Timed queries per concurrency level and per baseline.</param>
+/// <param name="WarmUp">
+/// Untimed querying before each timed run. By time, not count: in a fresh process the scan runs
+/// several times slower until tiered compilation has replaced its first code, which took seconds
+/// here, not a fixed number of calls.
+/// </param>
+/// <param name="Concurrency">Requests in flight, one timed run each.</param>
+/// <param name="K">Results per query.</param>
+/// <param name="Clusters">Clusters the synthetic vectors gather around.</param>
+/// <param name="Seed">Seed of the synthetic vectors; the queries use the next one.</param>
+/// <param name="TimeLimit">The whole command stops with an error after this long.</param>
+internal sealed record SearchSettings(
+    int Vectors, int Shards, int Queries, TimeSpan WarmUp, IReadOnlyList<int> Concurrency, int K, int Clusters, int Seed, TimeSpan TimeLimit);
+
+/// <summary>Loading the catalog through the shard grains.</summary>
+internal sealed record SearchLoad(string Benchmark, string Case, int Vectors, int Shards, int BatchSize, double Seconds, double VectorsPerSecond);
+
+/// <summary>
+/// One timed run of queries: client-measured latency percentiles (ms) and queries per second;
+/// for the gateway also its own <c>tookMs</c>, and how many answers equal the exact single-index top-k.
+/// </summary>
+internal sealed record SearchRun(
+    string Benchmark, string Case, int Vectors, int Shards, int Concurrency, int Queries, int K,
+    double Qps, double P50Ms, double P95Ms, double P99Ms, double? TookP50Ms, double? TookP95Ms, int? SameAsExact, double? ScanGBPerSecond);
+
+/// <summary>
+/// <c>search</c>: the real gateway and embedded silo on loopback, a catalog of clustered synthetic
+/// vectors loaded straight into its shard grains, and search-by-vector requests over HTTP at each
+/// concurrency level; beside it, <see cref="FlatVectorIndex.Search"/> in-process over all vectors
+/// in one index and over one shard's share, so that the gateway's and the fan-out's cost shows.
+/// </summary>
+internal static class SearchBenchmark
+{
+    private const string Catalog = "bench";
+    private const int Dimension = 512;
+    private const int UpsertBatchSize = 1000;
+
+    // Distinct vectors the warm-up cycles through; the timed queries are others.
+    private const int WarmUpQueries = 30;
+
+    public static async Task<int> RunAsync(SearchSettings settings, Report report, CancellationToken cancellationToken)
+    {
+        using var timeLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeLimit.CancelAfter(settings.TimeLimit);
+        var token = timeLimit.Token;
+        report.Machine();
+
+        var started = Stopwatch.GetTimestamp();
+        var space = new ClusteredVectors(settings.Clusters, Dimension, settings.Seed);
+        var vectors = space.Sample(settings.Vectors, settings.Seed);
+        var queries = space.Sample(WarmUpQueries + settings.Queries, settings.Seed + 1);
+        var ids = Enumerable.Range(0, settings.Vectors).Select(row => "p" + row.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
+        report.Line(
+            $"{settings.Vectors:N0} vectors × {Dimension} (cosine) around {settings.Clusters:N0} Gaussian clusters (seed {settings.Seed}), "
+            + $"{settings.Queries} timed queries (seed {settings.Seed + 1}) after {settings.WarmUp.TotalSeconds:F0} s of warm-up queries per run, k = {settings.K}; "
+            + $"generated in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
+
+        var storage = Directory.CreateTempSubdirectory("outfit-bench-");
+        try
+        {
+            return await RunWithGatewayAsync(settings, report, vectors, queries, ids, storage.FullName, token);
+        }
+        catch (OperationCanceledException) when (timeLimit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            report.Line($"STOPPED: the run took longer than --time-limit ({settings.TimeLimit.TotalSeconds:F0} s); no figures are reported.");
+            return 2;
+        }
+        finally
+        {
+            storage.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<int> RunWithGatewayAsync(
+        SearchSettings settings, Report report, float[] vectors, float[] queries, string[] ids,
+        string storageRoot, CancellationToken cancellationToken)
+    {
+        // Each timed run keeps its answers so they can be checked against the exact scans afterwards.
+        var timed = new List<(SearchRun Run, string[][] Answers)>();
+        SearchLoad load;
+        await using (var gateway = await InProcessGateway.StartAsync(storageRoot, cancellationToken))
+        {
+            using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
+            var create = await http.PutAsJsonAsync($"v1/catalogs/{Catalog}", new { metric = "cosine", shards = settings.Shards }, cancellationToken);
+            await EnsureSuccessAsync(create, "Creating the catalog", cancellationToken);
+
+            load = await LoadAsync(gateway.Grains, settings, vectors, ids, cancellationToken);
+            var held = await http.GetFromJsonAsync<JsonElement>($"v1/catalogs/{Catalog}", cancellationToken);
+            var products = held.GetProperty("products").GetInt64();
+            if (products != settings.Vectors)
+            {
+                throw new InvalidOperationException($"The catalog holds {products} products after loading {settings.Vectors}.");
+            }
+
+            report.Line(
+                $"Gateway on {gateway.Address} (embedded silo, storage in a temp folder). Loaded {settings.Vectors:N0} vectors into "
+                + $"{settings.Shards} shards with UpsertBatchAsync, batches of {UpsertBatchSize:N0}, each durably logged: "
+                + $"{load.Seconds:F1} s, {load.VectorsPerSecond:N0} vectors/s.");
+
+            var catalog = await gateway.Services.GetRequiredService<CatalogDirectory>().FindAsync(Catalog, cancellationToken)
+                ?? throw new InvalidOperationException($"Catalog '{Catalog}' vanished.");
+            var fanOut = gateway.Services.GetRequiredService<SearchFanOut>();
+            var shardZero = gateway.Grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(Catalog, 0));
+            var shardZeroVectors = ids.Count(id => ShardRouter.ShardOf(id, settings.Shards) == 0);
+
+            // Bodies are serialised up front so the client spends its share of the CPUs on HTTP only.
+            var bodies = Enumerable.Range(0, WarmUpQueries + settings.Queries)
+                .Select(q => JsonSerializer.SerializeToUtf8Bytes(new { vector = Query(queries, q).ToArray(), k = settings.K }))
+                .ToArray();
+            var vectorsOfQueries = Enumerable.Range(0, WarmUpQueries + settings.Queries).Select(q => Query(queries, q).ToArray()).ToArray();
+
+            // Inside out, so each layer's cost shows: one shard grain, the fan-out over all of them, then HTTP in front.
+            foreach (var concurrency in settings.Concurrency)
+            {
+                var (grainLatencies, grainHits, grainSeconds) = await TimeAsync(settings, concurrency,
+                    (q, token) => shardZero.SearchAsync(new ShardQuery(vectorsOfQueries[q], settings.K, null), token), cancellationToken);
+                timed.Add((Run("shard-grain", shardZeroVectors, 1, concurrency, grainLatencies, grainSeconds, settings, null),
+                    grainHits.Select(hits => hits.Select(hit => hit.ProductId).ToArray()).ToArray()));
+
+                var (fanOutLatencies, fanOutResults, fanOutSeconds) = await TimeAsync(settings, concurrency,
+                    (q, token) => fanOut.SearchAsync(catalog, vectorsOfQueries[q], settings.K, null, token), cancellationToken);
+                if (fanOutResults.Any(result => result.Partial))
+                {
+                    throw new InvalidOperationException("A fan-out answer was partial: a shard missed the deadline.");
+                }
+
+                timed.Add((Run("fan-out", settings.Vectors, settings.Shards, concurrency, fanOutLatencies, fanOutSeconds, settings, null),
+                    fanOutResults.Select(result => result.Hits.Select(hit => hit.ProductId).ToArray()).ToArray()));
+
+                var (httpLatencies, payloads, httpSeconds) = await TimeAsync(settings, concurrency,
+                    (q, token) => PostAsync(http, bodies[q], token), cancellationToken);
+                var (took, answers) = ParseAnswers(payloads);
+                timed.Add((Run("gateway-http", settings.Vectors, settings.Shards, concurrency, httpLatencies, httpSeconds, settings, took), answers));
+            }
+        }
+
+        var (all, shard) = BuildBaselines(settings, vectors, ids);
+        var (fullRun, exactAll) = MeasureIndex(all, queries, settings, "flat-index-all", cancellationToken);
+        var (shardRun, exactShard) = MeasureIndex(shard, queries, settings, "flat-index-shard", cancellationToken);
+
+        // Every layer must give exactly the exact scan's answer: same ids, same order.
+        var runs = timed.Select(t => t.Run with { SameAsExact = CountEqual(t.Answers, t.Run.Case == "shard-grain" ? exactShard : exactAll) }).ToList();
+        runs.Add(fullRun);
+        runs.Add(shardRun);
+        Print(report, load, runs);
+        return 0;
+    }
+
+    /// <summary>
+    /// Sends every product to its shard (by <see cref="ShardRouter"/>, as the gateway routes) in
+    /// batches through <see cref="ICatalogShardGrain.UpsertBatchAsync"/>, the shards in parallel.
+    /// </summary>
+    private static async Task<SearchLoad> LoadAsync(
+        IGrainFactory grains, SearchSettings settings, float[] vectors, string[] ids, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var rowsByShard = Enumerable.Range(0, ids.Length).GroupBy(row => ShardRouter.ShardOf(ids[row], settings.Shards));
+        var loads = rowsByShard.Select(async shard =>
+        {
+            var grain = grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(Catalog, shard.Key));
+            foreach (var chunk in shard.Chunk(UpsertBatchSize))
+            {
+                var batch = chunk
+                    .Select(row => new ProductUpsert(ids[row], null, null, 1, PackedVectors.Pack(Query(vectors, row))))
+                    .ToArray();
+                await grain.UpsertBatchAsync(batch, cancellationToken);
+            }
+        });
+        await Task.WhenAll(loads);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new SearchLoad("search", "load", settings.Vectors, settings.Shards, UpsertBatchSize,
+            Math.Round(seconds, 2), Report.Rate(settings.Vectors / seconds));
+    }
+
+    /// <summary>
+    /// Warm-up queries for <see cref="SearchSettings.WarmUp"/> (and at least one pass over them),
+    /// then the timed ones, each with <paramref name="concurrency"/> in flight. Latency runs from
+    /// the call to the completed result; anything done with the results (parsing, checking)
+    /// happens after the clock stops.
+    /// </summary>
+    private static async Task<(double[] Latencies, T[] Results, double WallSeconds)> TimeAsync<T>(
+        SearchSettings settings, int concurrency, Func<int, CancellationToken, Task<T>> query, CancellationToken cancellationToken)
+    {
+        var warmUpStarted = Stopwatch.GetTimestamp();
+        var warmUpSent = -1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref warmUpSent)) < WarmUpQueries || Stopwatch.GetElapsedTime(warmUpStarted) < settings.WarmUp)
+            {
+                await query(i % WarmUpQueries, cancellationToken);
+            }
+        }, cancellationToken)));
+
+        var count = settings.Queries;
+        var latencies = new double[count];
+        var results = new T[count];
+        var next = -1;
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var sent = Stopwatch.GetTimestamp();
+                results[i] = await query(WarmUpQueries + i, cancellationToken);
+                latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+            }
+        }, cancellationToken)));
+        return (latencies, results, Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>One search by vector over HTTP; the whole body is read before the clock stops.</summary>
+    private static async Task<byte[]> PostAsync(HttpClient http, byte[] body, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync($"v1/catalogs/{Catalog}/search", content, cancellationToken);
+        var payload = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Search answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(payload)}");
+        }
+
+        return payload;
+    }
+
+    /// <summary>The gateway's <c>tookMs</c> and product ids of each response; a partial answer is an error.</summary>
+    private static (double[] Took, string[][] Answers) ParseAnswers(byte[][] payloads)
+    {
+        var took = new double[payloads.Length];
+        var answers = new string[payloads.Length][];
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            using var document = JsonDocument.Parse(payloads[i]);
+            var root = document.RootElement;
+            if (root.GetProperty("partial").GetBoolean())
+            {
+                throw new InvalidOperationException($"Query {i} got a partial answer: a shard missed the deadline.");
+            }
+
+            took[i] = root.GetProperty("tookMs").GetDouble();
+            answers[i] = root.GetProperty("results").EnumerateArray().Select(hit => hit.GetProperty("productId").GetString()!).ToArray();
+        }
+
+        return (took, answers);
+    }
+
+    private static SearchRun Run(
+        string name, int vectors, int shards, int concurrency, double[] latencies, double wallSeconds, SearchSettings settings, double[]? took) =>
+        new("search", name, vectors, shards, concurrency, settings.Queries, settings.K,
+            Report.Rate(settings.Queries / wallSeconds),
+            Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 95)), Report.Ms(Statistics.Percentile(latencies, 99)),
+            took is null ? null : Report.Ms(Statistics.Median(took)), took is null ? null : Report.Ms(Statistics.Percentile(took, 95)), null, null);
+
+    /// <summary>All vectors in one index, and the products of shard 0 in another: what one shard grain scans.</summary>
+    private static (FlatVectorIndex All, FlatVectorIndex ShardZero) BuildBaselines(SearchSettings settings, float[] vectors, string[] ids)
+    {
+        var all = new FlatVectorIndex(Dimension, DistanceMetric.Cosine);
+        var shardZero = new FlatVectorIndex(Dimension, DistanceMetric.Cosine);
+        for (var row = 0; row < ids.Length; row++)
+        {
+            var vector = Query(vectors, row);
+            all.Upsert(ids[row], null, vector);
+            if (ShardRouter.ShardOf(ids[row], settings.Shards) == 0)
+            {
+                shardZero.Upsert(ids[row], null, vector);
+            }
+        }
+
+        return (all, shardZero);
+    }
+
+    /// <summary>The same warm-up and timed queries, one after another on this thread, straight into the index.</summary>
+    private static (SearchRun Run, string[][] Answers) MeasureIndex(
+        FlatVectorIndex index, float[] queries, SearchSettings settings, string name, CancellationToken cancellationToken)
+    {
+        var warmUpStarted = Stopwatch.GetTimestamp();
+        for (var q = 0; q < WarmUpQueries || Stopwatch.GetElapsedTime(warmUpStarted) < settings.WarmUp; q++)
+        {
+            index.Search(Query(queries, q % WarmUpQueries), settings.K);
+        }
+
+        var latencies = new double[settings.Queries];
+        var answers = new string[settings.Queries][];
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < settings.Queries; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var sent = Stopwatch.GetTimestamp();
+            var hits = index.Search(Query(queries, WarmUpQueries + i), settings.K);
+            latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+            answers[i] = hits.Select(hit => hit.ProductId).ToArray();
+        }
+
+        var wallSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var median = Statistics.Median(latencies);
+        var bytesScanned = (double)index.ImageCount * Dimension * sizeof(float);
+        var run = new SearchRun("search", name, index.ImageCount, 1, 1, settings.Queries, settings.K,
+            Report.Rate(settings.Queries / wallSeconds),
+            Report.Ms(median), Report.Ms(Statistics.Percentile(latencies, 95)), Report.Ms(Statistics.Percentile(latencies, 99)),
+            null, null, null, Math.Round(bytesScanned / (median / 1000) / 1e9, 2));
+        return (run, answers);
+    }
+
+    private static void Print(Report report, SearchLoad load, List<SearchRun> runs)
+    {
+        report.Line();
+        var table = new MarkdownTable(
+            "what", "vectors", "concurrency", "QPS", "p50 ms", "p95 ms", "p99 ms", "tookMs p50 / p95", "same top-k as exact", "scan GB/s");
+        foreach (var run in runs)
+        {
+            var what = run.Case switch
+            {
+                "gateway-http" => $"gateway, HTTP search by vector, {run.Shards} shards",
+                "fan-out" => $"SearchFanOut in-process, {run.Shards} shard grains",
+                "shard-grain" => "one shard grain call (shard 0)",
+                "flat-index-all" => "FlatVectorIndex.Search, all in one index",
+                _ => "FlatVectorIndex.Search, shard 0's products",
+            };
+            table.Add(
+                what, run.Vectors.ToString("N0", CultureInfo.InvariantCulture), run.Concurrency.ToString(CultureInfo.InvariantCulture),
+                F1(run.Qps), F2(run.P50Ms), F2(run.P95Ms), F2(run.P99Ms),
+                run.TookP50Ms is { } took ? $"{F2(took)} / {F2(run.TookP95Ms!.Value)}" : "",
+                run.SameAsExact is { } same ? $"{same}/{run.Queries}" : "",
+                run.ScanGBPerSecond is { } rate ? F1(rate) : "");
+        }
+
+        report.Table(table);
+        report.Line();
+
+        // Layer by layer at the lowest concurrency, where latencies are not inflated by queueing.
+        var exact = runs.Single(run => run.Case == "flat-index-all");
+        var shard = runs.Single(run => run.Case == "flat-index-shard");
+        var lowest = runs.Where(run => run.Case == "gateway-http").Min(run => run.Concurrency);
+        var grain = runs.Single(run => run.Case == "shard-grain" && run.Concurrency == lowest);
+        var fanOut = runs.Single(run => run.Case == "fan-out" && run.Concurrency == lowest);
+        var gateway = runs.Single(run => run.Case == "gateway-http" && run.Concurrency == lowest);
+        report.Line(
+            $"p50 layer by layer at concurrency {lowest}: scan of shard 0's products {F2(shard.P50Ms)} ms → as a shard grain call {F2(grain.P50Ms)} ms; "
+            + $"fan-out to {gateway.Shards} shard grains + merge {F2(fanOut.P50Ms)} ms (one thread scanning everything: {F2(exact.P50Ms)} ms) "
+            + $"→ gateway over HTTP {F2(gateway.P50Ms)} ms, of which the handler's own tookMs {F2(gateway.TookP50Ms!.Value)} ms. "
+            + $"Gateway = {gateway.P50Ms / exact.P50Ms:F2}× the one-index scan.");
+        foreach (var run in runs.Where(run => run.Case == "gateway-http"))
+        {
+            var scaling = run.Concurrency == lowest ? "" : $"{run.Qps / gateway.Qps:F2}× its concurrency-{lowest} QPS and ";
+            report.Line(
+                $"Gateway at concurrency {run.Concurrency}: {F1(run.Qps)} QPS = {scaling}{run.Qps / exact.Qps:F2}× the one-thread scan's; "
+                + $"p50 {F2(run.P50Ms)} ms, p99 {F2(run.P99Ms)} ms.");
+        }
+
+        report.LoadAtEnd();
+        report.Line();
+        report.Json(load);
+        foreach (var run in runs)
+        {
+            report.Json(run);
+        }
+    }
+
+    private static int CountEqual(string[][] answers, string[][] exact) =>
+        answers.Zip(exact).Count(pair => pair.First.AsSpan().SequenceEqual(pair.Second));
+
+    private static ReadOnlySpan<float> Query(float[] rows, int row) => rows.AsSpan(row * Dimension, Dimension);
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            throw new InvalidOperationException($"{what} answered {(int)response.StatusCode}: {body}");
+        }
+    }
+
+    private static string F1(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
+
+    private static string F2(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+}
