@@ -104,4 +104,16 @@ public sealed class StorageOptionsTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         return new ServiceCollection().AddOutfitFinderStorage(configuration).BuildServiceProvider();
     }
+
+    [Fact]
+    public void CompactionValidator_NamesTheSetting_WhenALimitIsNotPositive()
+    {
+        var result = new ShardCompactionOptionsValidator().Validate(null, new ShardCompactionOptions { LogBytes = 0, LogRecords = -1 });
+        var defaults = new ShardCompactionOptionsValidator().Validate(null, new ShardCompactionOptions());
+
+        Assert.True(result.Failed);
+        Assert.Contains("Storage:Compaction:LogBytes is 0", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Storage:Compaction:LogRecords is -1", result.FailureMessage, StringComparison.Ordinal);
+        Assert.True(defaults.Succeeded);
+    }
 }

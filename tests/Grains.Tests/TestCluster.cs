@@ -23,7 +23,8 @@ internal sealed class TestCluster : IAsyncDisposable
     public string StorageRoot { get; }
     public IClusterClient Client => Cluster.Client;
 
-    public static async Task<TestCluster> StartAsync(int silos, ISet<int> gpuSilos, bool requireGpu = false)
+    public static async Task<TestCluster> StartAsync(int silos, ISet<int> gpuSilos, bool requireGpu = false,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var storageRoot = Directory.CreateTempSubdirectory("outfit-grains-").FullName;
         var siloIndex = 0;
@@ -33,12 +34,18 @@ internal sealed class TestCluster : IAsyncDisposable
         builder.ConfigureSilo((options, silo) =>
         {
             var index = Interlocked.Increment(ref siloIndex) - 1;
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            var values = new Dictionary<string, string?>
             {
                 ["Storage:Root"] = storageRoot,
                 ["Extraction:Gpu"] = gpuSilos.Contains(index) ? "true" : "false",
                 ["Extraction:Placement:RequireGpu"] = requireGpu ? "true" : "false",
-            }).Build();
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                values[key] = value;
+            }
+
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
             silo.AddOutfitFinder(configuration);
             silo.Services.AddSingleton<IEmbedderFactory, PixelGridEmbedderFactory>();
         });

@@ -73,5 +73,6 @@ public static class CatalogPaths
 {
     public static string Definition(string catalog) => $"catalogs/{catalog}/catalog.json";
 
-    public static string ShardLog(string catalog, int shard) => $"catalogs/{catalog}/shards/{shard}/log";
+    /// <summary>Folder of a shard's snapshot and log generations (see <see cref="OutfitFinder.Core.Storage.ShardStore"/>).</summary>
+    public static string ShardFolder(string catalog, int shard) => $"catalogs/{catalog}/shards/{shard}";
 }

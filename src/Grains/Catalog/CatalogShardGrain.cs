@@ -1,7 +1,10 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Hosting;
 using LogDelete = OutfitFinder.Core.Storage.ProductDeleted;
 using LogUpsert = OutfitFinder.Core.Storage.ProductUpserted;
 
@@ -9,20 +12,35 @@ namespace OutfitFinder.Grains.Catalog;
 
 /// <summary>
 /// One partition of a catalog: an exact vector index plus each product's category and metadata,
-/// rebuilt on activation by replaying the shard's append-only log. A write is appended to the log
-/// (durably) before the in-memory state changes and before the caller is answered, so an
-/// acknowledged write survives the silo.
+/// rebuilt on activation from the shard's last snapshot and the log written since. A write is
+/// appended to the log (durably) before the in-memory state changes and before the caller is
+/// answered, so an acknowledged write survives the silo.
 /// </summary>
-public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogShardGrain> logger) : Grain, ICatalogShardGrain
+/// <remarks>
+/// When the current log generation grows past <see cref="ShardCompactionOptions"/>, the shard
+/// compacts: under a write's turn it starts a new log generation and copies its state; the copy is
+/// encoded and written as a snapshot on the thread pool while the shard keeps answering, and later
+/// writes land in the new generation. <see cref="ShardStore"/> explains why a crash at any step
+/// loses nothing.
+/// </remarks>
+public sealed partial class CatalogShardGrain(
+    IBlobStore store,
+    IOptions<ShardCompactionOptions> compactionOptions,
+    ILogger<CatalogShardGrain> logger) : Grain, ICatalogShardGrain
 {
     private readonly Dictionary<string, ProductView> products = new(StringComparer.Ordinal);
+    private readonly ShardCompactionOptions compaction = compactionOptions.Value;
     private FlatVectorIndex index = null!;
-    private ShardLog log = null!;
+    private ShardStore shardStore = null!;
     private CatalogDefinition definition = null!;
+    private string catalogName = "";
+    private int shardNumber;
+    private Task? runningCompaction;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var (catalog, shard) = ShardKeys.Parse(this.GetPrimaryKeyString());
+        (catalogName, shardNumber) = (catalog, shard);
         definition = await GrainFactory.GetGrain<ICatalogGrain>(catalog).GetAsync(cancellationToken)
             ?? throw new InvalidOperationException($"Catalog '{catalog}' does not exist.");
         if (!DistanceMetrics.TryParse(definition.Metric, out var metric))
@@ -31,15 +49,31 @@ public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogS
         }
 
         index = new FlatVectorIndex(definition.Dimension, metric);
-        log = new ShardLog(store, CatalogPaths.ShardLog(catalog, shard), logger);
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var replay = await log.LoadAsync(cancellationToken);
-        foreach (var record in replay.Records)
+        shardStore = new ShardStore(store, CatalogPaths.ShardFolder(catalog, shard), logger);
+        var started = Stopwatch.GetTimestamp();
+        var recovery = await shardStore.OpenAsync(cancellationToken);
+        if (recovery.Snapshot is { } snapshot)
+        {
+            LoadSnapshot(snapshot, metric);
+        }
+
+        foreach (var record in recovery.Records)
         {
             Apply(record);
         }
 
-        LogShardLoaded(catalog, shard, products.Count, index.ImageCount, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        LogShardLoaded(catalog, shard, products.Count, index.ImageCount, recovery.Snapshot?.Products.Count ?? 0,
+            recovery.Records.Count, recovery.Generations, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A snapshot still being written must land before another activation can open the shard:
+        // otherwise it could replace a newer snapshot that activation wrote and lose its records.
+        if (runningCompaction is { } pending)
+        {
+            await pending.WaitAsync(cancellationToken);
+        }
     }
 
     /// <inheritdoc />
@@ -47,8 +81,9 @@ public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogS
     {
         var record = ToRecord(product);
         var existed = products.ContainsKey(product.ProductId);
-        await log.AppendAsync(record, cancellationToken);
+        await shardStore.AppendAsync([record], cancellationToken);
         Apply(record);
+        await CompactIfDueAsync();
         return existed ? UpsertStatus.Replaced : UpsertStatus.Created;
     }
 
@@ -57,7 +92,7 @@ public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogS
     {
         // Validate everything before writing anything, so a bad item cannot half-apply a batch.
         var records = batch.Select(ToRecord).ToList();
-        await log.AppendBatchAsync(records, cancellationToken);
+        await shardStore.AppendAsync(records, cancellationToken);
         var created = 0;
         foreach (var record in records)
         {
@@ -65,6 +100,7 @@ public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogS
             Apply(record);
         }
 
+        await CompactIfDueAsync();
         return created;
     }
 
@@ -94,8 +130,9 @@ public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogS
         }
 
         var record = new LogDelete(productId);
-        await log.AppendAsync(record, cancellationToken);
+        await shardStore.AppendAsync([record], cancellationToken);
         Apply(record);
+        await CompactIfDueAsync();
         return true;
     }
 
@@ -142,7 +179,89 @@ public sealed partial class CatalogShardGrain(IBlobStore store, ILogger<CatalogS
         }
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information,
-        Message = "Shard {Catalog}/{Shard} loaded {Products} products, {Images} images in {ElapsedMs:F0} ms")]
-    private partial void LogShardLoaded(string catalog, int shard, int products, int images, double elapsedMs);
+    private void LoadSnapshot(ShardSnapshot snapshot, DistanceMetric metric)
+    {
+        if (snapshot.Dimension != definition.Dimension || snapshot.Metric != metric)
+        {
+            throw new InvalidDataException(
+                $"Shard snapshot '{shardStore.SnapshotPath}' holds {snapshot.Dimension}-float {snapshot.Metric} vectors; catalog '{definition.Name}' is {definition.Dimension}-float {metric}.");
+        }
+
+        var offset = 0;
+        foreach (var product in snapshot.Products)
+        {
+            var length = product.ImageCount * snapshot.Dimension;
+            index.Upsert(product.ProductId, product.Category, snapshot.Vectors.AsSpan(offset, length));
+            products[product.ProductId] = new ProductView(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
+            offset += length;
+        }
+    }
+
+    /// <summary>
+    /// Starts a compaction when the current log generation has reached a limit and none is running.
+    /// Runs at the end of a write's turn, after the write is durable and applied, so the copy holds
+    /// exactly the records of the generations before the new one. Never fails the write: a failed
+    /// compaction is logged and retried by a later write.
+    /// </summary>
+    private async Task CompactIfDueAsync()
+    {
+        if (runningCompaction is { IsCompleted: false }
+            || (shardStore.CurrentLogBytes < compaction.LogBytes && shardStore.CurrentLogRecords < compaction.LogRecords))
+        {
+            return;
+        }
+
+        var (logBytes, logRecords, generation) = (shardStore.CurrentLogBytes, shardStore.CurrentLogRecords, shardStore.CurrentGeneration);
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var replayFrom = await shardStore.StartNewGenerationAsync(CancellationToken.None);
+            var snapshot = CopyState(replayFrom);
+            LogCompactionStarted(catalogName, shardNumber, generation, logBytes, logRecords, snapshot.Products.Count,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var (catalog, shard, target) = (catalogName, shardNumber, shardStore);
+            runningCompaction = Task.Run(() => WriteSnapshotAsync(target, snapshot, catalog, shard));
+        }
+        catch (Exception e)
+        {
+            LogCompactionFailed(e, catalogName, shardNumber, generation);
+        }
+    }
+
+    private ShardSnapshot CopyState(long replayFrom)
+    {
+        var rows = new SnapshotProduct[products.Count];
+        var vectors = new float[(long)index.ImageCount * definition.Dimension];
+        var (row, offset) = (0, 0);
+        foreach (var product in products.Values)
+        {
+            if (!index.TryCopyVectors(product.ProductId, out var productVectors))
+            {
+                throw new InvalidOperationException($"Product '{product.ProductId}' is listed but has no vectors in the index.");
+            }
+
+            productVectors.CopyTo(vectors, offset);
+            offset += productVectors.Length;
+            rows[row++] = new SnapshotProduct(product.ProductId, product.Category, product.MetadataJson, productVectors.Length / definition.Dimension);
+        }
+
+        return new ShardSnapshot(definition.Dimension, index.Metric, replayFrom, rows, vectors);
+    }
+
+    // Off the grain's turn: touches only its arguments and the (thread-safe) logger.
+    private async Task WriteSnapshotAsync(ShardStore target, ShardSnapshot snapshot, string catalog, int shard)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var bytes = await target.WriteSnapshotAsync(snapshot, CancellationToken.None);
+            LogCompacted(catalog, shard, snapshot.Products.Count, snapshot.Vectors.Length / snapshot.Dimension, bytes,
+                snapshot.ReplayFromGeneration, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception e)
+        {
+            // Nothing is lost: the old snapshot and every log generation after it are still there.
+            LogCompactionFailed(e, catalog, shard, snapshot.ReplayFromGeneration - 1);
+        }
+    }
 }

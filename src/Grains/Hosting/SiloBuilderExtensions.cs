@@ -34,6 +34,8 @@ public static class SiloBuilderExtensions
 
         var services = silo.Services;
         services.AddOutfitFinderStorage(configuration);
+        services.AddOptions<ShardCompactionOptions>().Bind(configuration.GetSection("Storage:Compaction")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ShardCompactionOptions>, ShardCompactionOptionsValidator>();
         services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
             .Validate(l => l.MaxBytes > 0 && l.MaxPixels > 0, "Images:MaxBytes and Images:MaxPixels must be positive.")
             .ValidateOnStart();

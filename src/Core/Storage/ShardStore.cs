@@ -1,0 +1,229 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace OutfitFinder.Core.Storage;
+
+/// <summary>What <see cref="ShardStore.OpenAsync"/> recovered.</summary>
+/// <param name="Snapshot">The last snapshot; null when the shard has never been compacted.</param>
+/// <param name="Records">Log records after the snapshot, oldest generation first, to apply over it in order.</param>
+/// <param name="Generations">How many log generations were replayed.</param>
+public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardLogRecord> Records, int Generations);
+
+/// <summary>
+/// A catalog shard's durable state in one folder of a blob store: at most one snapshot and the
+/// log generations written since. Appends go to the newest generation; compaction starts a new
+/// generation, writes a snapshot of everything before it, then deletes the generations it covers.
+/// </summary>
+/// <remarks>
+/// <para>Blobs in the folder: <c>snapshot</c>; <c>log</c> (generation 0, the name shards used
+/// before snapshots existed); <c>log-000000000001</c>, <c>log-000000000002</c>, … A snapshot's
+/// <see cref="ShardSnapshot.ReplayFromGeneration"/> <c>s</c> says it holds every record of the
+/// generations below <c>s</c>; opening loads it and replays every generation from <c>s</c> on.</para>
+/// <para>Why no acknowledged write is lost, whatever step a crash interrupts. Worked sequence for a
+/// compaction of a shard whose snapshot covers up to generation 3 and whose writes go to
+/// generation 4:</para>
+/// <code>
+/// step                                         on storage afterwards          a restart replays
+/// 0  writes w1..w9 acknowledged in log-4       snapshot(s=4) log-4            snapshot + log-4
+/// 1  StartNewGeneration: appends go to log-5;  snapshot(s=4) log-4            snapshot + log-4 + log-5
+///    state copied (w1..w9) under the turn;     (log-5 appears with w10)
+///    w10 is acknowledged in log-5
+/// 2  snapshot(s=5) written (atomic replace)    snapshot(s=5) log-4 log-5      snapshot + log-5
+///    — a crash mid-write leaves the old
+///    snapshot(s=4) whole, the row above holds
+/// 3  log-4 deleted                             snapshot(s=5) log-5            snapshot + log-5
+/// </code>
+/// <para>Each row replays a superset of every acknowledged write, in order: the new snapshot never
+/// replaces the old one until it is durable, and no log is deleted until a durable snapshot covers
+/// it. A snapshot that fails its checksum is refused (<see cref="InvalidDataException"/>), never
+/// guessed around, because the logs it covered may be gone. Left-over generations below <c>s</c>
+/// (a crash between steps 2 and 3) are deleted by the next open.</para>
+/// <para>One owner: the shard grain activation. <see cref="AppendAsync"/> and
+/// <see cref="StartNewGenerationAsync"/> run in its turns; <see cref="WriteSnapshotAsync"/> may run
+/// off-turn, at most one at a time, and touches no state the turns change.</para>
+/// </remarks>
+public sealed partial class ShardStore
+{
+    private const string SnapshotName = "snapshot";
+    private const string GenerationZeroName = "log";
+    private const string GenerationPrefix = "log-";
+    private const int GenerationDigits = 12;
+
+    private readonly IBlobStore _store;
+    private readonly ILogger _logger;
+    private ShardLog? _log;
+
+    /// <summary>The shard kept under <paramref name="folder"/> (no trailing '/') of <paramref name="store"/>.</summary>
+    public ShardStore(IBlobStore store, string folder, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(logger);
+        BlobPath.Validate(folder, nameof(folder));
+        _store = store;
+        _logger = logger;
+        Folder = folder;
+    }
+
+    /// <summary>Folder of the shard's blobs.</summary>
+    public string Folder { get; }
+
+    /// <summary>Path of the snapshot blob.</summary>
+    public string SnapshotPath => $"{Folder}/{SnapshotName}";
+
+    /// <summary>Generation that appends go to.</summary>
+    public long CurrentGeneration { get; private set; }
+
+    /// <summary>Bytes in the current generation's log.</summary>
+    public long CurrentLogBytes { get; private set; }
+
+    /// <summary>Records in the current generation's log.</summary>
+    public long CurrentLogRecords { get; private set; }
+
+    /// <summary>Path of log generation <paramref name="generation"/>.</summary>
+    public string LogPath(long generation) => generation == 0
+        ? $"{Folder}/{GenerationZeroName}"
+        : $"{Folder}/{GenerationPrefix}{generation.ToString($"D{GenerationDigits}", CultureInfo.InvariantCulture)}";
+
+    /// <summary>
+    /// Loads the snapshot (if any) and every log generation after it, cutting a damaged tail from
+    /// each (see <see cref="ShardLog.LoadAsync"/>), and deletes generations the snapshot covers.
+    /// Must succeed before the first append.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The snapshot is damaged or of an unknown version.</exception>
+    public async Task<ShardRecovery> OpenAsync(CancellationToken cancellationToken)
+    {
+        _log = null;
+        var bytes = await _store.ReadAsync(SnapshotPath, cancellationToken).ConfigureAwait(false);
+        ShardSnapshot? snapshot = null;
+        if (bytes is not null)
+        {
+            try
+            {
+                snapshot = ShardSnapshotCodec.Decode(bytes);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"Shard snapshot '{SnapshotPath}' cannot be loaded: {e.Message}", e);
+            }
+        }
+
+        var replayFrom = snapshot?.ReplayFromGeneration ?? 0;
+        var generations = await ListGenerationsAsync(cancellationToken).ConfigureAwait(false);
+        var records = new List<ShardLogRecord>();
+        var replayed = 0;
+        ShardLog? last = null;
+        ShardLogReplay? lastReplay = null;
+        foreach (var generation in generations.Where(g => g >= replayFrom))
+        {
+            last = new ShardLog(_store, LogPath(generation), _logger);
+            lastReplay = await last.LoadAsync(cancellationToken).ConfigureAwait(false);
+            records.AddRange(lastReplay.Records);
+            CurrentGeneration = generation;
+            replayed++;
+        }
+
+        if (last is null)
+        {
+            last = new ShardLog(_store, LogPath(replayFrom), _logger);
+            lastReplay = await last.LoadAsync(cancellationToken).ConfigureAwait(false);
+            CurrentGeneration = replayFrom;
+        }
+
+        _log = last;
+        CurrentLogBytes = lastReplay!.LengthBytes;
+        CurrentLogRecords = lastReplay.Records.Count;
+        await DeleteGenerationsBelowAsync(generations, replayFrom, cancellationToken).ConfigureAwait(false);
+        return new ShardRecovery(snapshot, records, replayed);
+    }
+
+    /// <summary>Appends <paramref name="records"/> to the current generation; returns once they are durable.</summary>
+    public async Task AppendAsync(IReadOnlyList<ShardLogRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var log = _log ?? throw new InvalidOperationException($"Shard store '{Folder}' must be opened before appending.");
+        await log.AppendBatchAsync(records, cancellationToken).ConfigureAwait(false);
+        foreach (var record in records)
+        {
+            CurrentLogBytes += ShardLogCodec.GetFrameLength(record);
+        }
+
+        CurrentLogRecords += records.Count;
+    }
+
+    /// <summary>
+    /// Sends later appends to a new, empty generation and returns its number: the
+    /// <see cref="ShardSnapshot.ReplayFromGeneration"/> of a snapshot of the state as it is now.
+    /// </summary>
+    public async Task<long> StartNewGenerationAsync(CancellationToken cancellationToken)
+    {
+        if (_log is null)
+        {
+            throw new InvalidOperationException($"Shard store '{Folder}' must be opened before compacting.");
+        }
+
+        var next = CurrentGeneration + 1;
+        var log = new ShardLog(_store, LogPath(next), _logger);
+        // Reads nothing in the normal case; a blob found there (only if something else wrote it)
+        // is replayed by the next open anyway, and its damaged tail is cut before appends follow it.
+        await log.LoadAsync(cancellationToken).ConfigureAwait(false);
+        _log = log;
+        CurrentGeneration = next;
+        CurrentLogBytes = 0;
+        CurrentLogRecords = 0;
+        return next;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="snapshot"/> atomically, then deletes the log generations it covers.
+    /// Returns the snapshot's size in bytes. Safe to run off the owner's turn.
+    /// </summary>
+    public async Task<long> WriteSnapshotAsync(ShardSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var bytes = ShardSnapshotCodec.Encode(snapshot);
+        await _store.WriteAsync(SnapshotPath, bytes, cancellationToken).ConfigureAwait(false);
+        var generations = await ListGenerationsAsync(cancellationToken).ConfigureAwait(false);
+        await DeleteGenerationsBelowAsync(generations, snapshot.ReplayFromGeneration, cancellationToken).ConfigureAwait(false);
+        return bytes.Length;
+    }
+
+    private async Task<List<long>> ListGenerationsAsync(CancellationToken cancellationToken)
+    {
+        var generations = new List<long>();
+        var prefix = $"{Folder}/";
+        await foreach (var path in _store.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = path[prefix.Length..];
+            if (name == GenerationZeroName)
+            {
+                generations.Add(0);
+            }
+            else if (name.Length == GenerationPrefix.Length + GenerationDigits
+                && name.StartsWith(GenerationPrefix, StringComparison.Ordinal)
+                && long.TryParse(name.AsSpan(GenerationPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var generation)
+                && generation > 0)
+            {
+                generations.Add(generation);
+            }
+        }
+
+        generations.Sort();
+        return generations;
+    }
+
+    private async Task DeleteGenerationsBelowAsync(List<long> generations, long replayFrom, CancellationToken cancellationToken)
+    {
+        foreach (var generation in generations.Where(g => g < replayFrom))
+        {
+            await _store.DeleteAsync(LogPath(generation), cancellationToken).ConfigureAwait(false);
+            Log.CoveredGenerationDeleted(_logger, LogPath(generation), replayFrom);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3111, Level = LogLevel.Debug,
+            Message = "Deleted shard log {LogPath}: the snapshot covers every generation below {ReplayFromGeneration}")]
+        public static partial void CoveredGenerationDeleted(ILogger logger, string logPath, long replayFromGeneration);
+    }
+}
