@@ -36,14 +36,14 @@ internal static class BenchCommand
         var k = PositiveInt("--k", 20, "Results per query, and the depth of recall.", "K");
         var index = new Option<BenchIndexKind>("--index")
         {
-            Description = "Index to build: flat (exact) or int8 (int8 scan, exact re-rank).",
+            Description = "Index to build: flat (exact), int8 (int8 scan, exact re-rank) or hnsw (graph).",
             Required = true,
-            HelpName = "flat|int8",
+            HelpName = "flat|int8|hnsw",
             CustomParser = ParseIndex,
         };
         var parameters = new Option<string[]>("--param")
         {
-            Description = $"Per-query setting, repeatable, one result line each: rerank=N[,N...] for int8 (default rerank={Int8VectorIndex.DefaultRerank}); none for flat.",
+            Description = $"Per-query setting, repeatable, one result line each: rerank=N[,N...] for int8 (default rerank={Int8VectorIndex.DefaultRerank}); ef=N[,N...], m=N, efConstruction=N for hnsw (defaults ef={HnswIndex.DefaultEf}, m=16, efConstruction=200, one build for all ef); none for flat.",
             HelpName = "NAME=VALUE",
         };
         var threads = PositiveInt("--threads", 1, "Threads running queries at once.", "N");
@@ -198,8 +198,10 @@ internal static class BenchCommand
                 return BenchIndexKind.Flat;
             case "int8":
                 return BenchIndexKind.Int8;
+            case "hnsw":
+                return BenchIndexKind.Hnsw;
             default:
-                result.AddError($"--index must be flat or int8, got '{value}'.");
+                result.AddError($"--index must be flat, int8 or hnsw, got '{value}'.");
                 return BenchIndexKind.Flat;
         }
     }

@@ -79,7 +79,7 @@ internal static class IndexBenchmark
                 q => search(queries[q], options.K, setting), cancellationToken);
 
             yield return new BenchResult(
-                options.Index == BenchIndexKind.Flat ? "flat" : "int8",
+                options.Index.ToString().ToLowerInvariant(),
                 setting.Describe(),
                 Math.Round(build.Elapsed.TotalSeconds, 3),
                 Math.Round(run.QueriesPerSecond, 1),
@@ -115,6 +115,18 @@ internal static class IndexBenchmark
         {
             var flat = BuildFlat(options.Metric, vectors, ids);
             return ((query, k, _) => flat.Search(query, k), vectors.Dimension * sizeof(float), flat);
+        }
+
+        if (options.Index == BenchIndexKind.Hnsw)
+        {
+            var hnsw = new HnswIndex(vectors.Dimension, options.Metric, options.Settings[0].Hnsw);
+            for (var i = 0; i < vectors.Count; i++)
+            {
+                hnsw.Upsert(ids[i], category: null, vectors[i]);
+            }
+
+            return ((query, k, setting) => hnsw.Search(query, k, category: null, setting.Ef ?? HnswIndex.DefaultEf),
+                hnsw.BytesPerVector, null);
         }
 
         var int8 = new Int8VectorIndex(vectors.Dimension, options.Metric);

@@ -101,6 +101,30 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task BenchIndex_PrintsOneLinePerEfSetting_ForHnswOnOneBuild()
+    {
+        await GenerateAsync("data", seed: 4);
+
+        var result = await BenchAsync("data", "--index", "hnsw", "--param", "ef=8,300", "--param", "m=6",
+            "--param", "efConstruction=50", "--threads", "2");
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = JsonLines(result);
+        Assert.All(lines, line => Assert.Equal(ResultFields, line.EnumerateObject().Select(property => property.Name)));
+        Assert.Equal(["ef=8 m=6 efConstruction=50", "ef=300 m=6 efConstruction=50"],
+            lines.Select(line => line.GetProperty("param").GetString()));
+        Assert.All(lines, line => Assert.Equal("hnsw", line.GetProperty("index").GetString()));
+        Assert.Single(lines.Select(line => line.GetProperty("buildSeconds").GetDouble()).Distinct());
+
+        // ef 300 keeps every one of the 300 products as a candidate: the graph walk reaches them all, so it is exact.
+        Assert.InRange(lines[0].GetProperty("recall").GetDouble(), 0.5, 1.0);
+        Assert.Equal(1.0, lines[1].GetProperty("recall").GetDouble());
+
+        // The vector plus at least the level-0 list (count + 2m ids).
+        Assert.True(lines[0].GetProperty("bytesPerVector").GetInt32() >= (Dimension * 4) + ((1 + 12) * 4));
+    }
+
+    [Fact]
     public async Task BenchIndex_MeasuresRecallAgainstExactSearch_WhenTruthIsAbsent()
     {
         await GenerateAsync("data", seed: 4, "--metric", "dot");
@@ -170,6 +194,8 @@ public sealed class BenchCommandTests : IDisposable
     [Theory]
     [InlineData("flat", "rerank=2", "error: --index flat takes no --param; got 'rerank=2'.")]
     [InlineData("int8", "nprobe=2", "error: --index int8 takes --param rerank=N[,N...]; got 'nprobe=2'.")]
+    [InlineData("hnsw", "rerank=2", "error: --index hnsw takes --param ef=N[,N...], m=N and efConstruction=N; got 'rerank=2'.")]
+    [InlineData("hnsw", "m=1", "error: m must be at least 2; got '1' in 'm=1'.")]
     [InlineData("int8", "rerank=0", "error: rerank must be a whole number of at least 1; got '0' in 'rerank=0'.")]
     public async Task BenchIndex_RejectsParam_ThatTheIndexDoesNotTake(string index, string param, string expected)
     {
@@ -186,10 +212,10 @@ public sealed class BenchCommandTests : IDisposable
     {
         await GenerateAsync("data", seed: 12);
 
-        var result = await BenchAsync("data", "--index", "hnsw");
+        var result = await BenchAsync("data", "--index", "ivf");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("--index must be flat or int8, got 'hnsw'.", result.Output);
+        Assert.Contains("--index must be flat, int8 or hnsw, got 'ivf'.", result.Output);
     }
 
     private Task<CliResult> GenerateAsync(string folder, int seed, params string[] extra) =>

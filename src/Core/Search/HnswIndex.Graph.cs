@@ -1,0 +1,247 @@
+namespace OutfitFinder.Core.Search;
+
+public sealed partial class HnswIndex
+{
+    // Per-thread visit marks, shared by every index on the thread: a row is visited in the current search when its
+    // mark equals the search's epoch, so nothing is cleared between searches.
+    [ThreadStatic]
+    private static int[]? t_visitMarks;
+
+    [ThreadStatic]
+    private static int t_visitEpoch;
+
+    private static readonly IComparer<float> Farthest = Comparer<float>.Create((a, b) => b.CompareTo(a));
+
+    /// <summary>
+    /// Links a new row (Algorithm 1): greedy descent to its level, then at each level from there down a beam
+    /// search of width efConstruction whose results the heuristic (Algorithm 4) prunes to M neighbours.
+    /// </summary>
+    private void Insert(int row, int level)
+    {
+        var m = Options.M;
+        _rowLevel[row] = level;
+        var lists = new int[level + 1][];
+        for (var l = 0; l <= level; l++)
+        {
+            lists[l] = new int[1 + (l == 0 ? 2 * m : m)];
+        }
+
+        _links[row] = lists;
+        if (_entryPoint < 0)
+        {
+            _entryPoint = row;
+            _topLevel = level;
+            return;
+        }
+
+        var query = _vectors.AsSpan(row * Dimension, Dimension);
+        var current = _entryPoint;
+        var currentDistance = Distance(query, current);
+        for (var l = _topLevel; l > level; l--)
+        {
+            (current, currentDistance) = Greedy(query, current, currentDistance, l);
+        }
+
+        for (var l = Math.Min(level, _topLevel); l >= 0; l--)
+        {
+            var found = SearchLayer(query, current, currentDistance, Options.EfConstruction, l, filtered: false, null);
+            found.Sort();
+            var neighbours = SelectNeighbours(found, m);
+            var list = lists[l];
+            list[0] = neighbours.Count;
+            for (var i = 0; i < neighbours.Count; i++)
+            {
+                list[i + 1] = neighbours[i].Row;
+                Link(neighbours[i].Row, row, neighbours[i].Distance, l);
+            }
+
+            (currentDistance, current) = found[0];
+        }
+
+        if (level > _topLevel)
+        {
+            _entryPoint = row;
+            _topLevel = level;
+        }
+    }
+
+    /// <summary>Adds <paramref name="to"/> to <paramref name="from"/>'s list, re-pruning with the heuristic when full.</summary>
+    private void Link(int from, int to, float distance, int level)
+    {
+        var list = _links[from][level];
+        var capacity = list.Length - 1;
+        if (list[0] < capacity)
+        {
+            list[++list[0]] = to;
+            return;
+        }
+
+        var candidates = new List<(float Distance, int Row)>(capacity + 1) { (distance, to) };
+        for (var i = 1; i <= list[0]; i++)
+        {
+            candidates.Add((Distance(from, list[i]), list[i]));
+        }
+
+        candidates.Sort();
+        var kept = SelectNeighbours(candidates, capacity);
+        list[0] = kept.Count;
+        for (var i = 0; i < kept.Count; i++)
+        {
+            list[i + 1] = kept[i].Row;
+        }
+    }
+
+    /// <summary>
+    /// Algorithm 4 without extension or back-fill: walking candidates nearest first, keep one only when it is
+    /// nearer to the base than to every neighbour kept so far. Neighbours then point in different directions,
+    /// which keeps clusters connected to each other instead of spending all M links inside one cluster.
+    /// </summary>
+    /// <param name="candidates">Sorted by distance to the base row, nearest first.</param>
+    /// <param name="m">Most neighbours kept.</param>
+    private List<(float Distance, int Row)> SelectNeighbours(List<(float Distance, int Row)> candidates, int m)
+    {
+        var kept = new List<(float Distance, int Row)>(m);
+        foreach (var candidate in candidates)
+        {
+            if (kept.Count >= m)
+            {
+                break;
+            }
+
+            var diverse = true;
+            foreach (var other in kept)
+            {
+                if (Distance(candidate.Row, other.Row) < candidate.Distance)
+                {
+                    diverse = false;
+                    break;
+                }
+            }
+
+            if (diverse)
+            {
+                kept.Add(candidate);
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>Walks to ever nearer neighbours on one level until none is nearer (a search with ef = 1).</summary>
+    private (int Row, float Distance) Greedy(ReadOnlySpan<float> query, int current, float currentDistance, int level)
+    {
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            var list = _links[current][level];
+            for (var i = 1; i <= list[0]; i++)
+            {
+                var distance = Distance(query, list[i]);
+                if (distance < currentDistance)
+                {
+                    current = list[i];
+                    currentDistance = distance;
+                    changed = true;
+                }
+            }
+        }
+
+        return (current, currentDistance);
+    }
+
+    /// <summary>Query path: descend greedily, then one beam search of width <paramref name="ef"/> at level 0.</summary>
+    private List<(float Distance, int Row)> SearchGraph(ReadOnlySpan<float> query, int ef, string? category)
+    {
+        var current = _entryPoint;
+        var currentDistance = Distance(query, current);
+        for (var l = _topLevel; l > 0; l--)
+        {
+            (current, currentDistance) = Greedy(query, current, currentDistance, l);
+        }
+
+        return SearchLayer(query, current, currentDistance, ef, 0, filtered: true, category);
+    }
+
+    /// <summary>
+    /// Algorithm 2, a beam search on one level. With <paramref name="filtered"/>, every row routes the walk but only
+    /// live rows of <paramref name="category"/> (any, when null) enter the results; the walk then stops only once
+    /// ef such rows are found and no candidate is nearer than the worst of them.
+    /// </summary>
+    private List<(float Distance, int Row)> SearchLayer(ReadOnlySpan<float> query, int entry, float entryDistance,
+        int ef, int level, bool filtered, string? category)
+    {
+        var marks = t_visitMarks;
+        if (marks is null || marks.Length < _rowCount)
+        {
+            marks = new int[Math.Max(_rowCount, 2 * (marks?.Length ?? 0))];
+            t_visitMarks = marks;
+        }
+
+        if (t_visitEpoch == int.MaxValue)
+        {
+            Array.Clear(marks);
+            t_visitEpoch = 0;
+        }
+
+        var epoch = ++t_visitEpoch;
+        var candidates = new PriorityQueue<int, float>();
+        var results = new PriorityQueue<int, float>(ef + 1, Farthest);
+
+        marks[entry] = epoch;
+        candidates.Enqueue(entry, entryDistance);
+        var bound = float.PositiveInfinity;
+        if (!filtered || Passes(entry, category))
+        {
+            results.Enqueue(entry, entryDistance);
+            bound = entryDistance;
+        }
+
+        while (candidates.TryDequeue(out var candidate, out var candidateDistance))
+        {
+            if (candidateDistance > bound && results.Count >= ef)
+            {
+                break;
+            }
+
+            var list = _links[candidate][level];
+            for (var i = 1; i <= list[0]; i++)
+            {
+                var neighbour = list[i];
+                if (marks[neighbour] == epoch)
+                {
+                    continue;
+                }
+
+                marks[neighbour] = epoch;
+                var distance = Distance(query, neighbour);
+                if (results.Count >= ef && !(distance < bound))
+                {
+                    continue;
+                }
+
+                candidates.Enqueue(neighbour, distance);
+                if (!filtered || Passes(neighbour, category))
+                {
+                    results.Enqueue(neighbour, distance);
+                    if (results.Count > ef)
+                    {
+                        results.Dequeue();
+                    }
+
+                    results.TryPeek(out _, out bound);
+                }
+            }
+        }
+
+        var found = new List<(float Distance, int Row)>(results.Count);
+        while (results.TryDequeue(out var row, out var distance))
+        {
+            found.Add((distance, row));
+        }
+
+        return found;
+    }
+
+    private bool Passes(int row, string? category) =>
+        !_deleted[row] && (category is null || ReferenceEquals(_rowProduct[row]!.Category, category));
+}

@@ -1,0 +1,252 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+
+namespace OutfitFinder.Core.Search;
+
+public sealed partial class HnswIndex
+{
+    // "OFHN" little-endian, then the format version. Version 1: the layout written by WritePayload.
+    private const int Magic = 0x4E48464F;
+    private const int FormatVersion = 1;
+    private const int ChecksumLength = 32;
+
+    /// <summary>
+    /// Writes the whole index: header (magic, version, payload length), payload (parameters, products, rows with
+    /// their vectors and links) and the payload's SHA-256. A reloaded index answers every search exactly as this one.
+    /// </summary>
+    /// <remarks>The payload is assembled in memory first so that its checksum can follow it; a shard's index must fit
+    /// in one 2 GB buffer.</remarks>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            WritePayload(writer);
+        }
+
+        var bytes = payload.GetBuffer().AsSpan(0, (int)payload.Length);
+        using var header = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        header.Write(Magic);
+        header.Write(FormatVersion);
+        header.Write((long)bytes.Length);
+        header.Write(bytes);
+        header.Write(SHA256.HashData(bytes));
+    }
+
+    /// <summary>Reads an index written by <see cref="Save"/>.</summary>
+    /// <exception cref="InvalidDataException">Not an index, an unknown version, truncated, or the checksum differs.</exception>
+    public static HnswIndex Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        try
+        {
+            using var header = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            if (header.ReadInt32() != Magic)
+            {
+                throw new InvalidDataException("The stream does not hold a saved HNSW index.");
+            }
+
+            var version = header.ReadInt32();
+            if (version != FormatVersion)
+            {
+                throw new InvalidDataException($"The saved HNSW index has format version {version}; this build reads {FormatVersion}.");
+            }
+
+            var length = header.ReadInt64();
+            if (length is < 0 or > int.MaxValue)
+            {
+                throw new InvalidDataException($"The saved HNSW index claims an impossible payload of {length} bytes.");
+            }
+
+            var bytes = header.ReadBytes((int)length);
+            var checksum = header.ReadBytes(ChecksumLength);
+            if (bytes.Length != length || checksum.Length != ChecksumLength)
+            {
+                throw new InvalidDataException("The saved HNSW index is truncated.");
+            }
+
+            if (!SHA256.HashData(bytes).AsSpan().SequenceEqual(checksum))
+            {
+                throw new InvalidDataException("The saved HNSW index is corrupt: its checksum does not match.");
+            }
+
+            using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
+            return ReadPayload(reader);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new InvalidDataException("The saved HNSW index is truncated.", ex);
+        }
+    }
+
+    private void WritePayload(BinaryWriter writer)
+    {
+        writer.Write(Dimension);
+        writer.Write((int)Metric);
+        writer.Write(Options.M);
+        writer.Write(Options.EfConstruction);
+        writer.Write(Options.Seed);
+        writer.Write(Options.ExactFilterFraction);
+        writer.Write(_rowCount);
+        writer.Write(_entryPoint);
+        writer.Write(_topLevel);
+
+        // Vectors and links as raw little-endian values: the format is for the machines a cluster runs on.
+        writer.Write(MemoryMarshal.AsBytes(_vectors.AsSpan(0, _rowCount * Dimension)));
+        for (var row = 0; row < _rowCount; row++)
+        {
+            writer.Write(_deleted[row]);
+            writer.Write(_rowLevel[row]);
+            foreach (var list in _links[row])
+            {
+                writer.Write(list[0]);
+                writer.Write(MemoryMarshal.AsBytes(list.AsSpan(1, list[0])));
+            }
+        }
+
+        // Products in the order of their first row, not the dictionary's: that order depends on which slots
+        // removals freed, and two indexes holding the same graph must save the same bytes.
+        writer.Write(_products.Count);
+        foreach (var product in _products.Values.OrderBy(product => product.Rows[0]))
+        {
+            writer.Write(product.Id);
+            writer.Write(product.Category is not null);
+            if (product.Category is not null)
+            {
+                writer.Write(product.Category);
+            }
+
+            writer.Write(product.Rows.Length);
+            foreach (var row in product.Rows)
+            {
+                writer.Write(row);
+            }
+        }
+    }
+
+    private static HnswIndex ReadPayload(BinaryReader reader)
+    {
+        var dimension = reader.ReadInt32();
+        var metric = (DistanceMetric)reader.ReadInt32();
+        var options = new HnswOptions(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble());
+        HnswIndex index;
+        try
+        {
+            index = new HnswIndex(dimension, metric, options);
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            throw new InvalidDataException($"The saved HNSW index has invalid parameters: {ex.Message}", ex);
+        }
+
+        var rowCount = reader.ReadInt32();
+        if (rowCount < 0 || (long)rowCount * dimension > Array.MaxLength)
+        {
+            throw new InvalidDataException($"The saved HNSW index claims {rowCount} rows.");
+        }
+
+        index.EnsureRowCapacity(rowCount);
+        index._rowCount = rowCount;
+        index._entryPoint = reader.ReadInt32();
+        index._topLevel = reader.ReadInt32();
+        ReadExactly(reader, MemoryMarshal.AsBytes(index._vectors.AsSpan(0, rowCount * dimension)));
+
+        var m = options.M;
+        for (var row = 0; row < rowCount; row++)
+        {
+            index._deleted[row] = reader.ReadBoolean();
+            index._tombstoneCount += index._deleted[row] ? 1 : 0;
+            var level = reader.ReadInt32();
+            if (level is < 0 or > MaxLevel)
+            {
+                throw new InvalidDataException($"Row {row} of the saved HNSW index has level {level}.");
+            }
+
+            index._rowLevel[row] = level;
+            var lists = new int[level + 1][];
+            for (var l = 0; l <= level; l++)
+            {
+                var list = new int[1 + (l == 0 ? 2 * m : m)];
+                var count = reader.ReadInt32();
+                if (count < 0 || count >= list.Length)
+                {
+                    throw new InvalidDataException($"Row {row} of the saved HNSW index has {count} links at level {l}.");
+                }
+
+                list[0] = count;
+                ReadExactly(reader, MemoryMarshal.AsBytes(list.AsSpan(1, count)));
+                foreach (var neighbour in list.AsSpan(1, count))
+                {
+                    if ((uint)neighbour >= (uint)rowCount)
+                    {
+                        throw new InvalidDataException($"Row {row} of the saved HNSW index links to row {neighbour}.");
+                    }
+                }
+
+                lists[l] = list;
+            }
+
+            index._links[row] = lists;
+        }
+
+        var productCount = reader.ReadInt32();
+        for (var p = 0; p < productCount; p++)
+        {
+            var id = reader.ReadString();
+            var category = index.Intern(reader.ReadBoolean() ? reader.ReadString() : null);
+            var rows = new int[reader.ReadInt32()];
+            var product = new Product(id, category, rows);
+            for (var image = 0; image < rows.Length; image++)
+            {
+                var row = reader.ReadInt32();
+                if ((uint)row >= (uint)rowCount || index._deleted[row] || index._rowProduct[row] is not null)
+                {
+                    throw new InvalidDataException($"Product '{id}' of the saved HNSW index claims row {row}.");
+                }
+
+                rows[image] = row;
+                index._rowProduct[row] = product;
+                index._rowImage[row] = image;
+                if (category is not null)
+                {
+                    index._liveRowsByCategory[category]++;
+                }
+            }
+
+            if (!index._products.TryAdd(id, product))
+            {
+                throw new InvalidDataException($"Product '{id}' appears twice in the saved HNSW index.");
+            }
+        }
+
+        // Live rows in row order, as Upsert leaves them (tombstones are skipped by every reader of the lists).
+        for (var row = 0; row < rowCount; row++)
+        {
+            if (index._rowProduct[row]?.Category is { } category)
+            {
+                index._rowsByCategory[category].Add(row);
+            }
+        }
+
+        if (rowCount > 0 && ((uint)index._entryPoint >= (uint)rowCount || index._topLevel != index._rowLevel[index._entryPoint]))
+        {
+            throw new InvalidDataException("The saved HNSW index has an invalid entry point.");
+        }
+
+        if (index._tombstoneCount + index._products.Values.Sum(product => product.Rows.Length) != rowCount)
+        {
+            throw new InvalidDataException("The saved HNSW index has rows that belong to no product.");
+        }
+
+        return index;
+    }
+
+    private static void ReadExactly(BinaryReader reader, Span<byte> destination)
+    {
+        if (reader.Read(destination) != destination.Length)
+        {
+            throw new InvalidDataException("The saved HNSW index is truncated.");
+        }
+    }
+}

@@ -1,0 +1,443 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace OutfitFinder.Core.Search;
+
+/// <summary>
+/// Approximate search over image vectors with a hierarchical navigable small-world graph (Malkov and
+/// Yashunin, 2016): a stack of proximity graphs, each level a random 1/M-ish sample of the one below, searched
+/// greedily from the top. Product semantics match <see cref="FlatVectorIndex"/>: a product owns one or more
+/// image rows and a search returns each product once, with its best image.
+/// Not thread-safe for writes; searches may run concurrently with each other, never with a write.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Vectors live in one contiguous block (L2-normalised for <see cref="DistanceMetric.Cosine"/>). Inside the graph
+/// every metric is a distance where lower is better: −dot for cosine and dot, Euclidean and Manhattan distance
+/// as they are. Reported scores are in the metric's own terms and equal <see cref="FlatVectorIndex"/>'s for the
+/// same row.
+/// </para>
+/// <para>
+/// Rows are never moved or unlinked. Removing or replacing a product tombstones its rows: they still route
+/// searches but never appear in results. <see cref="TombstoneCount"/> tells the owner when a rebuild pays off.
+/// </para>
+/// <para>
+/// Everything is deterministic: a row's level is drawn from a hash of (seed, row number), not from a stateful
+/// generator, so the same upserts in the same order build the same graph, also after <see cref="Load"/>.
+/// </para>
+/// </remarks>
+public sealed partial class HnswIndex
+{
+    /// <summary>Candidates kept per query at level 0 unless the caller says otherwise. Default: 64.</summary>
+    public const int DefaultEf = 64;
+
+    private const int StackQueryLimit = 1024;
+    private const int MaxLevel = 30;
+
+    private readonly Dictionary<string, Product> _products = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _categories = new(StringComparer.Ordinal);
+
+    // Rows of each category, live and tombstoned, and how many of them are live: the exact fallback scans
+    // the list, the selectivity test reads the count.
+    private readonly Dictionary<string, List<int>> _rowsByCategory = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _liveRowsByCategory = new(StringComparer.Ordinal);
+
+    // Row r: vector _vectors[r·Dimension ..], owner _rowProduct[r], image _rowImage[r], level _rowLevel[r].
+    // _links[r][l] is r's neighbour list at level l: element 0 is the count, then the neighbours.
+    private float[] _vectors = [];
+    private Product?[] _rowProduct = [];
+    private int[] _rowImage = [];
+    private int[] _rowLevel = [];
+    private bool[] _deleted = [];
+    private int[][][] _links = [];
+    private int _rowCount;
+    private int _tombstoneCount;
+    private int _entryPoint = -1;
+    private int _topLevel = -1;
+
+    /// <param name="dimension">Length of every vector; at least 1.</param>
+    /// <param name="metric">How vectors are compared.</param>
+    /// <param name="options">Graph parameters; null for the defaults.</param>
+    public HnswIndex(int dimension, DistanceMetric metric, HnswOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        if (!Enum.IsDefined(metric))
+        {
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
+        }
+
+        options ??= new HnswOptions();
+        options.Validate();
+        Dimension = dimension;
+        Metric = metric;
+        Options = options;
+        LevelMultiplier = 1.0 / Math.Log(options.M);
+    }
+
+    /// <summary>Length of every vector this index holds.</summary>
+    public int Dimension { get; }
+
+    /// <summary>How vectors are compared.</summary>
+    public DistanceMetric Metric { get; }
+
+    /// <summary>The graph parameters.</summary>
+    public HnswOptions Options { get; }
+
+    /// <summary>mL = 1 / ln M: a row reaches level l with probability M^−l.</summary>
+    public double LevelMultiplier { get; }
+
+    /// <summary>Number of live products.</summary>
+    public int ProductCount => _products.Count;
+
+    /// <summary>Number of live image vectors.</summary>
+    public int ImageCount => _rowCount - _tombstoneCount;
+
+    /// <summary>
+    /// Rows of removed or replaced products still in the graph. They cost memory and search time but never
+    /// appear in results; rebuild when they are a large share of <see cref="ImageCount"/>.
+    /// </summary>
+    public int TombstoneCount => _tombstoneCount;
+
+    /// <summary>Bytes held per row on average: the vector plus its neighbour lists.</summary>
+    public int BytesPerVector
+    {
+        get
+        {
+            if (_rowCount == 0)
+            {
+                return Dimension * sizeof(float);
+            }
+
+            long linkBytes = 0;
+            for (var row = 0; row < _rowCount; row++)
+            {
+                foreach (var list in _links[row])
+                {
+                    linkBytes += list.Length * sizeof(int);
+                }
+            }
+
+            return (Dimension * sizeof(float)) + (int)(linkBytes / _rowCount);
+        }
+    }
+
+    /// <summary>Whether a live product with this id (ordinal) is held.</summary>
+    public bool Contains(string productId)
+    {
+        ArgumentNullException.ThrowIfNull(productId);
+        return _products.ContainsKey(productId);
+    }
+
+    /// <summary>
+    /// Adds or replaces a product: <paramref name="vectors"/> holds its images' vectors,
+    /// <c>imageCount × Dimension</c> floats. A replaced product's old rows become tombstones.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// No vectors, a length that is not a multiple of <see cref="Dimension"/>, or a NaN, infinite or
+    /// overflowing value.
+    /// </exception>
+    public void Upsert(string productId, string? category, ReadOnlySpan<float> vectors)
+    {
+        ArgumentNullException.ThrowIfNull(productId);
+        var imageCount = ValidateProductVectors(productId, vectors);
+        EnsureRowCapacity((long)_rowCount + imageCount);
+
+        if (_products.Remove(productId, out var existing))
+        {
+            Tombstone(existing);
+        }
+
+        category = Intern(category);
+        var product = new Product(productId, category, new int[imageCount]);
+        _products.Add(productId, product);
+        for (var image = 0; image < imageCount; image++)
+        {
+            var row = _rowCount++;
+            var destination = _vectors.AsSpan(row * Dimension, Dimension);
+            vectors.Slice(image * Dimension, Dimension).CopyTo(destination);
+            if (Metric == DistanceMetric.Cosine)
+            {
+                NormaliseInPlace(destination);
+            }
+
+            _rowProduct[row] = product;
+            _rowImage[row] = image;
+            product.Rows[image] = row;
+            if (category is not null)
+            {
+                _rowsByCategory[category].Add(row);
+                _liveRowsByCategory[category]++;
+            }
+
+            Insert(row, DrawLevel(row));
+        }
+    }
+
+    /// <summary>Removes a product by tombstoning its rows; false if it was not there.</summary>
+    public bool Remove(string productId)
+    {
+        ArgumentNullException.ThrowIfNull(productId);
+        if (!_products.Remove(productId, out var product))
+        {
+            return false;
+        }
+
+        Tombstone(product);
+        return true;
+    }
+
+    /// <summary>
+    /// About the top <paramref name="k"/> products, best first, ties broken by ordinal product id; each product
+    /// once, with its best image among the rows the search reached.
+    /// </summary>
+    /// <param name="query">Query vector of <see cref="Dimension"/> values.</param>
+    /// <param name="k">Products wanted; at least 1.</param>
+    /// <param name="category">When given, only products of this category (ordinal) are returned. When fewer than
+    /// <see cref="HnswOptions.ExactFilterFraction"/> of the live rows match, the matching rows are scanned exactly;
+    /// otherwise the graph is walked through every row and only matching ones are kept.</param>
+    /// <param name="ef">Rows kept as candidates at level 0; raised to <c>k ×</c> the mean images per product
+    /// when that is larger, so that deduplication by product still leaves k. Higher is slower and more exact.</param>
+    public IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, string? category = null, int ef = DefaultEf)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ef, 1);
+        if (query.Length != Dimension)
+        {
+            throw new ArgumentException(
+                $"The query has {query.Length} values but this index holds {Dimension}-dimensional vectors.",
+                nameof(query));
+        }
+
+        if (!IsScorable(query))
+        {
+            throw new ArgumentException(
+                "The query holds a NaN or infinite value, or values too large to score in single precision.",
+                nameof(query));
+        }
+
+        string? wanted = null;
+        if (category is not null && !_categories.TryGetValue(category, out wanted))
+        {
+            return [];
+        }
+
+        if (_products.Count == 0)
+        {
+            return [];
+        }
+
+        float[]? rented = null;
+        var unit = Dimension <= StackQueryLimit
+            ? stackalloc float[Dimension]
+            : (rented = ArrayPool<float>.Shared.Rent(Dimension)).AsSpan(0, Dimension);
+        try
+        {
+            query.CopyTo(unit);
+            if (Metric == DistanceMetric.Cosine)
+            {
+                NormaliseInPlace(unit);
+            }
+
+            List<(float Distance, int Row)> rows;
+            if (wanted is not null && IsSelective(wanted))
+            {
+                rows = ExactRows(unit, wanted);
+            }
+            else
+            {
+                var imagesPerProduct = (ImageCount + _products.Count - 1) / _products.Count;
+                var width = Math.Max(ef, (int)Math.Min(int.MaxValue, (long)k * imagesPerProduct));
+                rows = SearchGraph(unit, width, wanted);
+            }
+
+            return BestPerProduct(rows, k);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Whether the category's live rows are a small enough share of all live rows to scan them exactly.</summary>
+    private bool IsSelective(string category)
+    {
+        var live = ImageCount;
+        return live == 0 || _liveRowsByCategory[category] < Options.ExactFilterFraction * live;
+    }
+
+    private List<(float Distance, int Row)> ExactRows(ReadOnlySpan<float> query, string category)
+    {
+        var rows = _rowsByCategory[category];
+        var found = new List<(float, int)>(_liveRowsByCategory[category]);
+        foreach (var row in rows)
+        {
+            if (!_deleted[row])
+            {
+                found.Add((Distance(query, row), row));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
+    /// One hit per product from scored rows: the product's best row (lowest image index among equal scores),
+    /// ordered by <see cref="DistanceMetrics.Compare"/>, first <paramref name="k"/>.
+    /// </summary>
+    private List<IndexHit> BestPerProduct(List<(float Distance, int Row)> rows, int k)
+    {
+        var best = new Dictionary<Product, IndexHit>(ReferenceEqualityComparer.Instance);
+        foreach (var (distance, row) in rows)
+        {
+            var product = _rowProduct[row]!;
+            var hit = new IndexHit(product.Id, _rowImage[row], ToScore(distance));
+            if (!best.TryGetValue(product, out var kept) || DistanceMetrics.Compare(Metric, hit, kept) < 0)
+            {
+                best[product] = hit;
+            }
+        }
+
+        var hits = best.Values.ToList();
+        hits.Sort(DistanceMetrics.BestFirst(Metric));
+        if (hits.Count > k)
+        {
+            hits.RemoveRange(k, hits.Count - k);
+        }
+
+        return hits;
+    }
+
+    private float ToScore(float distance) =>
+        Metric is DistanceMetric.Cosine or DistanceMetric.Dot ? -distance : distance;
+
+    /// <summary>Lower is better: −dot for cosine (on unit vectors) and dot, else the metric's distance.</summary>
+    private float Distance(ReadOnlySpan<float> query, int row)
+    {
+        var vector = _vectors.AsSpan(row * Dimension, Dimension);
+        return Metric switch
+        {
+            DistanceMetric.Cosine or DistanceMetric.Dot => -TensorPrimitives.Dot(query, vector),
+            DistanceMetric.L2 => TensorPrimitives.Distance(query, vector),
+            _ => DistanceMetrics.ManhattanDistance(query, vector),
+        };
+    }
+
+    private float Distance(int a, int b) => Distance(_vectors.AsSpan(a * Dimension, Dimension), b);
+
+    private void Tombstone(Product product)
+    {
+        foreach (var row in product.Rows)
+        {
+            _deleted[row] = true;
+            _tombstoneCount++;
+            if (product.Category is not null)
+            {
+                _liveRowsByCategory[product.Category]--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// ⌊−ln(U) · mL⌋ with U uniform in (0, 1] from SplitMix64 of (seed, row): the level distribution of the
+    /// paper, reproducible per row without carrying generator state through <see cref="Save"/>.
+    /// </summary>
+    private int DrawLevel(int row)
+    {
+        var z = unchecked((ulong)Options.Seed * 0x9E3779B97F4A7C15UL + (ulong)row + 1);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        var uniform = ((z >> 11) + 1) * (1.0 / (1UL << 53));
+        return Math.Min(MaxLevel, (int)Math.Floor(-Math.Log(uniform) * LevelMultiplier));
+    }
+
+    private string? Intern(string? category)
+    {
+        if (category is null)
+        {
+            return null;
+        }
+
+        if (_categories.TryGetValue(category, out var shared))
+        {
+            return shared;
+        }
+
+        _categories.Add(category);
+        _rowsByCategory.Add(category, []);
+        _liveRowsByCategory.Add(category, 0);
+        return category;
+    }
+
+    private int ValidateProductVectors(string productId, ReadOnlySpan<float> vectors)
+    {
+        if (vectors.IsEmpty || vectors.Length % Dimension != 0)
+        {
+            throw new ArgumentException(
+                $"Product '{productId}' has {vectors.Length} values, which is not a positive multiple of " +
+                $"{Dimension}.",
+                nameof(vectors));
+        }
+
+        var imageCount = vectors.Length / Dimension;
+        for (var image = 0; image < imageCount; image++)
+        {
+            if (!IsScorable(vectors.Slice(image * Dimension, Dimension)))
+            {
+                throw new ArgumentException(
+                    $"Image {image} of product '{productId}' holds a NaN or infinite value, or values too large " +
+                    "to score in single precision.",
+                    nameof(vectors));
+            }
+        }
+
+        return imageCount;
+    }
+
+    private static bool IsScorable(ReadOnlySpan<float> vector) =>
+        TensorPrimitives.IsFiniteAll(vector) && float.IsFinite(TensorPrimitives.Norm(vector));
+
+    private static void NormaliseInPlace(Span<float> vector)
+    {
+        var norm = TensorPrimitives.Norm(vector);
+        if (norm > 0f)
+        {
+            TensorPrimitives.Divide(vector, norm, vector);
+        }
+    }
+
+    private void EnsureRowCapacity(long required)
+    {
+        if (required <= _rowImage.Length)
+        {
+            return;
+        }
+
+        var maxRows = Array.MaxLength / Dimension;
+        if (required > maxRows)
+        {
+            throw new InvalidOperationException(
+                $"The index cannot hold more than {maxRows} vectors of dimension {Dimension}; split it into more shards.");
+        }
+
+        var capacity = (int)Math.Min(maxRows, Math.Max(required, Math.Max(16L, 2L * _rowImage.Length)));
+        Array.Resize(ref _vectors, capacity * Dimension);
+        Array.Resize(ref _rowProduct, capacity);
+        Array.Resize(ref _rowImage, capacity);
+        Array.Resize(ref _rowLevel, capacity);
+        Array.Resize(ref _deleted, capacity);
+        Array.Resize(ref _links, capacity);
+    }
+
+    private sealed class Product(string id, string? category, int[] rows)
+    {
+        public string Id { get; } = id;
+
+        public string? Category { get; } = category;
+
+        public int[] Rows { get; } = rows;
+    }
+}

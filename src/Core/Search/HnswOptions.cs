@@ -1,0 +1,32 @@
+namespace OutfitFinder.Core.Search;
+
+/// <summary>Build-time parameters of an <see cref="HnswIndex"/>.</summary>
+/// <param name="M">Neighbours linked per row on each upper level; level 0 holds up to 2M. At least 2. Default: 16.</param>
+/// <param name="EfConstruction">Candidates kept while linking a new row; higher builds slower and a better graph.
+/// At least 1. Default: 200.</param>
+/// <param name="Seed">Decides every row's level; the same seed and upserts give the same graph. Default: 42.</param>
+/// <param name="ExactFilterFraction">A category filter matching fewer than this share of live rows is answered by an
+/// exact scan of the matching rows instead of a graph walk, which would have to wade through non-matching rows.
+/// In [0, 1]. Default: 0.1.</param>
+public sealed record HnswOptions(int M = 16, int EfConstruction = 200, int Seed = 42, double ExactFilterFraction = 0.1)
+{
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range; the message names it.</exception>
+    internal void Validate()
+    {
+        if (M < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(M), M, "M must be at least 2.");
+        }
+
+        if (EfConstruction < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EfConstruction), EfConstruction, "EfConstruction must be at least 1.");
+        }
+
+        if (!(ExactFilterFraction >= 0 && ExactFilterFraction <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ExactFilterFraction), ExactFilterFraction,
+                "ExactFilterFraction must be between 0 and 1.");
+        }
+    }
+}
