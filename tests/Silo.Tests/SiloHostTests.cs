@@ -40,8 +40,16 @@ public sealed class SiloHostTests
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live")).StatusCode);
         var silo = factory.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
-        var metadata = factory.Services.GetRequiredService<ISiloMetadataCache>().GetSiloMetadata(silo);
-        Assert.Equal(advertised, metadata.Metadata["gpu"]);
+        var cache = factory.Services.GetRequiredService<ISiloMetadataCache>();
+
+        // The cache learns every silo's metadata, its own included, from membership shortly after start.
+        string? gpu = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); gpu is null && DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            gpu = cache.GetSiloMetadata(silo).Metadata.GetValueOrDefault("gpu");
+        }
+
+        Assert.Equal(advertised, gpu);
     }
 
     [Fact]
