@@ -179,6 +179,56 @@ internal static class OnnxModelProto
         throw new InvalidDataException($"The model has no initializer named '{name}'.");
     }
 
+    /// <summary>
+    /// The graph's real inputs (initializers listed as inputs left out) and its outputs, each with
+    /// its tensor shape; a symbolic or unknown dimension reads as -1. Reads the protobuf only, so it
+    /// costs a pass over the bytes, not a session.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not an ONNX model with a graph.</exception>
+    public static (IReadOnlyList<OnnxTensorSignature> Inputs, IReadOnlyList<OnnxTensorSignature> Outputs) ReadSignature(ReadOnlySpan<byte> model)
+    {
+        var graph = FindGraph(model);
+        var initializers = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var field in new FieldReader(graph))
+        {
+            if (field.Number == GraphInitializer && field.WireType == WireLength)
+            {
+                initializers.Add(ReadString(field.Payload, TensorName));
+            }
+        }
+
+        var inputs = new List<OnnxTensorSignature>();
+        var outputs = new List<OnnxTensorSignature>();
+        foreach (var field in new FieldReader(graph))
+        {
+            if (field.WireType != WireLength || field.Number is not (GraphInput or GraphOutput))
+            {
+                continue;
+            }
+
+            var name = ReadString(field.Payload, ValueInfoName);
+            if (field.Number == GraphInput && initializers.Contains(name))
+            {
+                continue;
+            }
+
+            var shape = FindBytes(FindBytes(FindBytes(field.Payload, ValueInfoType), TypeTensor), TensorTypeShape);
+            var dimensions = new List<long>();
+            foreach (var dim in new FieldReader(shape))
+            {
+                if (dim.Number == ShapeDim && dim.WireType == WireLength)
+                {
+                    var value = ReadVarint(dim.Payload, DimValue);
+                    dimensions.Add(value > 0 ? value : -1);
+                }
+            }
+
+            (field.Number == GraphInput ? inputs : outputs).Add(new OnnxTensorSignature(name, [.. dimensions]));
+        }
+
+        return (inputs, outputs);
+    }
+
     private static ReadOnlySpan<byte> FindGraph(ReadOnlySpan<byte> model)
     {
         var graph = FindBytes(model, ModelGraph);
@@ -481,4 +531,11 @@ internal static class OnnxModelProto
             _position += count;
         }
     }
+}
+
+/// <summary>A graph input or output: its name and shape, -1 where a dimension is symbolic or unknown.</summary>
+internal sealed record OnnxTensorSignature(string Name, long[] Dimensions)
+{
+    /// <summary>Shape as ONNX tools print it, e.g. <c>[N,3,224,224]</c>.</summary>
+    public override string ToString() => $"{Name} [{string.Join(",", Dimensions.Select(d => d < 0 ? "N" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
 }

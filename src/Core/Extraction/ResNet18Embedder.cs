@@ -37,7 +37,7 @@ namespace OutfitFinder.Core.Extraction;
 /// memory at load so that N images run in one call.</item>
 /// </list>
 /// </remarks>
-public sealed partial class ResNet18Embedder : IImageEmbedder
+public sealed class ResNet18Embedder : IImageEmbedder
 {
     /// <summary>Name catalogs use for this model's embedding space.</summary>
     public const string ModelName = "resnet18";
@@ -110,7 +110,7 @@ public sealed partial class ResNet18Embedder : IImageEmbedder
         var meanImage = ReadMeanImage(ReadModelFile(directory, PreprocessFile, options));
         var model = OnnxModelProto.WithSymbolicBatch(ReadModelFile(directory, ModelFile, options));
 
-        var (session, provider, fallbackReason) = StartSession(model, options);
+        var (session, provider) = OnnxSession.Start(model, ModelName, options, logger, started);
         try
         {
             CheckSignature(session);
@@ -119,20 +119,6 @@ public sealed partial class ResNet18Embedder : IImageEmbedder
         {
             session.Dispose();
             throw;
-        }
-
-        var elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (provider == "CUDA")
-        {
-            Log.RunningOnCuda(logger, ModelName, options.CudaDeviceId, options.ExecutionProvider, elapsedMs);
-        }
-        else if (fallbackReason is null)
-        {
-            Log.RunningOnCpuAsConfigured(logger, ModelName, elapsedMs);
-        }
-        else
-        {
-            Log.RunningOnCpuAfterCudaFailed(logger, ModelName, options.CudaDeviceId, fallbackReason, elapsedMs);
         }
 
         return new ResNet18Embedder(session, provider, meanImage);
@@ -312,61 +298,6 @@ public sealed partial class ResNet18Embedder : IImageEmbedder
         }
 
         return values;
-    }
-
-    private static (InferenceSession Session, string Provider, string? FallbackReason) StartSession(byte[] model, OnnxEmbedderOptions options)
-    {
-        switch (options.ExecutionProvider)
-        {
-            case ExecutionProviderPreference.Cpu:
-                return (NewSession(model, options, cuda: false), "CPU", null);
-
-            case ExecutionProviderPreference.Cuda:
-                try
-                {
-                    return (NewSession(model, options, cuda: true), "CUDA", null);
-                }
-                catch (Exception ex) when (IsCudaStartFailure(ex))
-                {
-                    throw new InvalidOperationException(
-                        $"{nameof(OnnxEmbedderOptions.ExecutionProvider)} is Cuda but CUDA device {options.CudaDeviceId} could not be used: {ex.Message}",
-                        ex);
-                }
-
-            default:
-                try
-                {
-                    return (NewSession(model, options, cuda: true), "CUDA", null);
-                }
-                catch (Exception ex) when (IsCudaStartFailure(ex))
-                {
-                    return (NewSession(model, options, cuda: false), "CPU", ex.Message);
-                }
-        }
-    }
-
-    /// <summary>
-    /// Failures that mean "no usable CUDA here": the provider library or one of the CUDA/cuDNN
-    /// libraries it needs is missing, or there is no such device.
-    /// </summary>
-    private static bool IsCudaStartFailure(Exception ex) =>
-        ex is OnnxRuntimeException or DllNotFoundException or EntryPointNotFoundException;
-
-    private static InferenceSession NewSession(byte[] model, OnnxEmbedderOptions options, bool cuda)
-    {
-        using var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            IntraOpNumThreads = options.IntraOpThreads,
-        };
-        if (cuda)
-        {
-            // Nodes CUDA cannot run fall back to the CPU provider inside the same session.
-            sessionOptions.AppendExecutionProvider_CUDA(options.CudaDeviceId);
-        }
-
-        return new InferenceSession(model, sessionOptions);
     }
 
     private static void CheckSignature(InferenceSession session)

@@ -44,7 +44,15 @@ public static class SiloBuilderExtensions
         services.AddSingleton<IValidateOptions<EmbeddingBatcherOptions>, EmbeddingBatcherOptionsValidator>();
         services.AddOptions<OnnxEmbedderOptions>().Bind(configuration.GetSection("Extraction:Onnx")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<OnnxEmbedderOptions>, OnnxEmbedderOptionsValidator>();
-        services.AddSingleton<ModelCatalog>();
+        var configuredModels = configuration.GetSection("Models").GetChildren().Select(model => model.Key).ToArray();
+        foreach (var model in configuredModels)
+        {
+            services.AddOptions<ConfiguredModelOptions>(model).Bind(configuration.GetSection("Models").GetSection(model)).ValidateOnStart();
+        }
+
+        services.AddSingleton(new ConfiguredModels(configuredModels));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConfiguredModelOptions>>(new ConfiguredModelOptionsValidator(ModelCatalog.BuiltIn)));
+        services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<ConfiguredModels>(), sp.GetRequiredService<IOptionsMonitor<ConfiguredModelOptions>>()));
         services.AddSingleton<IEmbedderFactory, OnnxEmbedderFactory>();
         services.AddSingleton(sp => new EmbedderRegistry(
             sp.GetRequiredService<IEmbedderFactory>(),
@@ -92,13 +100,17 @@ public static class SiloBuilderExtensions
     }
 }
 
-/// <summary>Loads the ONNX models this cluster serves.</summary>
-internal sealed class OnnxEmbedderFactory(IOptions<OnnxEmbedderOptions> options, ILoggerFactory loggers) : IEmbedderFactory
+/// <summary>Loads the ONNX models this cluster serves: the built-in ones and those configured under <c>Models:NAME</c>.</summary>
+internal sealed class OnnxEmbedderFactory(
+    IOptions<OnnxEmbedderOptions> options, IOptionsMonitor<ConfiguredModelOptions> configured, ModelCatalog models, ILoggerFactory loggers)
+    : IEmbedderFactory
 {
     public IImageEmbedder Create(string model) => model switch
     {
-        "resnet18" => ResNet18Embedder.Create(options.Value, loggers.CreateLogger<ResNet18Embedder>()),
+        ResNet18Embedder.ModelName => ResNet18Embedder.Create(options.Value, loggers.CreateLogger<ResNet18Embedder>()),
         "whitebox" => new OutfitFinder.Core.Extraction.WhiteBox.WhiteBoxEmbedder(),
+        _ when models.IsConfigured(model) =>
+            OnnxImageEmbedder.Create(model, configured.Get(model), options.Value, loggers.CreateLogger<OnnxImageEmbedder>()),
         _ => throw new ArgumentException($"Model '{model}' is not served by this cluster."),
     };
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace OutfitFinder.Core.Extraction;
 
-public sealed partial class ResNet18Embedder
+internal static partial class OnnxSession
 {
     private static partial class Log
     {
