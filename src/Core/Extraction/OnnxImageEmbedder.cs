@@ -168,30 +168,7 @@ public sealed class OnnxImageEmbedder : IImageEmbedder
     }
 
     /// <inheritdoc />
-    public float[] Embed(IReadOnlyList<SKBitmap> images)
-    {
-        ArgumentNullException.ThrowIfNull(images);
-        if (images.Count == 0)
-        {
-            return [];
-        }
-
-        var length = images.Count * InputLength;
-        var buffer = ArrayPool<float>.Shared.Rent(length);
-        try
-        {
-            for (var i = 0; i < images.Count; i++)
-            {
-                Preprocess(images[i], buffer.AsSpan(i * InputLength, InputLength));
-            }
-
-            return Run(buffer.AsMemory(0, length));
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
-    }
+    public float[] Embed(IReadOnlyList<SKBitmap> images) => PreprocessAndRun.Embed(this, images);
 
     /// <summary>Releases the ONNX Runtime session. Calls still running must finish first.</summary>
     public void Dispose()

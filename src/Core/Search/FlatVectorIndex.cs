@@ -123,7 +123,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     public void Upsert(string productId, string? category, ReadOnlySpan<float> vectors)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        var imageCount = ValidateProductVectors(productId, vectors);
+        var imageCount = ProductVectors.Validate(productId, vectors, Dimension);
 
         var existing = _slotById.TryGetValue(productId, out var slot) ? _products[slot] : null;
 
@@ -159,7 +159,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
             vectors.Slice(image * Dimension, Dimension).CopyTo(destination);
             if (Metric == DistanceMetric.Cosine)
             {
-                NormaliseInPlace(destination);
+                ProductVectors.NormaliseInPlace(destination);
             }
 
             _rowProduct[row] = slot;
@@ -219,7 +219,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
                 nameof(query));
         }
 
-        if (!IsScorable(query))
+        if (!ProductVectors.IsScorable(query))
         {
             throw new ArgumentException(
                 "The query holds a NaN or infinite value, or values too large to score in single precision.",
@@ -250,7 +250,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
                 try
                 {
                     query.CopyTo(unit);
-                    NormaliseInPlace(unit);
+                    ProductVectors.NormaliseInPlace(unit);
                     Scan<DotScorer>(unit, wanted, heap, limit);
                 }
                 finally
@@ -369,56 +369,6 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     }
 
     private Span<float> RowSpan(int row) => _vectors.AsSpan(row * Dimension, Dimension);
-
-    private int ValidateProductVectors(string productId, ReadOnlySpan<float> vectors)
-    {
-        if (vectors.IsEmpty)
-        {
-            throw new ArgumentException(
-                $"Product '{productId}' has no vectors; pass at least one image's {Dimension} values.",
-                nameof(vectors));
-        }
-
-        if (vectors.Length % Dimension != 0)
-        {
-            throw new ArgumentException(
-                $"Product '{productId}' has {vectors.Length} values, which is not a whole number of " +
-                $"{Dimension}-dimensional vectors.",
-                nameof(vectors));
-        }
-
-        var imageCount = vectors.Length / Dimension;
-        for (var image = 0; image < imageCount; image++)
-        {
-            if (!IsScorable(vectors.Slice(image * Dimension, Dimension)))
-            {
-                throw new ArgumentException(
-                    $"Image {image} of product '{productId}' holds a NaN or infinite value, or values too large " +
-                    "to score in single precision.",
-                    nameof(vectors));
-            }
-        }
-
-        return imageCount;
-    }
-
-    /// <summary>
-    /// Finite, and with a finite norm. The second condition (|v| below about 1.8e19) keeps every
-    /// score finite-or-infinite but never NaN: by Cauchy–Schwarz no partial dot product can overflow,
-    /// so no +∞ meets a −∞.
-    /// </summary>
-    private static bool IsScorable(ReadOnlySpan<float> vector) =>
-        TensorPrimitives.IsFiniteAll(vector) && float.IsFinite(TensorPrimitives.Norm(vector));
-
-    /// <summary>Scales to unit length; an all-zero vector stays zero, so it scores 0 against anything.</summary>
-    private static void NormaliseInPlace(Span<float> vector)
-    {
-        var norm = TensorPrimitives.Norm(vector);
-        if (norm > 0f)
-        {
-            TensorPrimitives.Divide(vector, norm, vector);
-        }
-    }
 
     private string? Intern(string? category)
     {

@@ -139,7 +139,7 @@ public sealed partial class HnswIndex
     public void Upsert(string productId, string? category, ReadOnlySpan<float> vectors)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        var imageCount = ValidateProductVectors(productId, vectors);
+        var imageCount = ProductVectors.Validate(productId, vectors, Dimension);
         EnsureRowCapacity((long)_rowCount + imageCount);
 
         if (_products.Remove(productId, out var existing))
@@ -157,7 +157,7 @@ public sealed partial class HnswIndex
             vectors.Slice(image * Dimension, Dimension).CopyTo(destination);
             if (Metric == DistanceMetric.Cosine)
             {
-                NormaliseInPlace(destination);
+                ProductVectors.NormaliseInPlace(destination);
             }
 
             _rowProduct[row] = product;
@@ -208,7 +208,7 @@ public sealed partial class HnswIndex
                 nameof(query));
         }
 
-        if (!IsScorable(query))
+        if (!ProductVectors.IsScorable(query))
         {
             throw new ArgumentException(
                 "The query holds a NaN or infinite value, or values too large to score in single precision.",
@@ -235,7 +235,7 @@ public sealed partial class HnswIndex
             query.CopyTo(unit);
             if (Metric == DistanceMetric.Cosine)
             {
-                NormaliseInPlace(unit);
+                ProductVectors.NormaliseInPlace(unit);
             }
 
             List<(float Distance, int Row)> rows;
@@ -370,43 +370,6 @@ public sealed partial class HnswIndex
         _rowsByCategory.Add(category, []);
         _liveRowsByCategory.Add(category, 0);
         return category;
-    }
-
-    private int ValidateProductVectors(string productId, ReadOnlySpan<float> vectors)
-    {
-        if (vectors.IsEmpty || vectors.Length % Dimension != 0)
-        {
-            throw new ArgumentException(
-                $"Product '{productId}' has {vectors.Length} values, which is not a positive multiple of " +
-                $"{Dimension}.",
-                nameof(vectors));
-        }
-
-        var imageCount = vectors.Length / Dimension;
-        for (var image = 0; image < imageCount; image++)
-        {
-            if (!IsScorable(vectors.Slice(image * Dimension, Dimension)))
-            {
-                throw new ArgumentException(
-                    $"Image {image} of product '{productId}' holds a NaN or infinite value, or values too large " +
-                    "to score in single precision.",
-                    nameof(vectors));
-            }
-        }
-
-        return imageCount;
-    }
-
-    private static bool IsScorable(ReadOnlySpan<float> vector) =>
-        TensorPrimitives.IsFiniteAll(vector) && float.IsFinite(TensorPrimitives.Norm(vector));
-
-    private static void NormaliseInPlace(Span<float> vector)
-    {
-        var norm = TensorPrimitives.Norm(vector);
-        if (norm > 0f)
-        {
-            TensorPrimitives.Divide(vector, norm, vector);
-        }
     }
 
     private void EnsureRowCapacity(long required)

@@ -157,7 +157,7 @@ public sealed class Int8VectorIndex
     public void Upsert(string productId, string? category, ReadOnlySpan<float> vectors)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        var imageCount = ValidateProductVectors(productId, vectors);
+        var imageCount = ProductVectors.Validate(productId, vectors, Dimension);
 
         var existing = _slotById.TryGetValue(productId, out var slot) ? _products[slot] : null;
 
@@ -199,7 +199,7 @@ public sealed class Int8VectorIndex
                 vectors.Slice(image * Dimension, Dimension).CopyTo(vector);
                 if (Metric == DistanceMetric.Cosine)
                 {
-                    NormaliseInPlace(vector);
+                    ProductVectors.NormaliseInPlace(vector);
                 }
 
                 _scales[row] = Int8Quantizer.Quantize(vector, CodeSpan(row));
@@ -288,7 +288,7 @@ public sealed class Int8VectorIndex
                 nameof(query));
         }
 
-        if (!IsScorable(query))
+        if (!ProductVectors.IsScorable(query))
         {
             throw new ArgumentException(
                 "The query holds a NaN or infinite value, or values too large to score in single precision.",
@@ -322,7 +322,7 @@ public sealed class Int8VectorIndex
             query.CopyTo(exactQuery);
             if (Metric == DistanceMetric.Cosine)
             {
-                NormaliseInPlace(exactQuery);
+                ProductVectors.NormaliseInPlace(exactQuery);
             }
 
             var queryScale = Int8Quantizer.Quantize(exactQuery, queryCodes);
@@ -484,55 +484,6 @@ public sealed class Int8VectorIndex
     private Span<sbyte> CodeSpan(int row) => _codes.AsSpan(row * Dimension, Dimension);
 
     private Span<float> VectorSpan(int row) => _vectors.AsSpan(row * Dimension, Dimension);
-
-    private int ValidateProductVectors(string productId, ReadOnlySpan<float> vectors)
-    {
-        if (vectors.IsEmpty)
-        {
-            throw new ArgumentException(
-                $"Product '{productId}' has no vectors; pass at least one image's {Dimension} values.",
-                nameof(vectors));
-        }
-
-        if (vectors.Length % Dimension != 0)
-        {
-            throw new ArgumentException(
-                $"Product '{productId}' has {vectors.Length} values, which is not a whole number of " +
-                $"{Dimension}-dimensional vectors.",
-                nameof(vectors));
-        }
-
-        var imageCount = vectors.Length / Dimension;
-        for (var image = 0; image < imageCount; image++)
-        {
-            if (!IsScorable(vectors.Slice(image * Dimension, Dimension)))
-            {
-                throw new ArgumentException(
-                    $"Image {image} of product '{productId}' holds a NaN or infinite value, or values too large " +
-                    "to score in single precision.",
-                    nameof(vectors));
-            }
-        }
-
-        return imageCount;
-    }
-
-    /// <summary>Finite, with a finite norm: the flat index's rule, so both accept the same vectors.</summary>
-    private static bool IsScorable(ReadOnlySpan<float> vector) =>
-        TensorPrimitives.IsFiniteAll(vector) && float.IsFinite(TensorPrimitives.Norm(vector));
-
-    /// <summary>
-    /// Scales to unit length, an all-zero vector staying zero. The same two operations as the flat index,
-    /// so that both store (and re-rank with) bit-identical unit vectors.
-    /// </summary>
-    private static void NormaliseInPlace(Span<float> vector)
-    {
-        var norm = TensorPrimitives.Norm(vector);
-        if (norm > 0f)
-        {
-            TensorPrimitives.Divide(vector, norm, vector);
-        }
-    }
 
     private string? Intern(string? category)
     {
