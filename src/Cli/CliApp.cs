@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OutfitFinder.Cli.Bench;
 using OutfitFinder.Cli.Catalogs;
+using OutfitFinder.Cli.Evaluation;
 using OutfitFinder.Cli.Ingestion;
 using OutfitFinder.Cli.Search;
 using Spectre.Console;
@@ -67,6 +68,7 @@ public static class CliApp
         root.Subcommands.Add(CatalogCommands.Create(services, gateway));
         root.Subcommands.Add(IngestCommand.Create(services, gateway));
         root.Subcommands.Add(SearchCommand.Create(services, gateway));
+        root.Subcommands.Add(EvalCommand.Create(services, gateway));
         root.Subcommands.Add(BenchCommand.Create(services));
         return root;
     }
