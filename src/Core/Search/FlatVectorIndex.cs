@@ -212,19 +212,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     public IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, string? category = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        if (query.Length != Dimension)
-        {
-            throw new ArgumentException(
-                $"The query has {query.Length} values but this index holds {Dimension}-dimensional vectors.",
-                nameof(query));
-        }
-
-        if (!ProductVectors.IsScorable(query))
-        {
-            throw new ArgumentException(
-                "The query holds a NaN or infinite value, or values too large to score in single precision.",
-                nameof(query));
-        }
+        ProductVectors.ValidateQuery(query, Dimension);
 
         // No product can have a category that was never interned.
         string? wanted = null;

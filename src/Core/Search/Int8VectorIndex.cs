@@ -281,19 +281,7 @@ public sealed class Int8VectorIndex
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(rerank, 1);
-        if (query.Length != Dimension)
-        {
-            throw new ArgumentException(
-                $"The query has {query.Length} values but this index holds {Dimension}-dimensional vectors.",
-                nameof(query));
-        }
-
-        if (!ProductVectors.IsScorable(query))
-        {
-            throw new ArgumentException(
-                "The query holds a NaN or infinite value, or values too large to score in single precision.",
-                nameof(query));
-        }
+        ProductVectors.ValidateQuery(query, Dimension);
 
         string? wanted = null;
         if (category is not null && !_categories.TryGetValue(category, out wanted))

@@ -42,6 +42,25 @@ internal static class ProductVectors
         return imageCount;
     }
 
+    /// <summary>Checks a query against an index of <paramref name="dimension"/>-long vectors.</summary>
+    /// <exception cref="ArgumentException">Wrong length, or a value that cannot be scored.</exception>
+    public static void ValidateQuery(ReadOnlySpan<float> query, int dimension)
+    {
+        if (query.Length != dimension)
+        {
+            throw new ArgumentException(
+                $"The query has {query.Length} values but this index holds {dimension}-dimensional vectors.",
+                nameof(query));
+        }
+
+        if (!IsScorable(query))
+        {
+            throw new ArgumentException(
+                "The query holds a NaN or infinite value, or values too large to score in single precision.",
+                nameof(query));
+        }
+    }
+
     /// <summary>
     /// Finite, and with a finite norm. The second condition (|v| below about 1.8e19) keeps every
     /// score finite-or-infinite but never NaN: by Cauchy–Schwarz no partial dot product can overflow,
