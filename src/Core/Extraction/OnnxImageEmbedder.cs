@@ -154,15 +154,7 @@ public sealed class OnnxImageEmbedder : IImageEmbedder
         var outputShape = results[0].GetTensorTypeAndShape().Shape;
         var output = Pool(results[0].GetTensorDataAsSpan<float>(), outputShape, count);
 
-        for (var row = 0; row < count; row++)
-        {
-            var vector = output.AsSpan(row * Dimension, Dimension);
-            var norm = TensorPrimitives.Norm<float>(vector);
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(vector, norm, vector);
-            }
-        }
+        UnitRows.Normalise(output.AsSpan(0, count * Dimension), Dimension);
 
         return output;
     }

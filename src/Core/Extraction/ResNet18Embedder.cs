@@ -184,15 +184,7 @@ public sealed class ResNet18Embedder : IImageEmbedder
         using var runOptions = new RunOptions();
         _session.Run(runOptions, InputNames, [input], OutputNames, [features]);
 
-        for (var row = 0; row < count; row++)
-        {
-            var vector = output.AsSpan(row * FeatureLength, FeatureLength);
-            var norm = TensorPrimitives.Norm<float>(vector);
-            if (norm > 0)
-            {
-                TensorPrimitives.Divide(vector, norm, vector);
-            }
-        }
+        UnitRows.Normalise(output.AsSpan(0, count * FeatureLength), FeatureLength);
 
         return output;
     }

@@ -134,7 +134,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
             EnsureProductCapacity(_productCount + 1);
         }
 
-        category = Intern(category);
+        category = Categories.Intern(_categories, category);
         var rows = new int[imageCount];
         Product product;
         if (existing is not null)
@@ -357,22 +357,6 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     }
 
     private Span<float> RowSpan(int row) => _vectors.AsSpan(row * Dimension, Dimension);
-
-    private string? Intern(string? category)
-    {
-        if (category is null)
-        {
-            return null;
-        }
-
-        if (_categories.TryGetValue(category, out var shared))
-        {
-            return shared;
-        }
-
-        _categories.Add(category);
-        return category;
-    }
 
     private void EnsureRowCapacity(long required)
     {

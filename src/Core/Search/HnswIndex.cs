@@ -342,22 +342,17 @@ public sealed partial class HnswIndex
         return Math.Min(MaxLevel, (int)Math.Floor(-Math.Log(uniform) * LevelMultiplier));
     }
 
+    /// <summary>The shared category instance, with this index's per-category row lists made on first sight.</summary>
     private string? Intern(string? category)
     {
-        if (category is null)
+        var shared = Categories.Intern(_categories, category);
+        if (shared is not null && !_rowsByCategory.ContainsKey(shared))
         {
-            return null;
+            _rowsByCategory.Add(shared, []);
+            _liveRowsByCategory.Add(shared, 0);
         }
 
-        if (_categories.TryGetValue(category, out var shared))
-        {
-            return shared;
-        }
-
-        _categories.Add(category);
-        _rowsByCategory.Add(category, []);
-        _liveRowsByCategory.Add(category, 0);
-        return category;
+        return shared;
     }
 
     private void EnsureRowCapacity(long required)

@@ -168,7 +168,7 @@ public sealed class Int8VectorIndex
             EnsureProductCapacity(_productCount + 1);
         }
 
-        category = Intern(category);
+        category = Categories.Intern(_categories, category);
         var rows = new int[imageCount];
         Product product;
         if (existing is not null)
@@ -472,22 +472,6 @@ public sealed class Int8VectorIndex
     private Span<sbyte> CodeSpan(int row) => _codes.AsSpan(row * Dimension, Dimension);
 
     private Span<float> VectorSpan(int row) => _vectors.AsSpan(row * Dimension, Dimension);
-
-    private string? Intern(string? category)
-    {
-        if (category is null)
-        {
-            return null;
-        }
-
-        if (_categories.TryGetValue(category, out var shared))
-        {
-            return shared;
-        }
-
-        _categories.Add(category);
-        return category;
-    }
 
     private void EnsureRowCapacity(long required)
     {

@@ -1,0 +1,20 @@
+using System.Numerics.Tensors;
+
+namespace OutfitFinder.Core.Extraction;
+
+/// <summary>Scales each row of a row-major block to unit length; all-zero rows stay zero.</summary>
+internal static class UnitRows
+{
+    public static void Normalise(Span<float> rows, int dimension)
+    {
+        for (var start = 0; start + dimension <= rows.Length; start += dimension)
+        {
+            var vector = rows.Slice(start, dimension);
+            var norm = TensorPrimitives.Norm<float>(vector);
+            if (norm > 0)
+            {
+                TensorPrimitives.Divide(vector, norm, vector);
+            }
+        }
+    }
+}
