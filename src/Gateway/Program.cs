@@ -9,6 +9,7 @@ app.UseOutfitFinderGateway();
 app.MapCatalogsApi();
 app.MapProductsApi();
 app.MapSearchApi();
+app.MapIngestionsApi();
 app.MapHealthEndpoints();
 app.Run();
 

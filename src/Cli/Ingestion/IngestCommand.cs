@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using OutfitFinder.Cli.Http;
+using OutfitFinder.Core.Ingestion;
 using Spectre.Console;
 
 namespace OutfitFinder.Cli.Ingestion;
@@ -51,7 +52,7 @@ internal static class IngestCommand
         IngestionPlan plan;
         try
         {
-            using var reader = ManifestReader.Open(manifestPath);
+            using var reader = Manifests.OpenFile(manifestPath);
             plan = IngestionPlan.FromRows(reader.ReadRows());
         }
         catch (ManifestException ex)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OutfitFinder.Cli.Http;
+using OutfitFinder.Core.Ingestion;
 
 namespace OutfitFinder.Cli.Ingestion;
 
@@ -20,9 +21,7 @@ internal sealed record IngestionPlan(
 {
     /// <summary>
     /// Groups rows into products by product id (rows need not be adjacent; products keep the order of
-    /// their first row, images the order of their rows). A product's category and metadata may be
-    /// given on any of its rows, but rows that disagree are bad: row 7 saying <c>color=blue</c> for a
-    /// product whose row 2 says <c>color=red</c> makes row 7 bad.
+    /// their first row, images the order of their rows); <see cref="ManifestProduct"/> says when rows conflict.
     /// </summary>
     /// <remarks>
     /// A product with any bad row is skipped whole rather than uploaded with its good images: the
@@ -30,8 +29,8 @@ internal sealed record IngestionPlan(
     /// </remarks>
     public static IngestionPlan FromRows(IEnumerable<ManifestRow> rows)
     {
-        var products = new Dictionary<string, ProductBuilder>(StringComparer.Ordinal);
-        var order = new List<ProductBuilder>();
+        var products = new Dictionary<string, ManifestProduct>(StringComparer.Ordinal);
+        var order = new List<ManifestProduct>();
         var badRows = new List<BadRow>();
         foreach (var row in rows)
         {
@@ -43,72 +42,23 @@ internal sealed record IngestionPlan(
 
             if (!products.TryGetValue(row.ProductId, out var product))
             {
-                product = new ProductBuilder(row.ProductId);
+                product = new ManifestProduct(row.ProductId);
                 products.Add(row.ProductId, product);
                 order.Add(product);
             }
 
-            var problems = row.Problems.Concat(product.Merge(row)).ToList();
+            var problems = product.Add(row);
             if (problems.Count > 0)
             {
-                product.BadRows.Add(row.RowNumber);
                 badRows.Add(new BadRow(row.RowNumber, row.ProductId, string.Join("; ", problems)));
             }
         }
 
         return new IngestionPlan(
-            order.Where(p => p.BadRows.Count == 0).Select(p => p.ToPlanned()).ToList(),
+            order.Where(p => p.BadRows.Count == 0)
+                .Select(p => new PlannedProduct(new ProductUpload(p.ProductId, p.Category, p.Metadata(), p.Images), p.Rows))
+                .ToList(),
             order.Where(p => p.BadRows.Count > 0).Select(p => new SkippedProduct(p.ProductId, p.Rows, p.BadRows)).ToList(),
             badRows);
-    }
-
-    private sealed class ProductBuilder(string productId)
-    {
-        private (string Value, int Row)? _category;
-        private readonly Dictionary<string, (JsonElement Value, int Row)> _metadata = [];
-        private readonly List<string> _images = [];
-
-        public string ProductId { get; } = productId;
-
-        public List<int> Rows { get; } = [];
-
-        public List<int> BadRows { get; } = [];
-
-        /// <summary>Adds the row's image, category and metadata; returns the row's conflicts with earlier rows.</summary>
-        public IEnumerable<string> Merge(ManifestRow row)
-        {
-            var conflicts = new List<string>();
-            Rows.Add(row.RowNumber);
-            _images.Add(row.ImagePath);
-            if (row.Category is { } category)
-            {
-                if (_category is not { } earlier)
-                {
-                    _category = (category, row.RowNumber);
-                }
-                else if (earlier.Value != category)
-                {
-                    conflicts.Add($"category '{category}' differs from '{earlier.Value}' on row {earlier.Row}");
-                }
-            }
-
-            foreach (var (key, value) in row.Metadata)
-            {
-                if (!_metadata.TryGetValue(key, out var earlier))
-                {
-                    _metadata.Add(key, (value, row.RowNumber));
-                }
-                else if (!JsonElement.DeepEquals(earlier.Value, value))
-                {
-                    conflicts.Add($"'{key}' is {value.GetRawText()} but {earlier.Value.GetRawText()} on row {earlier.Row}");
-                }
-            }
-
-            return conflicts;
-        }
-
-        public PlannedProduct ToPlanned() => new(
-            new ProductUpload(ProductId, _category?.Value, _metadata.ToDictionary(m => m.Key, m => m.Value.Value), _images),
-            Rows);
     }
 }

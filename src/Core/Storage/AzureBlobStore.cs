@@ -132,6 +132,24 @@ public sealed class AzureBlobStore : IBlobStore
 
     /// <inheritdoc />
     /// <remarks>
+    /// The library reads the blob in ranges as the stream is consumed and fails the read should
+    /// the blob change meanwhile, so a reader never sees a mix of two versions.
+    /// </remarks>
+    public async Task<Stream?> OpenReadAsync(string path, CancellationToken cancellationToken)
+    {
+        var blob = _container.GetBlobClient(ValidatedName(path));
+        try
+        {
+            return await blob.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException e) when (IsBlobNotFound(e))
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
     /// <paramref name="cancellationToken"/> is honoured until the copy into place starts; after
     /// that the write runs to its end, since the service would finish the copy anyway.
     /// </remarks>

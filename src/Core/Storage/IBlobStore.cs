@@ -11,6 +11,12 @@ public interface IBlobStore
     /// <summary>Whole blob, or null when it does not exist.</summary>
     Task<byte[]?> ReadAsync(string path, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The blob as a stream read as it is consumed (for large blobs such as manifests, which are
+    /// never held whole), or null when it does not exist.
+    /// </summary>
+    Task<Stream?> OpenReadAsync(string path, CancellationToken cancellationToken);
+
     /// <summary>Replaces the blob atomically: readers see the old or the new content, never a mix.</summary>
     Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 

@@ -37,6 +37,9 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<SearchFanOut>();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Uploads.UploadReader>();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Apis.Embedding>();
+        // Enums (an ingestion's state) travel as their camelCase names, as the API documents them.
+        builder.Services.ConfigureHttpJsonOptions(json =>
+            json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddReason);
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks()

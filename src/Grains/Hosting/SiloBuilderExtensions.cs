@@ -12,6 +12,7 @@ using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Images;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Extraction;
+using OutfitFinder.Grains.Ingestion;
 using OutfitFinder.Grains.Placement;
 
 namespace OutfitFinder.Grains.Hosting;
@@ -62,7 +63,22 @@ public static class SiloBuilderExtensions
         services.AddOptions<EmbedderWarmUpOptions>().Bind(configuration.GetSection("Extraction"));
         services.AddHostedService<EmbedderWarmUp>();
         services.AddPlacementFilter<GpuPreferredPlacementFilterStrategy, GpuPreferredPlacementFilterDirector>(ServiceLifetime.Singleton);
+        services.AddOutfitFinderIngestion(configuration);
         return silo;
+    }
+
+    /// <summary>
+    /// Bulk ingestion jobs: their sources (<c>Ingestion:Sources:NAME</c>), the cluster they feed,
+    /// and the scan that resumes jobs whose silo stopped.
+    /// </summary>
+    public static IServiceCollection AddOutfitFinderIngestion(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<IngestionOptions>().Bind(configuration.GetSection("Ingestion")).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IngestionOptions>, IngestionOptionsValidator>());
+        services.TryAddSingleton<IngestionSources>();
+        services.TryAddSingleton<IIngestionTarget>(sp => new ClusterIngestionTarget(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<IBlobStore>()));
+        services.AddHostedService<IngestionJobKeeper>();
+        return services;
     }
 
     /// <summary>Localhost clustering on the configured ports: the embedded default and single-machine setups.</summary>

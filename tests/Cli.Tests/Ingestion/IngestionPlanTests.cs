@@ -1,6 +1,7 @@
 using System.Text.Json;
 using OutfitFinder.Cli.Http;
 using OutfitFinder.Cli.Ingestion;
+using OutfitFinder.Core.Ingestion;
 
 namespace OutfitFinder.Cli.Tests.Ingestion;
 

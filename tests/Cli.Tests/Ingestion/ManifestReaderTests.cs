@@ -1,5 +1,5 @@
 using System.Text.Json;
-using OutfitFinder.Cli.Ingestion;
+using OutfitFinder.Core.Ingestion;
 using OutfitFinder.Cli.Tests.Infrastructure;
 
 namespace OutfitFinder.Cli.Tests.Ingestion;
@@ -16,7 +16,7 @@ public sealed class ManifestReaderTests : IDisposable
         var image = _folder.WriteBytes("images/front.jpg", [1, 2, 3]);
         var manifest = _folder.WriteText("manifests/../catalog.csv", "product_id,image\np1,images/front.jpg\n");
 
-        using var reader = ManifestReader.Open(Path.GetRelativePath(Environment.CurrentDirectory, manifest));
+        using var reader = Manifests.OpenFile(Path.GetRelativePath(Environment.CurrentDirectory, manifest));
         var row = Assert.Single(reader.ReadRows());
 
         Assert.Equal(image, row.ImagePath);
@@ -158,7 +158,7 @@ public sealed class ManifestReaderTests : IDisposable
     {
         var manifest = _folder.WriteText("m.csv", header + "p1,a.jpg\n");
 
-        var error = Assert.Throws<ManifestException>(() => ManifestReader.Open(manifest));
+        var error = Assert.Throws<ManifestException>(() => Manifests.OpenFile(manifest));
 
         Assert.Contains($"missing the required column", error.Message);
         Assert.Contains(missing, error.Message);
@@ -170,7 +170,7 @@ public sealed class ManifestReaderTests : IDisposable
     {
         var manifest = _folder.WriteText("m.csv", "");
 
-        var error = Assert.Throws<ManifestException>(() => ManifestReader.Open(manifest));
+        var error = Assert.Throws<ManifestException>(() => Manifests.OpenFile(manifest));
 
         Assert.Contains("is empty", error.Message);
     }
@@ -180,14 +180,14 @@ public sealed class ManifestReaderTests : IDisposable
     {
         var manifest = _folder.WriteText("m.csv", "product_id,image,Color,color\n");
 
-        var error = Assert.Throws<ManifestException>(() => ManifestReader.Open(manifest));
+        var error = Assert.Throws<ManifestException>(() => Manifests.OpenFile(manifest));
 
         Assert.Contains("'color' twice", error.Message);
     }
 
     private List<ManifestRow> Read(string csv)
     {
-        using var reader = ManifestReader.Open(_folder.WriteText("manifest.csv", csv));
+        using var reader = Manifests.OpenFile(_folder.WriteText("manifest.csv", csv));
         return [.. reader.ReadRows()];
     }
 }

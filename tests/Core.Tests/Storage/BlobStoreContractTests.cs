@@ -124,6 +124,24 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task OpenReadAsync_StreamsWholeContent_AndReturnsNullWhenMissing()
+    {
+        var content = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray();
+        await Store.WriteAsync("manifests/big.csv", content, CancellationToken.None);
+
+        await using (var stream = await Store.OpenReadAsync("manifests/big.csv", CancellationToken.None))
+        {
+            Assert.NotNull(stream);
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy);
+            Assert.Equal(content, copy.ToArray());
+        }
+
+        Assert.Null(await Store.OpenReadAsync("manifests/missing.csv", CancellationToken.None));
+        Assert.Null(await Store.OpenReadAsync("no/such/folder/blob", CancellationToken.None));
+    }
+
+    [SkippableFact]
     public async Task AppendAsync_CreatesBlob_WhenMissing()
     {
         await Store.AppendAsync("logs/shard-0", "hello"u8.ToArray(), CancellationToken.None);
@@ -240,6 +258,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         var failures = new[]
         {
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.ReadAsync(path, CancellationToken.None)),
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.OpenReadAsync(path, CancellationToken.None)),
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteAsync(path, content, CancellationToken.None)),
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.AppendAsync(path, content, CancellationToken.None)),
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.DeleteAsync(path, CancellationToken.None)),

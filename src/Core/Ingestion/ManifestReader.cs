@@ -4,11 +4,11 @@ using System.Text.RegularExpressions;
 using CsvHelper;
 using CsvHelper.Configuration;
 
-namespace OutfitFinder.Cli.Ingestion;
+namespace OutfitFinder.Core.Ingestion;
 
 /// <summary>
-/// Streams the rows of an ingestion manifest: a CSV file with a header row, columns
-/// <c>product_id</c> and <c>image</c> (a path relative to the manifest's folder), an optional
+/// Streams the rows of a CSV ingestion manifest: a header row, columns
+/// <c>product_id</c> and <c>image</c> (a path relative to the manifest's folder or source), an optional
 /// <c>category</c>, and any other columns as product metadata. The header is checked when the
 /// reader is created, so a manifest missing a column fails before anything is uploaded; problems in
 /// a data row are attached to that row (<see cref="ManifestRow.Problems"/>) and reading goes on.
@@ -16,14 +16,14 @@ namespace OutfitFinder.Cli.Ingestion;
 /// <remarks>
 /// Row numbers are CSV record numbers with the header as row 1, the numbering a spreadsheet shows.
 /// </remarks>
-internal sealed partial class ManifestReader : IDisposable
+public sealed partial class ManifestReader : IManifestReader
 {
     public const string ProductIdColumn = "product_id";
     public const string ImageColumn = "image";
     public const string CategoryColumn = "category";
 
     private readonly CsvReader _csv;
-    private readonly string _baseDirectory;
+    private readonly ImageResolver _resolveImage;
     private readonly int _headerCount;
     private readonly int _productIdIndex;
     private readonly int _imageIndex;
@@ -32,12 +32,21 @@ internal sealed partial class ManifestReader : IDisposable
     private bool _badDataInRow;
 
     /// <param name="reader">The manifest's text; disposed with this reader.</param>
-    /// <param name="baseDirectory">Folder that relative image paths are resolved against.</param>
+    /// <param name="baseDirectory">Folder that relative image paths are resolved against; a row whose file is missing is bad.</param>
     /// <param name="sourceName">How errors name the manifest, usually its path.</param>
     /// <exception cref="ManifestException">The manifest is empty or its header is unusable.</exception>
     public ManifestReader(TextReader reader, string baseDirectory, string sourceName)
+        : this(reader, sourceName, ManifestImages.InFolder(baseDirectory))
     {
-        _baseDirectory = baseDirectory;
+    }
+
+    /// <param name="reader">The manifest's text; disposed with this reader.</param>
+    /// <param name="sourceName">How errors name the manifest, usually its path.</param>
+    /// <param name="resolveImage">Turns an image cell into what the row carries, adding problems for a bad one.</param>
+    /// <exception cref="ManifestException">The manifest is empty or its header is unusable.</exception>
+    public ManifestReader(TextReader reader, string sourceName, ImageResolver resolveImage)
+    {
+        _resolveImage = resolveImage;
         var configuration = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
             TrimOptions = TrimOptions.Trim,
@@ -97,32 +106,6 @@ internal sealed partial class ManifestReader : IDisposable
             .ToArray();
     }
 
-    /// <summary>Opens a manifest file; image paths resolve against the file's folder.</summary>
-    /// <exception cref="ManifestException">The file is missing, empty, or its header is unusable.</exception>
-    public static ManifestReader Open(string path)
-    {
-        var fullPath = Path.GetFullPath(path);
-        StreamReader text;
-        try
-        {
-            text = new StreamReader(fullPath);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ManifestException($"The manifest {fullPath} could not be opened: {ex.Message}", ex);
-        }
-
-        try
-        {
-            return new ManifestReader(text, Path.GetDirectoryName(fullPath)!, fullPath);
-        }
-        catch
-        {
-            text.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>The data rows in file order, read one at a time.</summary>
     public IEnumerable<ManifestRow> ReadRows()
     {
@@ -140,7 +123,7 @@ internal sealed partial class ManifestReader : IDisposable
     /// <c>00123</c> (a SKU or postcode), <c>+5</c>, <c>1,5</c> and <c>NaN</c> stay strings, so no
     /// identifier loses its leading zeros. Numbers keep their text, so <c>19.90</c> is sent as written.
     /// </summary>
-    internal static JsonElement MetadataValue(string cell)
+    public static JsonElement MetadataValue(string cell)
     {
         if (JsonNumber().IsMatch(cell)
             && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
@@ -216,31 +199,10 @@ internal sealed partial class ManifestReader : IDisposable
         }
         else
         {
-            imagePath = ResolveImage(image, problems);
+            imagePath = _resolveImage(image, problems);
         }
 
         return new ManifestRow(rowNumber, productId, imagePath, category.Length > 0 ? category : null, metadata, problems);
-    }
-
-    private string ResolveImage(string image, List<string> problems)
-    {
-        string fullPath;
-        try
-        {
-            fullPath = Path.GetFullPath(Path.Combine(_baseDirectory, image));
-        }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            problems.Add($"image path '{image}' is not valid");
-            return "";
-        }
-
-        if (!File.Exists(fullPath))
-        {
-            problems.Add($"image '{image}' not found ({fullPath})");
-        }
-
-        return fullPath;
     }
 
     // RFC 8259 number grammar: no leading zeros, no leading '+', digits on both sides of a '.'.
@@ -249,4 +211,4 @@ internal sealed partial class ManifestReader : IDisposable
 }
 
 /// <summary>The manifest cannot be read at all: missing file, empty, missing columns, broken CSV.</summary>
-internal sealed class ManifestException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class ManifestException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,123 @@
+using System.Text.Json;
+
+namespace OutfitFinder.Core.Ingestion;
+
+/// <summary>
+/// Streams a JSON Lines manifest: one object per line with <c>product_id</c> and <c>image</c>
+/// (strings), an optional <c>category</c>, and any other properties as product metadata — the same
+/// fields as the CSV manifest. Blank lines are skipped; a line that is not such an object is a bad
+/// row, and reading goes on, since every line stands alone.
+/// </summary>
+/// <remarks>Row numbers are line numbers, counting from 1.</remarks>
+public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver resolveImage) : IManifestReader
+{
+    /// <summary>Longest line accepted; a manifest row is a few hundred bytes, so anything near this is not one.</summary>
+    public const int MaxLineChars = 1 << 20;
+
+    public IEnumerable<ManifestRow> ReadRows()
+    {
+        var lineNumber = 0;
+        while (reader.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (!string.IsNullOrWhiteSpace(line))
+            {
+                yield return Parse(lineNumber, line);
+            }
+        }
+    }
+
+    public void Dispose() => reader.Dispose();
+
+    private ManifestRow Parse(int lineNumber, string line)
+    {
+        var problems = new List<string>();
+        var metadata = new Dictionary<string, JsonElement>();
+        if (line.Length > MaxLineChars)
+        {
+            return Bad(lineNumber, $"the line is {line.Length} characters; the limit is {MaxLineChars}");
+        }
+
+        JsonElement row;
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            row = document.RootElement.Clone();
+        }
+        catch (JsonException ex)
+        {
+            return Bad(lineNumber, $"not valid JSON: {ex.Message}");
+        }
+
+        if (row.ValueKind != JsonValueKind.Object)
+        {
+            return Bad(lineNumber, $"a {row.ValueKind.ToString().ToLowerInvariant()}, not a JSON object");
+        }
+
+        string? productId = null, image = null, category = null;
+        foreach (var property in row.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case ManifestReader.ProductIdColumn:
+                    productId = Text(property, problems);
+                    break;
+                case ManifestReader.ImageColumn:
+                    image = Text(property, problems);
+                    break;
+                case ManifestReader.CategoryColumn:
+                    category = Text(property, problems);
+                    break;
+                default:
+                    if (property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number)
+                    {
+                        metadata[property.Name] = property.Value;
+                    }
+                    else if (property.Value.ValueKind is not JsonValueKind.Null)
+                    {
+                        // The same rule as product metadata everywhere: strings and numbers only.
+                        problems.Add($"metadata '{property.Name}' is a {property.Value.ValueKind.ToString().ToLowerInvariant()}; only strings and numbers are allowed");
+                    }
+
+                    break;
+            }
+        }
+
+        productId = productId?.Trim() ?? "";
+        if (productId.Length == 0)
+        {
+            problems.Add($"'{ManifestReader.ProductIdColumn}' is missing or empty");
+        }
+
+        var resolved = "";
+        if (string.IsNullOrWhiteSpace(image))
+        {
+            problems.Add($"'{ManifestReader.ImageColumn}' is missing or empty");
+        }
+        else
+        {
+            resolved = resolveImage(image.Trim(), problems);
+        }
+
+        category = string.IsNullOrWhiteSpace(category) ? null : category.Trim();
+        return new ManifestRow(lineNumber, productId, resolved, category, metadata, problems);
+    }
+
+    private static string? Text(JsonProperty property, List<string> problems)
+    {
+        if (property.Value.ValueKind == JsonValueKind.String)
+        {
+            return property.Value.GetString();
+        }
+
+        if (property.Value.ValueKind != JsonValueKind.Null)
+        {
+            problems.Add($"'{property.Name}' is a {property.Value.ValueKind.ToString().ToLowerInvariant()}; it must be a string");
+        }
+
+        return null;
+    }
+
+    private static ManifestRow Bad(int lineNumber, string problem) =>
+        new(lineNumber, "", "", null, new Dictionary<string, JsonElement>(), [problem]);
+}

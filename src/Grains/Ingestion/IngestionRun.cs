@@ -1,0 +1,534 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using OutfitFinder.Core.Ingestion;
+using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Catalog;
+
+namespace OutfitFinder.Grains.Ingestion;
+
+/// <summary>
+/// One pass of a job over its manifest, from its checkpoint to the end: a reader streams products
+/// into a bounded queue; batches of about <see cref="IngestionOptions.BatchImages"/> images are
+/// downloaded in parallel, embedded in one extractor call and stored shard by shard in one batched
+/// upsert each, several batches at once; finished batches are counted into the checkpoint in manifest order.
+/// </summary>
+/// <remarks>
+/// Backpressure is the queue's bound plus the cap on batches in flight: when the extractors are
+/// slow the reader waits, so memory holds at most <c>ReadAheadProducts</c> products plus the batches
+/// in flight, whatever the manifest's size. A product is stored whole or not at all: one bad row
+/// (missing or corrupt image, conflicting category) leaves its product out and its other rows are
+/// counted as skipped, because storing a subset would replace the product with fewer images.
+/// </remarks>
+public sealed partial class IngestionRun
+{
+    private const int Attempts = 3;
+    private const int MaxCategoryLength = 128;
+
+    private readonly IngestionCheckpoint checkpoint;
+    private readonly CatalogDefinition catalog;
+    private readonly IBlobStore source;
+    private readonly IBlobStore store;
+    private readonly IIngestionTarget target;
+    private readonly IngestionOptions options;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource stop = new();
+    private readonly SemaphoreSlim checkpointWrites = new(1, 1);
+    private readonly Lock gate = new();
+    private readonly SortedDictionary<long, BatchOutcome> finished = [];
+    private readonly long startingRows;
+    private readonly Stopwatch elapsed = new();
+    private long nextToCommit;
+    private long imagesStored;
+    private long rowsRead;
+    private DateTimeOffset lastCheckpoint = DateTimeOffset.MinValue;
+    private bool cancelledByUser;
+    private Exception? failure;
+
+    public IngestionRun(
+        IngestionCheckpoint checkpoint, CatalogDefinition catalog, IBlobStore source, IBlobStore store, IIngestionTarget target,
+        IngestionOptions options, ILogger logger)
+    {
+        this.checkpoint = checkpoint;
+        this.catalog = catalog;
+        this.source = source;
+        this.store = store;
+        this.target = target;
+        this.options = options;
+        this.logger = logger;
+        startingRows = checkpoint.Succeeded + checkpoint.Failed + checkpoint.Skipped;
+    }
+
+    /// <summary>Rows the reader has taken from the manifest so far (for observing backpressure).</summary>
+    public long RowsRead => Interlocked.Read(ref rowsRead);
+
+    /// <summary>Stops the run; the job ends as cancelled. Products already stored stay.</summary>
+    public void Cancel()
+    {
+        cancelledByUser = true;
+        stop.Cancel();
+    }
+
+    /// <summary>Stops the run without ending the job (its silo is stopping): it stays running and resumes elsewhere.</summary>
+    public void Suspend() => stop.Cancel();
+
+    /// <summary>The job's progress now, with the rate of this run.</summary>
+    public IngestionStatus Status()
+    {
+        lock (gate)
+        {
+            return StatusOf(checkpoint, ImagesPerSecond());
+        }
+    }
+
+    public static IngestionStatus StatusOf(IngestionCheckpoint checkpoint, double imagesPerSecond)
+    {
+        var done = checkpoint.Succeeded + checkpoint.Failed + checkpoint.Skipped;
+        double? eta = checkpoint is { IsRunning: true, Total: { } total } && imagesPerSecond > 0
+            ? Math.Max(0, total - done) / imagesPerSecond
+            : checkpoint.IsRunning ? null : 0;
+        return new IngestionStatus(checkpoint.Id, checkpoint.Catalog, checkpoint.Source, checkpoint.Manifest, checkpoint.State,
+            checkpoint.Total, checkpoint.Succeeded, checkpoint.Failed, checkpoint.Skipped, Math.Round(imagesPerSecond, 2),
+            eta is { } seconds ? Math.Round(seconds, 1) : null, [.. checkpoint.Failures], checkpoint.FailuresNotListed,
+            checkpoint.Resumes, checkpoint.Error, checkpoint.CreatedAt, checkpoint.UpdatedAt);
+    }
+
+    /// <summary>Runs to the end of the manifest, a cancel, a suspend or a failure; the checkpoint says which.</summary>
+    public async Task RunAsync()
+    {
+        elapsed.Start();
+        var cancellationToken = stop.Token;
+        LogRunStarting(checkpoint.Catalog, checkpoint.Id, checkpoint.Manifest, checkpoint.RowsDone);
+        try
+        {
+            var counting = checkpoint.Total is null ? CountRowsAsync(cancellationToken) : Task.CompletedTask;
+            await IngestAsync(cancellationToken);
+            await counting;
+            Finish(IngestionState.Succeeded, null);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested && failure is null)
+        {
+            if (cancelledByUser)
+            {
+                Finish(IngestionState.Cancelled, null);
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(failure ?? e);
+        }
+
+        await WriteCheckpointAsync(force: true);
+        if (!checkpoint.IsRunning)
+        {
+            await store.DeleteAsync(IngestionPaths.RunningMarker(checkpoint.Catalog, checkpoint.Id), CancellationToken.None);
+        }
+
+        LogRunEnded(checkpoint.Catalog, checkpoint.Id, checkpoint.State, checkpoint.Succeeded, checkpoint.Failed, checkpoint.Skipped,
+            elapsed.Elapsed.TotalSeconds);
+    }
+
+    private void Fail(Exception e)
+    {
+        if (e is ManifestException or IngestionFailedException)
+        {
+            Finish(IngestionState.Failed, e.Message);
+            return;
+        }
+
+        LogRunFailed(e, checkpoint.Catalog, checkpoint.Id);
+        Finish(IngestionState.Failed, $"The job stopped on an unexpected error: {e.Message}");
+    }
+
+    private void Finish(IngestionState state, string? error)
+    {
+        lock (gate)
+        {
+            checkpoint.State = state;
+            checkpoint.Error = error;
+        }
+    }
+
+    private async Task IngestAsync(CancellationToken cancellationToken)
+    {
+        var queue = Channel.CreateBounded<ManifestGroup>(new BoundedChannelOptions(options.ReadAheadProducts)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var reading = Task.Run(() => ReadAsync(queue.Writer, cancellationToken), cancellationToken);
+
+        using var inFlight = new SemaphoreSlim(options.BatchesInFlight);
+        var batches = new List<Task>();
+        var batch = new List<ManifestGroup>();
+        var images = 0;
+        long sequence = 0;
+        await foreach (var group in queue.Reader.ReadAllAsync(cancellationToken))
+        {
+            batch.Add(group);
+            images += group.IsIngestible ? group.Product!.Images.Count : 0;
+            if (images >= options.BatchImages)
+            {
+                await DispatchAsync(batch, sequence++);
+                (batch, images) = ([], 0);
+            }
+        }
+
+        await reading;
+        if (batch.Count > 0)
+        {
+            await DispatchAsync(batch, sequence);
+        }
+
+        await Task.WhenAll(batches);
+
+        async Task DispatchAsync(List<ManifestGroup> groups, long number)
+        {
+            await inFlight.WaitAsync(cancellationToken);
+            batches.RemoveAll(task => task.IsCompletedSuccessfully);
+            batches.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    var outcome = await ProcessAsync(groups, cancellationToken);
+                    await CommitAsync(number, outcome);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+                {
+                    // One batch that cannot finish stops the others: the checkpoint never passes it.
+                    Interlocked.CompareExchange(ref failure, e, null);
+                    await stop.CancelAsync();
+                    throw;
+                }
+                finally
+                {
+                    inFlight.Release();
+                }
+            }, cancellationToken));
+        }
+    }
+
+    private async Task ReadAsync(ChannelWriter<ManifestGroup> queue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var manifest = await OpenManifestAsync(source, checkpoint.Manifest, cancellationToken);
+            foreach (var group in ManifestGroups.Read(manifest.ReadRows(), checkpoint.RowsDone))
+            {
+                Interlocked.Add(ref rowsRead, group.RowCount);
+                await queue.WriteAsync(group, cancellationToken);
+            }
+
+            queue.Complete();
+        }
+        catch (Exception e)
+        {
+            // The batches drain what was read; the reader's own task carries the exception.
+            if (e is not OperationCanceledException)
+            {
+                Interlocked.CompareExchange(ref failure, e, null);
+            }
+
+            queue.Complete();
+            throw;
+        }
+    }
+
+    private async Task CountRowsAsync(CancellationToken cancellationToken)
+    {
+        // A second, cheap pass over the manifest so progress can show a total and an ETA; it runs
+        // beside the ingestion and never holds more than one row.
+        var total = await Task.Run(async () =>
+        {
+            using var manifest = await OpenManifestAsync(source, checkpoint.Manifest, cancellationToken);
+            long rows = 0;
+            foreach (var _ in manifest.ReadRows())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                rows++;
+            }
+
+            return rows;
+        }, cancellationToken);
+        lock (gate)
+        {
+            checkpoint.Total = total;
+        }
+    }
+
+    /// <summary>Opens a manifest inside a source; image paths in it are relative to its folder there.</summary>
+    /// <exception cref="ManifestException">The manifest is missing or its header is unusable.</exception>
+    public static async Task<IManifestReader> OpenManifestAsync(IBlobStore source, string manifest, CancellationToken cancellationToken)
+    {
+        var stream = await source.OpenReadAsync(manifest, cancellationToken)
+            ?? throw new ManifestException($"The manifest '{manifest}' does not exist in the source.");
+        var text = new StreamReader(stream, Encoding.UTF8);
+        try
+        {
+            var slash = manifest.LastIndexOf('/');
+            return Manifests.Open(text, manifest, ManifestImages.InSource(slash < 0 ? "" : manifest[..slash]));
+        }
+        catch
+        {
+            text.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<BatchOutcome> ProcessAsync(List<ManifestGroup> groups, CancellationToken cancellationToken)
+    {
+        var work = new List<ProductWork>();
+        var outcome = new BatchOutcome();
+        foreach (var group in groups)
+        {
+            if (!group.IsIngestible)
+            {
+                outcome.Add(group, stored: false);
+                continue;
+            }
+
+            var product = group.Product!;
+            var invalid = Validate(product);
+            if (invalid is not null)
+            {
+                outcome.Add(group with { Failures = [new RowFailure(product.Rows[0], product.ProductId, null, invalid)] }, stored: false);
+                continue;
+            }
+
+            work.Add(new ProductWork(group, product));
+        }
+
+        await DownloadAsync(work, cancellationToken);
+        await EmbedAsync(work.Where(item => item.Failures.Count == 0).ToList(), cancellationToken);
+        var ready = work.Where(item => item.Failures.Count == 0).ToList();
+        await StoreAsync(ready, cancellationToken);
+        foreach (var item in work)
+        {
+            outcome.Add(item.Failures.Count == 0 ? item.Group : item.Group with { Failures = item.Failures }, stored: item.Failures.Count == 0);
+        }
+
+        return outcome;
+    }
+
+    private static string? Validate(ManifestProduct product)
+    {
+        var bytes = Encoding.UTF8.GetByteCount(product.ProductId);
+        if (bytes > ProductIdPathSegment.MaxProductIdUtf8Bytes)
+        {
+            return $"the product id is {bytes} bytes in UTF-8; the limit is {ProductIdPathSegment.MaxProductIdUtf8Bytes}";
+        }
+
+        if (product.ProductId.Any(char.IsControl))
+        {
+            return "the product id contains control characters";
+        }
+
+        return product.Category is { Length: > MaxCategoryLength } category
+            ? $"the category is {category.Length} characters; the limit is {MaxCategoryLength}"
+            : null;
+    }
+
+    private async Task DownloadAsync(List<ProductWork> work, CancellationToken cancellationToken)
+    {
+        var downloads = work.SelectMany(item => item.Product.Images.Select((image, index) => (item, image, index)));
+        await Parallel.ForEachAsync(
+            downloads,
+            new ParallelOptions { MaxDegreeOfParallelism = options.DownloadParallelism, CancellationToken = cancellationToken },
+            async (download, token) =>
+            {
+                var bytes = await RetryAsync(() => source.ReadAsync(download.image, token), $"reading image '{download.image}'", token);
+                if (bytes is null)
+                {
+                    download.item.Fail(download.index, $"image '{download.image}' not found in source '{checkpoint.Source}'");
+                }
+                else
+                {
+                    download.item.Images[download.index] = bytes;
+                }
+            });
+    }
+
+    private async Task EmbedAsync(List<ProductWork> work, CancellationToken cancellationToken)
+    {
+        if (work.Count == 0)
+        {
+            return;
+        }
+
+        var images = work.SelectMany(item => item.Images).ToArray();
+        var result = await RetryAsync(() => target.EmbedAsync(catalog.Model, images!, cancellationToken), "embedding a batch", cancellationToken);
+        var vectors = PackedVectors.Unpack(result.Vectors);
+        var owners = work.SelectMany(item => item.Images.Select((_, index) => (item, index))).ToArray();
+        foreach (var failure in result.Failures)
+        {
+            var (item, index) = owners[failure.Index];
+            item.Fail(index, $"image rejected: {failure.Message}");
+        }
+
+        var offset = 0;
+        foreach (var item in work)
+        {
+            var length = item.Images.Length * result.Dimension;
+            item.Vectors = vectors.AsSpan(offset, length).ToArray();
+            offset += length;
+        }
+    }
+
+    private async Task StoreAsync(List<ProductWork> ready, CancellationToken cancellationToken)
+    {
+        // Images first, then the shards, as a single PUT does: once a shard counts a product, its images are readable.
+        await Parallel.ForEachAsync(
+            ready,
+            new ParallelOptions { MaxDegreeOfParallelism = options.DownloadParallelism, CancellationToken = cancellationToken },
+            async (item, token) => await RetryAsync(
+                async () =>
+                {
+                    await target.SaveImagesAsync(checkpoint.Catalog, item.Product.ProductId, item.Images!, token);
+                    return true;
+                },
+                $"storing the images of product '{item.Product.ProductId}'",
+                token));
+
+        var shards = ready.GroupBy(item => ShardRouter.ShardOf(item.Product.ProductId, catalog.Shards));
+        await Task.WhenAll(shards.Select(shard => RetryAsync(
+            async () =>
+            {
+                await target.UpsertAsync(checkpoint.Catalog, shard.Key, [.. shard.Select(ToUpsert)], cancellationToken);
+                return true;
+            },
+            $"storing {shard.Count()} products in shard {shard.Key}",
+            cancellationToken)));
+        Interlocked.Add(ref imagesStored, ready.Sum(item => item.Images.Length));
+    }
+
+    private static ProductUpsert ToUpsert(ProductWork item)
+    {
+        var metadata = item.Product.Metadata();
+        return new ProductUpsert(item.Product.ProductId, item.Product.Category,
+            metadata.Count == 0 ? null : JsonSerializer.Serialize(metadata), item.Images.Length, PackedVectors.Pack(item.Vectors));
+    }
+
+    /// <summary>
+    /// Retries a step that failed for a reason that may pass (a storage hiccup, a silo restarting);
+    /// when it keeps failing the job fails with the step named, and its checkpoint lets it resume.
+    /// </summary>
+    private async Task<T> RetryAsync<T>(Func<Task<T>> step, string what, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await step();
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt >= Attempts || e is ArgumentException)
+                {
+                    throw new IngestionFailedException($"The job stopped while {what}: {e.Message}", e);
+                }
+
+                LogStepRetried(e, checkpoint.Catalog, checkpoint.Id, what, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), cancellationToken);
+            }
+        }
+    }
+
+    private async Task CommitAsync(long number, BatchOutcome outcome)
+    {
+        lock (gate)
+        {
+            finished.Add(number, outcome);
+            while (finished.Remove(nextToCommit, out var next))
+            {
+                foreach (var (group, stored) in next.Groups)
+                {
+                    checkpoint.Count(group, stored, options.ListedFailures);
+                }
+
+                nextToCommit++;
+            }
+        }
+
+        await WriteCheckpointAsync(force: false);
+    }
+
+    private async Task WriteCheckpointAsync(bool force)
+    {
+        if (!force && DateTimeOffset.UtcNow - lastCheckpoint < options.CheckpointInterval)
+        {
+            return;
+        }
+
+        await checkpointWrites.WaitAsync();
+        try
+        {
+            byte[] json;
+            lock (gate)
+            {
+                checkpoint.UpdatedAt = DateTimeOffset.UtcNow;
+                lastCheckpoint = checkpoint.UpdatedAt;
+                json = checkpoint.ToJson();
+            }
+
+            // Not cancellable: a checkpoint is small, and one cut short would lose the progress it records.
+            await store.WriteAsync(IngestionPaths.Job(checkpoint.Catalog, checkpoint.Id), json, CancellationToken.None);
+        }
+        finally
+        {
+            checkpointWrites.Release();
+        }
+    }
+
+    private double ImagesPerSecond()
+    {
+        var seconds = elapsed.Elapsed.TotalSeconds;
+        return seconds < 0.5 ? 0 : Interlocked.Read(ref imagesStored) / seconds;
+    }
+
+    private sealed class ProductWork(ManifestGroup group, ManifestProduct product)
+    {
+        public ManifestGroup Group { get; } = group;
+
+        public ManifestProduct Product { get; } = product;
+
+        public byte[]?[] Images { get; } = new byte[product.Images.Count][];
+
+        public float[] Vectors { get; set; } = [];
+
+        public List<RowFailure> Failures { get; } = [];
+
+        public void Fail(int image, string reason)
+        {
+            lock (Failures)
+            {
+                Failures.Add(new RowFailure(Product.Rows[image], Product.ProductId, Product.Images[image], reason));
+                Failures.Sort((a, b) => a.Row.CompareTo(b.Row));
+            }
+        }
+    }
+
+    private sealed class BatchOutcome
+    {
+        public List<(ManifestGroup Group, bool Stored)> Groups { get; } = [];
+
+        public void Add(ManifestGroup group, bool stored) => Groups.Add((group, stored));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingestion {Catalog}/{JobId} of '{Manifest}' starting after row {RowsDone}")]
+    private partial void LogRunStarting(string catalog, string jobId, string manifest, int rowsDone);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingestion {Catalog}/{JobId} ended {State}: {Succeeded} rows stored, {Failed} failed, {Skipped} skipped in {Seconds:F1} s")]
+    private partial void LogRunEnded(string catalog, string jobId, IngestionState state, long succeeded, long failed, long skipped, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingestion {Catalog}/{JobId}: {Step} failed (attempt {Attempt}); retrying")]
+    private partial void LogStepRetried(Exception exception, string catalog, string jobId, string step, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ingestion {Catalog}/{JobId} failed")]
+    private partial void LogRunFailed(Exception exception, string catalog, string jobId);
+}
+
+/// <summary>A step of a job kept failing; the message names it.</summary>
+public sealed class IngestionFailedException(string message, Exception inner) : Exception(message, inner);

@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Catalog;
+using OutfitFinder.Grains.Extraction;
+using OutfitFinder.Grains.Ingestion;
+
+namespace OutfitFinder.Grains.Tests;
+
+/// <summary>An ingestion run against a scripted cluster: backpressure, batching and failing steps.</summary>
+public sealed class IngestionRunTests : IDisposable
+{
+    private const int Dimension = 4;
+    private readonly string sourceFolder = Directory.CreateTempSubdirectory("outfit-run-source-").FullName;
+    private readonly string storeFolder = Directory.CreateTempSubdirectory("outfit-run-store-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(sourceFolder, recursive: true);
+        Directory.Delete(storeFolder, recursive: true);
+    }
+
+    [Fact]
+    public async Task SlowExtractor_SlowsTheReader_InsteadOfFillingMemory()
+    {
+        const int rows = 5000;
+        WriteManifest(rows);
+        var target = new ScriptedTarget { Gate = new TaskCompletionSource() };
+        var options = new IngestionOptions { BatchImages = 8, BatchesInFlight = 2, ReadAheadProducts = 16, CheckpointInterval = TimeSpan.FromMilliseconds(50) };
+        var run = CreateRun(target, options, out var checkpoint);
+
+        var running = Task.Run(run.RunAsync);
+        await WaitUntilAsync(() => target.EmbedCalls >= options.BatchesInFlight);
+        await Task.Delay(300);
+        var readWhileBlocked = run.RowsRead;
+        target.Gate.SetResult();
+        await running;
+
+        // Queue + batches in flight + the batch being filled, and nothing like the manifest's 5,000 rows.
+        var bound = options.ReadAheadProducts + (options.BatchesInFlight + 1) * options.BatchImages + 1;
+        Assert.InRange(readWhileBlocked, 1, bound);
+        Assert.Equal(IngestionState.Succeeded, checkpoint.State);
+        // Row numbers count the CSV header as row 1.
+        Assert.Equal((rows, rows + 1), (checkpoint.Succeeded, checkpoint.RowsDone));
+        Assert.Equal(rows, target.Upserted.Count);
+        Assert.All(target.EmbedBatchSizes, size => Assert.InRange(size, 1, options.BatchImages));
+    }
+
+    [Fact]
+    public async Task ExtractorThatKeepsFailing_FailsTheJob_NamingTheStep_AndKeepsEarlierProgress()
+    {
+        WriteManifest(40);
+        var target = new ScriptedTarget { FailEmbedAfterCalls = 2 };
+        var options = new IngestionOptions { BatchImages = 10, BatchesInFlight = 1, CheckpointInterval = TimeSpan.FromMilliseconds(1) };
+        var run = CreateRun(target, options, out var checkpoint);
+
+        await run.RunAsync();
+
+        Assert.Equal(IngestionState.Failed, checkpoint.State);
+        Assert.Contains("embedding a batch", checkpoint.Error);
+        Assert.Contains("model unavailable", checkpoint.Error);
+        Assert.Equal((20, 21), (checkpoint.Succeeded, checkpoint.RowsDone));
+        var saved = await IngestionCheckpoint.ReadAsync(new LocalFolderBlobStore(storeFolder), IngestionPaths.Job("shop", "job"), CancellationToken.None);
+        Assert.Equal(IngestionState.Failed, saved!.State);
+        Assert.Equal(21, saved.RowsDone);
+    }
+
+    private IngestionRun CreateRun(ScriptedTarget target, IngestionOptions options, out IngestionCheckpoint checkpoint)
+    {
+        checkpoint = new IngestionCheckpoint { Id = "job", Catalog = "shop", Source = "local", Manifest = "manifest.csv", CreatedAt = DateTimeOffset.UtcNow };
+        return new IngestionRun(checkpoint, new CatalogDefinition("shop", "fake", "cosine", Dimension, 3),
+            new LocalFolderBlobStore(sourceFolder), new LocalFolderBlobStore(storeFolder), target, options, NullLogger.Instance);
+    }
+
+    private void WriteManifest(int rows)
+    {
+        File.WriteAllBytes(Path.Combine(sourceFolder, "image.jpg"), [1, 2, 3]);
+        File.WriteAllLines(Path.Combine(sourceFolder, "manifest.csv"),
+            ["product_id,image", .. Enumerable.Range(0, rows).Select(i => $"p{i},image.jpg")]);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(10);
+        }
+    }
+
+    private sealed class ScriptedTarget : IIngestionTarget
+    {
+        private int embedCalls;
+
+        public TaskCompletionSource? Gate { get; init; }
+
+        public int? FailEmbedAfterCalls { get; init; }
+
+        public int EmbedCalls => Volatile.Read(ref embedCalls);
+
+        public ConcurrentBag<int> EmbedBatchSizes { get; } = [];
+
+        public ConcurrentDictionary<string, int> Upserted { get; } = new();
+
+        public async Task<EmbedResult> EmbedAsync(string model, byte[][] images, CancellationToken cancellationToken)
+        {
+            var call = Interlocked.Increment(ref embedCalls);
+            if (call > FailEmbedAfterCalls)
+            {
+                throw new InvalidOperationException("model unavailable");
+            }
+
+            EmbedBatchSizes.Add(images.Length);
+            if (Gate is not null)
+            {
+                await Gate.Task.WaitAsync(cancellationToken);
+            }
+
+            var vectors = Enumerable.Range(0, images.Length * Dimension).Select(i => (float)(i % Dimension) + 1).ToArray();
+            return new EmbedResult(Dimension, PackedVectors.Pack(vectors), [], "CPU");
+        }
+
+        public Task SaveImagesAsync(string catalog, string productId, IReadOnlyList<byte[]> images, CancellationToken cancellationToken) =>
+            Task.CompletedTask;
+
+        public Task UpsertAsync(string catalog, int shard, ProductUpsert[] products, CancellationToken cancellationToken)
+        {
+            foreach (var product in products)
+            {
+                Upserted[product.ProductId] = shard;
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+}
