@@ -7,4 +7,8 @@ namespace OutfitFinder.Cli;
 /// <param name="Out">Results: tables, summaries, JSON.</param>
 /// <param name="Error">Errors and warnings; stderr for the real process, so <c>--json</c> output stays parseable.</param>
 /// <param name="GatewayFromEnvironment">The value of <c>OUTFIT_GATEWAY</c>, or null when unset.</param>
-internal sealed record CliServices(HttpClient Http, IAnsiConsole Out, IAnsiConsole Error, string? GatewayFromEnvironment);
+internal sealed record CliServices(HttpClient Http, IAnsiConsole Out, IAnsiConsole Error, string? GatewayFromEnvironment)
+{
+    /// <summary>How often a followed server-side job is asked for its progress. Tests shorten it.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+}

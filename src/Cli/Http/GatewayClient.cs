@@ -39,6 +39,23 @@ internal sealed class GatewayClient(HttpClient http, Uri gateway)
         return info;
     }
 
+    /// <summary><c>POST /v1/catalogs/{catalog}/ingestions</c>: starts a server-side job (or finds the one with the same id).</summary>
+    public async Task<IngestionInfo> StartIngestionAsync(string catalog, StartIngestionBody body, CancellationToken cancellationToken)
+    {
+        using var content = JsonContent.Create(body, GatewayJsonContext.Default.StartIngestionBody);
+        using var response = await SendAsync(HttpMethod.Post, CatalogPath(catalog) + "/ingestions", content, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await ReadJsonAsync(response, GatewayJsonContext.Default.IngestionInfo, cancellationToken)).Value;
+    }
+
+    /// <summary><c>GET /v1/catalogs/{catalog}/ingestions/{id}</c>.</summary>
+    public async Task<IngestionInfo> GetIngestionAsync(string catalog, string id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, CatalogPath(catalog) + "/ingestions/" + Uri.EscapeDataString(id), null, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await ReadJsonAsync(response, GatewayJsonContext.Default.IngestionInfo, cancellationToken)).Value;
+    }
+
     /// <summary>
     /// <c>PUT /v1/catalogs/{catalog}/products/{productId}</c> as multipart/form-data: one <c>image</c>
     /// file part per image in order, then <c>category</c> and <c>metadata</c> (a JSON object) when present.

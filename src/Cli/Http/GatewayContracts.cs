@@ -30,6 +30,35 @@ internal sealed record SearchHit(
     int ImageIndex,
     JsonElement? Metadata);
 
+/// <summary>Body of <c>POST /v1/catalogs/{catalog}/ingestions</c>.</summary>
+internal sealed record StartIngestionBody(string Source, string Manifest, string? Id);
+
+/// <summary>An ingestion job's progress, counted in manifest rows.</summary>
+internal sealed record IngestionInfo(
+    string Id,
+    string Catalog,
+    string Source,
+    string Manifest,
+    string State,
+    long? Total,
+    long Succeeded,
+    long Failed,
+    long Skipped,
+    double ImagesPerSecond,
+    double? EtaSeconds,
+    IReadOnlyList<IngestionFailure> Failures,
+    long FailuresNotListed,
+    int Resumes,
+    string? Error)
+{
+    public long Done => Succeeded + Failed + Skipped;
+
+    public bool IsRunning => State == "running";
+}
+
+/// <summary>One bad manifest row of an ingestion job.</summary>
+internal sealed record IngestionFailure(int Row, string? ProductId, string? Image, string Reason);
+
 /// <summary>The fields of an RFC 9457 <c>application/problem+json</c> body that the CLI shows.</summary>
 internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
 
@@ -40,4 +69,6 @@ internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
 [JsonSerializable(typeof(CatalogInfo))]
 [JsonSerializable(typeof(SearchResponse))]
 [JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(StartIngestionBody))]
+[JsonSerializable(typeof(IngestionInfo))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

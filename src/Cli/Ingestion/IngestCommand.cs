@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace OutfitFinder.Cli.Ingestion;
 
-/// <summary><c>outfit ingest --catalog C --manifest FILE [--parallel 4]</c>.</summary>
+/// <summary><c>outfit ingest --catalog C --manifest FILE [--parallel 4]</c>, or server-side with <c>--source NAME</c> / <c>--attach ID</c>.</summary>
 internal static class IngestCommand
 {
     /// <summary>How many bad rows and failures are listed; the counts always cover all of them.</summary>
@@ -16,14 +16,25 @@ internal static class IngestCommand
     public static Command Create(CliServices services, Option<Uri> gateway)
     {
         var catalog = new Option<string>("--catalog") { Description = "Catalog to upload into.", Required = true, HelpName = "NAME" };
-        var manifest = new Option<FileInfo>("--manifest")
+        var manifest = new Option<string>("--manifest")
         {
-            Description = "CSV with a header: product_id, image (relative to the manifest's folder), "
-                + "optional category; other columns become metadata.",
-            Required = true,
-            HelpName = "FILE",
-        }.AcceptExistingOnly();
-        var parallel = new Option<int>("--parallel") { Description = "Products uploaded at once.", HelpName = "N", DefaultValueFactory = _ => 4 };
+            Description = "CSV with a header: product_id, image (relative to the manifest's folder), optional category; other "
+                + "columns become metadata. With --source, a path inside that source (CSV, or JSON Lines for .jsonl).",
+            HelpName = "PATH",
+        };
+        var source = new Option<string>("--source")
+        {
+            Description = "Ingest server-side from this source (named in the cluster's Ingestion:Sources configuration) "
+                + "instead of uploading from this machine; the job survives the CLI and the gateway.",
+            HelpName = "NAME",
+        };
+        var attach = new Option<string>("--attach") { Description = "Follow an existing server-side job.", HelpName = "ID" };
+        var id = new Option<string>("--id")
+        {
+            Description = "Id for a new server-side job; starting the same id again follows that job instead of starting another.",
+            HelpName = "ID",
+        };
+        var parallel = new Option<int>("--parallel") { Description = "Products uploaded at once (local manifests).", HelpName = "N", DefaultValueFactory = _ => 4 };
         parallel.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() is < 1 or > 64)
@@ -32,17 +43,51 @@ internal static class IngestCommand
             }
         });
 
-        var command = new Command("ingest", "Upload the products of a manifest, several images per product.")
+        var command = new Command("ingest", "Upload the products of a manifest, several images per product, or run and follow a server-side ingestion.")
         {
-            catalog, manifest, parallel,
+            catalog, manifest, source, attach, id, parallel,
         };
-        command.SetGatewayAction(services, gateway, (parseResult, client, cancellationToken) => RunAsync(
-            services,
-            client,
-            parseResult.GetRequiredValue(catalog),
-            parseResult.GetRequiredValue(manifest).FullName,
-            parseResult.GetValue(parallel),
-            cancellationToken));
+        command.Validators.Add(result =>
+        {
+            var hasManifest = result.GetValue(manifest) is not null;
+            if (result.GetValue(attach) is not null)
+            {
+                if (hasManifest || result.GetValue(source) is not null)
+                {
+                    result.AddError("--attach follows an existing job; it takes no --manifest or --source.");
+                }
+            }
+            else if (!hasManifest)
+            {
+                result.AddError("--manifest is required (or --attach ID to follow a job).");
+            }
+            else if (result.GetValue(source) is null && !File.Exists(result.GetValue(manifest)))
+            {
+                result.AddError($"File does not exist: '{result.GetValue(manifest)}'.");
+            }
+        });
+        command.SetGatewayAction(services, gateway, (parseResult, client, cancellationToken) =>
+        {
+            var server = new ServerIngestion(services, client, services.PollInterval, TimeSpan.FromMinutes(5));
+            if (parseResult.GetValue(attach) is { } job)
+            {
+                return server.AttachAsync(parseResult.GetRequiredValue(catalog), job, cancellationToken);
+            }
+
+            if (parseResult.GetValue(source) is { } sourceName)
+            {
+                return server.StartAsync(parseResult.GetRequiredValue(catalog),
+                    new StartIngestionBody(sourceName, parseResult.GetRequiredValue(manifest), parseResult.GetValue(id)), cancellationToken);
+            }
+
+            return RunAsync(
+                services,
+                client,
+                parseResult.GetRequiredValue(catalog),
+                Path.GetFullPath(parseResult.GetRequiredValue(manifest)),
+                parseResult.GetValue(parallel),
+                cancellationToken);
+        });
         return command;
     }
 

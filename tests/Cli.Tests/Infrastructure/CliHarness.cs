@@ -39,6 +39,16 @@ internal static class CliHarness
         return new CliResult(exitCode, output.ToString());
     }
 
+    /// <summary>Runs with a short poll interval, for commands that follow a server-side job.</summary>
+    public static async Task<CliResult> RunPollingAsync(FakeGateway gateway, params string[] args)
+    {
+        using var http = gateway.CreateClient();
+        var (console, output) = CreateConsole();
+        var services = new CliServices(http, console, console, null) { PollInterval = TimeSpan.FromMilliseconds(5) };
+        var exitCode = await CliApp.InvokeAsync(args, services, console.Profile.Out.Writer, CancellationToken.None);
+        return new CliResult(exitCode, output.ToString());
+    }
+
     public static (IAnsiConsole Console, StringWriter Output) CreateConsole()
     {
         var output = new StringWriter();
