@@ -14,6 +14,7 @@ internal static class BenchCommands
         var root = new RootCommand("OutfitFinder benchmarks: prints Markdown tables and one JSON line per measurement.");
         root.Subcommands.Add(Embed());
         root.Subcommands.Add(Search());
+        root.Subcommands.Add(Ingest());
         return root;
     }
 
@@ -43,6 +44,48 @@ internal static class BenchCommands
                 TimeSpan.FromSeconds(parse.GetValue(warmUp)), parse.GetValue(provider), parse.GetValue(photos)),
             new Report(Console.Out), cancellationToken));
         return command;
+    }
+
+    private static Command Ingest()
+    {
+        var photos = new Option<DirectoryInfo>("--photos") { Description = $"Folder of JPEG photos. Default: {BenchPhotos.DefaultFolder} beside the repository root.", HelpName = "DIR" }
+            .AcceptExistingOnly();
+        var count = Positive(new Option<int>("--count") { Description = "Photos ingested per source.", DefaultValueFactory = _ => 400 });
+        var azurite = new Option<string>("--azurite")
+        {
+            Description = "The azurite-blob executable, to measure an Azure Blob source too. Default: OUTFIT_AZURITE, else .tools/ of the repository.",
+            HelpName = "FILE",
+        };
+        var load = new Option<int>("--load-vectors") { Description = "Vectors in the one-shard catalog whose load time is measured; 0 skips it.", DefaultValueFactory = _ => 200_000 };
+        NotNegative(load);
+        var command = new Command("ingest", "Server-side ingestion images/s from a folder and an Azure Blob source beside the raw model, and shard load time.")
+        {
+            photos, count, azurite, load,
+        };
+        command.SetAction((parse, cancellationToken) => Ingestion.IngestBenchmark.RunAsync(
+            new Ingestion.IngestSettings(parse.GetValue(photos), parse.GetValue(count), parse.GetValue(azurite) ?? DefaultAzurite(), parse.GetValue(load)),
+            new Report(Console.Out), cancellationToken));
+        return command;
+    }
+
+    private static string? DefaultAzurite()
+    {
+        var configured = Environment.GetEnvironmentVariable("OUTFIT_AZURITE");
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return configured;
+        }
+
+        for (var folder = new DirectoryInfo(Environment.CurrentDirectory); folder is not null; folder = folder.Parent)
+        {
+            var installed = Path.Combine(folder.FullName, ".tools", "node_modules", ".bin", "azurite-blob");
+            if (File.Exists(installed))
+            {
+                return installed;
+            }
+        }
+
+        return null;
     }
 
     private static Command Search()

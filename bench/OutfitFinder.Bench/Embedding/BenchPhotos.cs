@@ -92,7 +92,7 @@ internal sealed class BenchPhotos : IDisposable
     /// Looks for the repository root (the folder holding <c>Cluster.sln</c>) above the working
     /// directory and above the program, so the benchmark finds the photos however it is started.
     /// </summary>
-    private static string? FindDefaultFolder()
+    public static string? FindDefaultFolder()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {

@@ -35,7 +35,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
     /// Starts the gateway on a free loopback port with its silo on free ports, keeping its data
     /// under <paramref name="storageRoot"/>. Only warnings and errors are logged.
     /// </summary>
-    public static async Task<InProcessGateway> StartAsync(string storageRoot, CancellationToken cancellationToken)
+    public static async Task<InProcessGateway> StartAsync(string storageRoot, CancellationToken cancellationToken, params string[] settings)
     {
         string[] args =
         [
@@ -50,6 +50,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
             // they say when the machine was too busy for the figures to mean much.
             "--Logging:LogLevel:Microsoft.AspNetCore.StaticFiles=Error",
             "--Logging:LogLevel:Orleans.Runtime.Silo=Error",
+            .. settings,
         ];
 
         // Same calls, same order as src/Gateway/Program.cs; only the arguments differ.
@@ -61,6 +62,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
         app.MapCatalogsApi();
         app.MapProductsApi();
         app.MapSearchApi();
+        app.MapIngestionsApi();
         app.MapHealthEndpoints();
         try
         {
