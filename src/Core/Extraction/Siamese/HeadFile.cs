@@ -22,7 +22,7 @@ namespace OutfitFinder.Core.Extraction.Siamese;
 /// 18+L+4·O·I  4·O       bias, float32
 /// end−8       8         uint64 XxHash64 (seed 0) of every byte before it
 /// </code>
-/// A 128×512 ResNet18 head is 262,682 bytes. The checksum turns a truncated copy or a flipped
+/// A 128×512 ResNet18 head is 262,690 bytes (26 + 262,144 + 512 + 8). The checksum turns a truncated copy or a flipped
 /// bit into a clear error at load instead of a silently different embedding space.
 /// </remarks>
 public static class HeadFile
@@ -33,7 +33,8 @@ public static class HeadFile
     /// <summary>The format version this code writes and the only one it reads.</summary>
     public const uint Version = 1;
 
-    internal const int MaxDimension = 65536;
+    /// <summary>Largest input or output dimension a head file may declare.</summary>
+    public const int MaxDimension = 65536;
     private const int MaxBaseNameBytes = 256;
     private const int ChecksumLength = sizeof(ulong);
     private static readonly byte[] Magic = "OFHD"u8.ToArray();

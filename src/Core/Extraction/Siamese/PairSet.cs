@@ -65,6 +65,7 @@ public sealed class PairSet
         }
 
         Positives = [.. positives];
+        ProductCount = ShopProducts.Distinct().Count();
     }
 
     public int Dimension { get; }
@@ -72,6 +73,12 @@ public sealed class PairSet
     public int ConsumerCount { get; }
 
     public int ShopCount { get; }
+
+    /// <summary>Distinct products among the shop photos.</summary>
+    public int ProductCount { get; }
+
+    /// <summary>Number of positive pairs.</summary>
+    public int PositiveCount => Positives.Length;
 
     /// <summary>Unit-length consumer vectors, row-major.</summary>
     internal float[] Consumers { get; }

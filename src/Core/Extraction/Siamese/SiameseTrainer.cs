@@ -41,7 +41,7 @@ public static class SiameseTrainer
             throw new ArgumentException($"Validation vectors have {validation.Dimension} values, training vectors {training.Dimension}.", nameof(validation));
         }
 
-        if (training.ShopProducts.Distinct().Take(2).Count() < 2)
+        if (training.ProductCount < 2)
         {
             throw new ArgumentException("Training needs shop photos of at least two products: negatives are other products' photos.", nameof(training));
         }
@@ -120,7 +120,7 @@ public static class SiameseTrainer
     /// <summary>Fixed for the whole run (its own seed), so validation losses of different epochs compare like with like.</summary>
     private static PairExample[] ValidationExamples(PairSet validation, SiameseTrainingOptions options)
     {
-        if (validation.ShopProducts.Distinct().Take(2).Count() < 2)
+        if (validation.ProductCount < 2)
         {
             return [.. validation.Positives.Select(p => new PairExample(p.Consumer, p.Shop, 1))];
         }
