@@ -4,6 +4,7 @@ using OutfitFinder.Cli.Catalogs;
 using OutfitFinder.Cli.Evaluation;
 using OutfitFinder.Cli.Ingestion;
 using OutfitFinder.Cli.Search;
+using OutfitFinder.Cli.Training;
 using Spectre.Console;
 
 namespace OutfitFinder.Cli;
@@ -70,6 +71,7 @@ public static class CliApp
         root.Subcommands.Add(SearchCommand.Create(services, gateway));
         root.Subcommands.Add(EvalCommand.Create(services, gateway));
         root.Subcommands.Add(BenchCommand.Create(services));
+        root.Subcommands.Add(TrainCommand.Create(services));
         return root;
     }
 }
