@@ -73,9 +73,12 @@ internal static class IngestBenchmark
             await using (var gateway = await InProcessGateway.StartAsync(storageRoot, cancellationToken, [.. gatewaySettings]))
             {
                 using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromMinutes(5) };
+
+                // Untimed: the first job pays for loading the model into the silo.
+                await IngestAsync(http, "folder", "warm-up.csv", cancellationToken);
                 foreach (var source in settings.Azurite is null ? ["folder"] : new[] { "folder", "azure" })
                 {
-                    var seconds = await IngestAsync(http, source, cancellationToken);
+                    var seconds = await IngestAsync(http, source, "manifest.csv", cancellationToken);
                     var rate = files.Count / seconds;
                     measurements.Add(new("ingest", $"ingestion job, {source} source", files.Count, seconds, rate, rate / raw));
                 }
@@ -127,6 +130,7 @@ internal static class IngestBenchmark
         }
 
         File.WriteAllLines(Path.Combine(sourceRoot, "manifest.csv"), manifest);
+        File.WriteAllLines(Path.Combine(sourceRoot, "warm-up.csv"), manifest.Take(33));
         report.Line($"Photos: {files.Count} from {folder} (copied to a temporary source folder).");
         return [.. files.Select(file => Path.Combine(sourceRoot, "images", Path.GetFileName(file)))];
     }
@@ -146,12 +150,12 @@ internal static class IngestBenchmark
         return files.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
-    private static async Task<double> IngestAsync(HttpClient http, string source, CancellationToken cancellationToken)
+    private static async Task<double> IngestAsync(HttpClient http, string source, string manifest, CancellationToken cancellationToken)
     {
-        var catalog = "bench-" + source;
+        var catalog = $"bench-{source}-{Path.GetFileNameWithoutExtension(manifest)}";
         (await http.PutAsJsonAsync($"/v1/catalogs/{catalog}", new { shards = 4 }, cancellationToken)).EnsureSuccessStatusCode();
         var started = Stopwatch.GetTimestamp();
-        var start = await http.PostAsJsonAsync($"/v1/catalogs/{catalog}/ingestions", new { source, manifest = "manifest.csv", id = "bench" }, cancellationToken);
+        var start = await http.PostAsJsonAsync($"/v1/catalogs/{catalog}/ingestions", new { source, manifest, id = "bench" }, cancellationToken);
         start.EnsureSuccessStatusCode();
         while (true)
         {
