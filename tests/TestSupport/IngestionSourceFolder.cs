@@ -43,8 +43,7 @@ public sealed class IngestionSourceFolder : IDisposable
             text.Append(row).Append('\n');
         }
 
-        File.WriteAllText(Path.Combine(Root, name), text.ToString());
-        return name;
+        return WriteFile(name, text.ToString());
     }
 
     public string WriteFile(string name, string content)
