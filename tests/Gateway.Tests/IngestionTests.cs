@@ -34,33 +34,37 @@ public sealed class IngestionTests : IAsyncLifetime
         ["Ingestion:Sources:shop:Path"] = folder,
         ["Ingestion:CheckpointInterval"] = "00:00:00.2",
         ["Ingestion:BatchImages"] = "4",
+        ["Images:MaxBytes"] = "200000",
     };
 
     [Fact]
     public async Task Ingestion_StoresEveryGoodProduct_AndListsBadRowsWithReasons()
     {
         File.WriteAllBytes(Path.Combine(source.Root, "images", "broken.jpg"), "not a jpeg at all"u8.ToArray());
+        File.WriteAllBytes(Path.Combine(source.Root, "images", "huge.jpg"), new byte[300_000]);
         var manifest = source.WriteCsv(
             "catalog.csv",
             ",images/p0001.jpg,Dress,Plain",
             "ghost,images/missing.jpg,Dress,Plain",
             "twoimages,images/p0002.jpg,Top,Plain",
-            "twoimages,images/broken.jpg,Top,Plain");
+            "twoimages,images/broken.jpg,Top,Plain",
+            "huge,images/huge.jpg,Top,Plain");
         await CreateCatalogAsync("bulk");
 
         var status = await RunToEndAsync("bulk", manifest);
 
         Assert.Equal("succeeded", status.State);
-        Assert.Equal(ProductCount + 4, status.Total);
+        Assert.Equal(ProductCount + 5, status.Total);
         Assert.Equal(ProductCount, status.Succeeded);
-        Assert.Equal(3, status.Failed);
+        Assert.Equal(4, status.Failed);
         Assert.Equal(1, status.Skipped);
-        Assert.Equal([ProductCount + 2, ProductCount + 3, ProductCount + 5], status.Failures.Select(f => f.Row));
+        Assert.Equal([ProductCount + 2, ProductCount + 3, ProductCount + 5, ProductCount + 6], status.Failures.Select(f => f.Row));
         Assert.Contains("product_id", status.Failures[0].Reason);
         Assert.Equal("ghost", status.Failures[1].ProductId);
         Assert.Contains("not found", status.Failures[1].Reason);
         Assert.Equal("images/broken.jpg", status.Failures[2].Image);
         Assert.Contains("format is not recognised", status.Failures[2].Reason);
+        Assert.Contains("the limit is 200,000 (Images:MaxBytes)", status.Failures[3].Reason);
 
         var catalog = await http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/bulk", Api.Json);
         Assert.Equal((ProductCount, ProductCount), (catalog!.Products, catalog.Images));

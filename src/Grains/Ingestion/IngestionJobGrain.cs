@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Core.Images;
 using OutfitFinder.Core.Ingestion;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Catalog;
@@ -17,6 +18,7 @@ public sealed partial class IngestionJobGrain(
     IngestionSources sources,
     IIngestionTarget target,
     IOptions<IngestionOptions> options,
+    IOptions<ImageLimits> imageLimits,
     ILogger<IngestionJobGrain> logger) : Grain, IIngestionJobGrain
 {
     private IngestionCheckpoint? checkpoint;
@@ -150,7 +152,7 @@ public sealed partial class IngestionJobGrain(
             return;
         }
 
-        run = new IngestionRun(job, definition, source, store, target, options.Value, logger);
+        run = new IngestionRun(job, definition, source, store, target, options.Value, logger, imageLimits.Value.MaxBytes);
 
         // The run works off the grain's scheduler (downloads, grain calls, checkpoint writes); the
         // timer only keeps this activation alive while it does, since no call may come for hours.

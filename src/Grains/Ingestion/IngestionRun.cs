@@ -40,6 +40,7 @@ public sealed partial class IngestionRun
     private readonly Lock gate = new();
     private readonly SortedDictionary<long, BatchOutcome> finished = [];
     private readonly long startingRows;
+    private readonly long maxImageBytes;
     private readonly Stopwatch elapsed = new();
     private long nextToCommit;
     private long imagesStored;
@@ -50,8 +51,9 @@ public sealed partial class IngestionRun
 
     public IngestionRun(
         IngestionCheckpoint checkpoint, CatalogDefinition catalog, IBlobStore source, IBlobStore store, IIngestionTarget target,
-        IngestionOptions options, ILogger logger)
+        IngestionOptions options, ILogger logger, long maxImageBytes = long.MaxValue)
     {
+        this.maxImageBytes = maxImageBytes;
         this.checkpoint = checkpoint;
         this.catalog = catalog;
         this.source = source;
@@ -339,16 +341,35 @@ public sealed partial class IngestionRun
             new ParallelOptions { MaxDegreeOfParallelism = options.DownloadParallelism, CancellationToken = cancellationToken },
             async (download, token) =>
             {
-                var bytes = await RetryAsync(() => source.ReadAsync(download.image, token), $"reading image '{download.image}'", token);
-                if (bytes is null)
+                var (bytes, problem) = await RetryAsync(() => ReadImageAsync(download.image, token), $"reading image '{download.image}'", token);
+                if (problem is not null)
                 {
-                    download.item.Fail(download.index, $"image '{download.image}' not found in source '{checkpoint.Source}'");
+                    download.item.Fail(download.index, problem);
                 }
                 else
                 {
                     download.item.Images[download.index] = bytes;
                 }
             });
+    }
+
+    /// <summary>The image's bytes, or why the row is bad; an image over the size limit is never read whole.</summary>
+    private async Task<(byte[]? Bytes, string? Problem)> ReadImageAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = await source.OpenReadAsync(path, cancellationToken);
+        if (stream is null)
+        {
+            return (null, $"image '{path}' not found in source '{checkpoint.Source}'");
+        }
+
+        if (stream.Length > maxImageBytes)
+        {
+            return (null, $"image '{path}' is {stream.Length:N0} bytes; the limit is {maxImageBytes:N0} (Images:MaxBytes)");
+        }
+
+        var bytes = new byte[stream.Length];
+        await stream.ReadExactlyAsync(bytes, cancellationToken);
+        return (bytes, null);
     }
 
     private async Task EmbedAsync(List<ProductWork> work, CancellationToken cancellationToken)
