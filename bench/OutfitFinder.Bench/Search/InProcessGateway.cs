@@ -33,12 +33,14 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     /// <summary>
     /// Starts the gateway on a free loopback port with its silo on free ports, keeping its data
-    /// under <paramref name="storageRoot"/>. Only warnings and errors are logged.
+    /// under <paramref name="storageRoot"/>, with <paramref name="settings"/> (<c>--Section:Key=value</c>)
+    /// added to its command line. Only warnings and errors are logged.
     /// </summary>
-    public static async Task<InProcessGateway> StartAsync(string storageRoot, CancellationToken cancellationToken)
+    public static async Task<InProcessGateway> StartAsync(string storageRoot, IReadOnlyList<string> settings, CancellationToken cancellationToken)
     {
         string[] args =
         [
+            .. settings,
             "--urls=http://127.0.0.1:0",
             $"--Storage:Root={storageRoot}",
             $"--Cluster:SiloPort={FreePort()}",

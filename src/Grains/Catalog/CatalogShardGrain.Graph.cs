@@ -25,6 +25,13 @@ namespace OutfitFinder.Grains.Catalog;
 /// </remarks>
 public sealed partial class CatalogShardGrain
 {
+    /// <summary>
+    /// Backlog writes replayed into a finished graph in one synchronous step on the grain's turn.
+    /// A longer backlog (a bulk load during the build) is replayed off the turn first, while newer
+    /// writes queue again: inserting a thousand rows would otherwise stall the shard for seconds.
+    /// </summary>
+    private const int SynchronousCatchUpLimit = 64;
+
     private HnswIndex? graph;
     private List<ShardLogRecord>? graphBacklog;
     private CancellationTokenSource? graphBuildCancellation;
@@ -189,8 +196,8 @@ public sealed partial class CatalogShardGrain
     }
 
     /// <summary>
-    /// Awaited on the grain's scheduler, so the continuation runs between turns, never inside one:
-    /// replaying the backlog and swapping the graph in is one synchronous step.
+    /// Awaited on the grain's scheduler, so each continuation runs between turns, never inside one:
+    /// replaying the last of the backlog and swapping the graph in is one synchronous step.
     /// </summary>
     private async Task FinishGraphBuildAsync(Task<HnswIndex> build, List<ShardLogRecord> backlog,
         CancellationTokenSource cancellation, long started)
@@ -211,30 +218,45 @@ public sealed partial class CatalogShardGrain
             return;
         }
 
-        if (!ReferenceEquals(graphBacklog, backlog))
-        {
-            return;
-        }
-
+        var pending = backlog;
+        var replayed = 0;
         try
         {
-            foreach (var record in backlog)
+            while (ReferenceEquals(graphBacklog, pending) && pending.Count > SynchronousCatchUpLimit)
+            {
+                // Later writes go to a fresh backlog while this one is replayed on the thread pool.
+                var batch = pending;
+                pending = graphBacklog = [];
+                await Task.Run(() => batch.ForEach(record => ApplyTo(built, record)), cancellation.Token);
+                replayed += batch.Count;
+            }
+
+            if (!ReferenceEquals(graphBacklog, pending))
+            {
+                return;
+            }
+
+            foreach (var record in pending)
             {
                 ApplyTo(built, record);
             }
         }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
         catch (Exception e)
         {
             LogGraphBuildFailed(e, catalogName, shardNumber);
-            EndBuild(backlog, cancellation);
+            EndBuild(pending, cancellation);
             return;
         }
 
         graph = built;
         graphPersisted = false;
         graphsBuilt++;
-        EndBuild(backlog, cancellation);
-        LogGraphBuilt(catalogName, shardNumber, built.ImageCount, backlog.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        EndBuild(pending, cancellation);
+        LogGraphBuilt(catalogName, shardNumber, built.ImageCount, replayed + pending.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     private void EndBuild(List<ShardLogRecord> backlog, CancellationTokenSource cancellation)
