@@ -166,6 +166,34 @@ public sealed class ShardGraphTests
     }
 
     [Fact]
+    public async Task Shard_RebuildsItsGraph_WhenDeletesPassTheTombstoneShare()
+    {
+        await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: Settings(threshold: 100));
+        var shard = await CreateShardAsync(cluster, "graph-tombstones");
+        var catalogue = new Catalogue();
+        await WriteAsync(shard, catalogue, first: 0, count: 300);
+        await WaitForGraphAsync(shard);
+
+        // 100 of 300 deleted: tombstones are 50% of the 200 live rows, past the default 25%.
+        for (var i = 0; i < 300; i += 3)
+        {
+            Assert.True(await shard.DeleteAsync($"p{i}"));
+            catalogue.Products.Remove($"p{i}");
+        }
+
+        // The rebuild starts at the delete that passes 25%; later deletes tombstone rows of the new graph.
+        var stats = await WaitForGraphAsync(shard);
+        Assert.Equal(2, stats.GraphsBuilt);
+        Assert.InRange(stats.GraphTombstones, 0, 200 / 4);
+        Assert.Equal(200 + stats.GraphTombstones, stats.GraphRows);
+        for (var q = 0; q < 300; q += 30)
+        {
+            var hits = await shard.SearchAsync(new ShardQuery(catalogue.Query(q), K, null));
+            Assert.All(hits, hit => Assert.True(catalogue.Products.ContainsKey(hit.ProductId), $"{hit.ProductId} was deleted"));
+        }
+    }
+
+    [Fact]
     public async Task Shard_LoadsItsSavedGraph_AfterReactivation_AndAnswersIdentically()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: Settings(threshold: 500));
