@@ -503,10 +503,10 @@ internal static class SearchBenchmark
         var gateway = runs.Single(run => run.Case == "gateway-http" && run.Concurrency == lowest);
         report.Line(
             $"p50 layer by layer at concurrency {lowest}: {shard.Index} search of shard 0's products in-process {F2(shard.P50Ms)} ms → as a shard grain call {F2(grain.P50Ms)} ms "
-            + $"(+{F2(grain.P50Ms - shard.P50Ms)} ms); "
+            + $"({Signed(grain.P50Ms - shard.P50Ms)} ms); "
             + $"fan-out to {gateway.Shards} shard grains + merge {F2(fanOut.P50Ms)} ms (one thread scanning everything: {F2(exact.P50Ms)} ms) "
-            + $"(+{F2(fanOut.P50Ms - grain.P50Ms)} ms over one grain call) "
-            + $"→ gateway over HTTP {F2(gateway.P50Ms)} ms (+{F2(gateway.P50Ms - fanOut.P50Ms)} ms over the fan-out), of which the handler's own tookMs {F2(gateway.TookP50Ms!.Value)} ms. "
+            + $"({Signed(fanOut.P50Ms - grain.P50Ms)} ms over one grain call) "
+            + $"→ gateway over HTTP {F2(gateway.P50Ms)} ms ({Signed(gateway.P50Ms - fanOut.P50Ms)} ms over the fan-out), of which the handler's own tookMs {F2(gateway.TookP50Ms!.Value)} ms. "
             + $"Gateway = {gateway.P50Ms / exact.P50Ms:F2}× the one-index scan.");
         foreach (var run in runs.Where(run => run.Case == "gateway-http"))
         {
@@ -555,4 +555,6 @@ internal static class SearchBenchmark
     private static string F1(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
 
     private static string F2(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string Signed(double value) => value.ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
 }
