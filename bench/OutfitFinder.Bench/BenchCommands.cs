@@ -2,6 +2,8 @@ using System.CommandLine;
 using OutfitFinder.Bench.Embedding;
 using OutfitFinder.Bench.Reporting;
 using OutfitFinder.Bench.Search;
+using OutfitFinder.Grains.Catalog;
+using OutfitFinder.Grains.Hosting;
 using OutfitFinder.Core.Extraction;
 
 namespace OutfitFinder.Bench;
@@ -103,17 +105,34 @@ internal static class BenchCommands
         var clusters = Positive(new Option<int>("--clusters") { Description = "Gaussian clusters the vectors gather around.", DefaultValueFactory = _ => 1000 });
         var seed = new Option<int>("--seed") { Description = "Seed of the vectors; queries use seed + 1.", DefaultValueFactory = _ => 42 };
         var timeLimit = Positive(new Option<int>("--time-limit") { Description = "Seconds after which the run stops with an error.", HelpName = "SECONDS", DefaultValueFactory = _ => 300 });
+        var index = new Option<ShardIndexKind>("--index")
+        {
+            Description = "The cluster's Search:Index: Auto (a graph from --graph-threshold vectors per shard), Flat or Hnsw.",
+            DefaultValueFactory = _ => ShardIndexKind.Auto,
+        };
+        var graphThreshold = Positive(new Option<int>("--graph-threshold") { Description = "The cluster's Search:GraphThreshold.", HelpName = "VECTORS", DefaultValueFactory = _ => 20_000 });
+        var ef = new Option<int?>("--ef") { Description = $"Per-query ef sent with every search, 1–{ShardQuery.MaxEf}. Default: the cluster's Search:DefaultEf." };
+        ef.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1 or > ShardQuery.MaxEf)
+            {
+                result.AddError($"--ef must be between 1 and {ShardQuery.MaxEf}.");
+            }
+        });
+        var imageQueries = new Option<int>("--image-queries") { Description = "Timed searches by photo (embedded with ResNet18) per concurrency level; 0 for none.", DefaultValueFactory = _ => 50 };
         AllPositive(concurrency);
         NotNegative(warmUp);
+        NotNegative(imageQueries);
 
-        var command = new Command("search", "The gateway over HTTP on loopback against exact in-process scans, on synthetic vectors.")
+        var command = new Command("search", "The gateway over HTTP on loopback against in-process index searches, on synthetic vectors.")
         {
-            vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit,
+            vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit, index, graphThreshold, ef, imageQueries,
         };
         command.SetAction((parse, cancellationToken) => SearchBenchmark.RunAsync(
             new SearchSettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(queries), TimeSpan.FromSeconds(parse.GetValue(warmUp)),
                 parse.GetRequiredValue(concurrency), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed),
-                TimeSpan.FromSeconds(parse.GetValue(timeLimit))),
+                TimeSpan.FromSeconds(parse.GetValue(timeLimit)), parse.GetValue(index), parse.GetValue(graphThreshold), parse.GetValue(ef),
+                parse.GetValue(imageQueries)),
             new Report(Console.Out), cancellationToken));
         return command;
     }

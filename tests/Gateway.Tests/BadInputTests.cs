@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net.Http.Headers;
 using System.Text;
 using OutfitFinder.TestSupport;
@@ -53,6 +54,34 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     public async Task Search_Returns400_ForKThatIsNotANumber()
     {
         var response = await Http.SearchByImageAsync(Catalog, GoodJpeg(), "k=lots");
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData("ef=0")]
+    [InlineData("ef=-1")]
+    [InlineData("ef=4097")]
+    public async Task Search_Returns400_ForEfOutOfRange(string query)
+    {
+        var detail = await (await Http.SearchByImageAsync(Catalog, GoodJpeg(), query)).AssertProblemAsync(400);
+        Assert.Contains("ef", detail);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100_000)]
+    public async Task SearchByVector_Returns400_ForEfOutOfRange(int ef)
+    {
+        var response = await Http.PostAsJsonAsync($"/v1/catalogs/{Catalog}/search", new { vector = new float[512], k = 5, ef });
+        var detail = await response.AssertProblemAsync(400);
+        Assert.Contains("ef", detail);
+    }
+
+    [Fact]
+    public async Task Search_Returns400_ForEfThatIsNotANumber()
+    {
+        var response = await Http.SearchByImageAsync(Catalog, GoodJpeg(), "ef=wide");
         Assert.Equal(400, (int)response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }

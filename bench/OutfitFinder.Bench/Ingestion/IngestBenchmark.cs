@@ -70,7 +70,7 @@ internal static class IngestBenchmark
                 report.Line("NOTE: no Azurite (pass --azurite or set OUTFIT_AZURITE); the Azure Blob source is not measured.");
             }
 
-            await using (var gateway = await InProcessGateway.StartAsync(storageRoot, cancellationToken, [.. gatewaySettings]))
+            await using (var gateway = await InProcessGateway.StartAsync(storageRoot, gatewaySettings, cancellationToken))
             {
                 using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromMinutes(5) };
 
@@ -177,7 +177,7 @@ internal static class IngestBenchmark
         const int dimension = 512;
         try
         {
-            await using (var gateway = await InProcessGateway.StartAsync(storageRoot, cancellationToken))
+            await using (var gateway = await InProcessGateway.StartAsync(storageRoot, [], cancellationToken))
             {
                 await gateway.Grains.GetGrain<ICatalogGrain>("load").CreateAsync(new CatalogSpec("resnet18", "cosine", 1), cancellationToken);
                 var shard = gateway.Grains.GetGrain<ICatalogShardGrain>(ShardKeys.For("load", 0));
@@ -192,7 +192,7 @@ internal static class IngestBenchmark
                 }
             }
 
-            await using var restarted = await InProcessGateway.StartAsync(storageRoot, cancellationToken);
+            await using var restarted = await InProcessGateway.StartAsync(storageRoot, [], cancellationToken);
             var started = Stopwatch.GetTimestamp();
             var counts = await restarted.Grains.GetGrain<ICatalogShardGrain>(ShardKeys.For("load", 0)).GetCountsAsync(cancellationToken);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;

@@ -33,9 +33,10 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     /// <summary>
     /// Starts the gateway on a free loopback port with its silo on free ports, keeping its data
-    /// under <paramref name="storageRoot"/>. Only warnings and errors are logged.
+    /// under <paramref name="storageRoot"/>, with <paramref name="settings"/> (<c>--Section:Key=value</c>)
+    /// added to its command line. Only warnings and errors are logged.
     /// </summary>
-    public static async Task<InProcessGateway> StartAsync(string storageRoot, CancellationToken cancellationToken, params string[] settings)
+    public static async Task<InProcessGateway> StartAsync(string storageRoot, IReadOnlyList<string> settings, CancellationToken cancellationToken)
     {
         string[] args =
         [
@@ -50,6 +51,8 @@ internal sealed class InProcessGateway : IAsyncDisposable
             // they say when the machine was too busy for the figures to mean much.
             "--Logging:LogLevel:Microsoft.AspNetCore.StaticFiles=Error",
             "--Logging:LogLevel:Orleans.Runtime.Silo=Error",
+
+            // Last, so that a benchmark's own settings win.
             .. settings,
         ];
 

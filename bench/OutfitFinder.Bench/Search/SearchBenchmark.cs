@@ -11,6 +11,7 @@ using OutfitFinder.Core.Search;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains;
 using OutfitFinder.Grains.Catalog;
+using OutfitFinder.Grains.Hosting;
 
 namespace OutfitFinder.Bench.Search;
 
@@ -28,11 +29,21 @@ namespace OutfitFinder.Bench.Search;
 /// <param name="Clusters">Clusters the synthetic vectors gather around.</param>
 /// <param name="Seed">Seed of the synthetic vectors; the queries use the next one.</param>
 /// <param name="TimeLimit">The whole command stops with an error after this long.</param>
+/// <param name="Index">The cluster's <c>Search:Index</c>: which index the shards answer from.</param>
+/// <param name="GraphThreshold">The cluster's <c>Search:GraphThreshold</c>.</param>
+/// <param name="Ef">Per-query ef sent with every search; null for the cluster's default.</param>
+/// <param name="ImageQueries">Timed searches by image per concurrency level; 0 for none.</param>
 internal sealed record SearchSettings(
-    int Vectors, int Shards, int Queries, TimeSpan WarmUp, IReadOnlyList<int> Concurrency, int K, int Clusters, int Seed, TimeSpan TimeLimit);
+    int Vectors, int Shards, int Queries, TimeSpan WarmUp, IReadOnlyList<int> Concurrency, int K, int Clusters, int Seed, TimeSpan TimeLimit,
+    ShardIndexKind Index = ShardIndexKind.Auto, int GraphThreshold = 20_000, int? Ef = null, int ImageQueries = 0)
+{
+    /// <summary>The options the cluster runs with, to tell which shards answer from a graph.</summary>
+    public ShardIndexOptions IndexOptions => new() { Index = Index, GraphThreshold = GraphThreshold };
+}
 
-/// <summary>Loading the catalog through the shard grains.</summary>
-internal sealed record SearchLoad(string Benchmark, string Case, int Vectors, int Shards, int BatchSize, double Seconds, double VectorsPerSecond);
+/// <summary>Loading the catalog through the shard grains, then waiting for every shard's graph (0 s when none is built).</summary>
+internal sealed record SearchLoad(string Benchmark, string Case, int Vectors, int Shards, int BatchSize, double Seconds, double VectorsPerSecond,
+    string Index = "", int GraphShards = 0, double GraphSeconds = 0);
 
 /// <summary>
 /// One timed run of queries: client-measured latency percentiles (ms) and queries per second;
@@ -40,7 +51,8 @@ internal sealed record SearchLoad(string Benchmark, string Case, int Vectors, in
 /// </summary>
 internal sealed record SearchRun(
     string Benchmark, string Case, int Vectors, int Shards, int Concurrency, int Queries, int K,
-    double Qps, double P50Ms, double P95Ms, double P99Ms, double? TookP50Ms, double? TookP95Ms, int? SameAsExact, double? ScanGBPerSecond);
+    double Qps, double P50Ms, double P95Ms, double P99Ms, double? TookP50Ms, double? TookP95Ms, int? SameAsExact, double? ScanGBPerSecond,
+    double? Recall = null, string Index = "flat");
 
 /// <summary>
 /// <c>search</c>: the real gateway and embedded silo on loopback, a catalog of clustered synthetic
@@ -70,7 +82,8 @@ internal static class SearchBenchmark
         var queries = space.Sample(WarmUpQueries + settings.Queries, settings.Seed + 1);
         var ids = Enumerable.Range(0, settings.Vectors).Select(row => "p" + row.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
         report.Line(
-            $"{settings.Vectors:N0} vectors × {Dimension} (cosine) around {settings.Clusters:N0} Gaussian clusters (seed {settings.Seed}), "
+            $"Search:Index={settings.Index}, Search:GraphThreshold={settings.GraphThreshold:N0}, ef={(settings.Ef is { } ef ? ef.ToString(CultureInfo.InvariantCulture) : "default")}. "
+            + $"{settings.Vectors:N0} vectors × {Dimension} (cosine) around {settings.Clusters:N0} Gaussian clusters (seed {settings.Seed}), "
             + $"{settings.Queries} timed queries (seed {settings.Seed + 1}) after {settings.WarmUp.TotalSeconds:F0} s of warm-up queries per run, k = {settings.K}; "
             + $"generated in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
 
@@ -97,13 +110,15 @@ internal static class SearchBenchmark
         // Each timed run keeps its answers so they can be checked against the exact scans afterwards.
         var timed = new List<(SearchRun Run, string[][] Answers)>();
         SearchLoad load;
-        await using (var gateway = await InProcessGateway.StartAsync(storageRoot, cancellationToken))
+        await using (var gateway = await InProcessGateway.StartAsync(storageRoot,
+            [$"--Search:Index={settings.Index}", $"--Search:GraphThreshold={settings.GraphThreshold}"], cancellationToken))
         {
             using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
             var create = await http.PutAsJsonAsync($"v1/catalogs/{Catalog}", new { metric = "cosine", shards = settings.Shards }, cancellationToken);
             await EnsureSuccessAsync(create, "Creating the catalog", cancellationToken);
 
             load = await LoadAsync(gateway.Grains, settings, vectors, ids, cancellationToken);
+            load = await WaitForGraphsAsync(gateway.Grains, settings, ids, load, cancellationToken);
             var held = await http.GetFromJsonAsync<JsonElement>($"v1/catalogs/{Catalog}", cancellationToken);
             var products = held.GetProperty("products").GetInt64();
             if (products != settings.Vectors)
@@ -114,42 +129,57 @@ internal static class SearchBenchmark
             report.Line(
                 $"Gateway on {gateway.Address} (embedded silo, storage in a temp folder). Loaded {settings.Vectors:N0} vectors into "
                 + $"{settings.Shards} shards with UpsertBatchAsync, batches of {UpsertBatchSize:N0}, each durably logged: "
-                + $"{load.Seconds:F1} s, {load.VectorsPerSecond:N0} vectors/s.");
+                + $"{load.Seconds:F1} s, {load.VectorsPerSecond:N0} vectors/s. "
+                + (load.GraphShards == 0
+                    ? "Every shard answers with the exact scan."
+                    : $"{load.GraphShards} of {settings.Shards} shards then built their HNSW graphs in the background: all ready {load.GraphSeconds:F1} s after the load ended."));
 
             var catalog = await gateway.Services.GetRequiredService<CatalogDirectory>().FindAsync(Catalog, cancellationToken)
                 ?? throw new InvalidOperationException($"Catalog '{Catalog}' vanished.");
             var fanOut = gateway.Services.GetRequiredService<SearchFanOut>();
             var shardZero = gateway.Grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(Catalog, 0));
+            var shardIndex = (await shardZero.GetIndexStatsAsync(cancellationToken)).Answering;
+            var catalogIndex = load.GraphShards == 0 ? "flat" : load.GraphShards == settings.Shards ? "hnsw" : "mixed";
             var shardZeroVectors = ids.Count(id => ShardRouter.ShardOf(id, settings.Shards) == 0);
 
             // Bodies are serialised up front so the client spends its share of the CPUs on HTTP only.
             var bodies = Enumerable.Range(0, WarmUpQueries + settings.Queries)
-                .Select(q => JsonSerializer.SerializeToUtf8Bytes(new { vector = Query(queries, q).ToArray(), k = settings.K }))
+                .Select(q => JsonSerializer.SerializeToUtf8Bytes(new { vector = Query(queries, q).ToArray(), k = settings.K, ef = settings.Ef }))
                 .ToArray();
             var vectorsOfQueries = Enumerable.Range(0, WarmUpQueries + settings.Queries).Select(q => Query(queries, q).ToArray()).ToArray();
+            var photos = settings.ImageQueries == 0 ? [] : QueryPhotos(WarmUpQueries + settings.ImageQueries);
 
             // Inside out, so each layer's cost shows: one shard grain, the fan-out over all of them, then HTTP in front.
             foreach (var concurrency in settings.Concurrency)
             {
-                var (grainLatencies, grainHits, grainSeconds) = await TimeAsync(settings, concurrency,
-                    (q, token) => shardZero.SearchAsync(new ShardQuery(vectorsOfQueries[q], settings.K, null), token), cancellationToken);
-                timed.Add((Run("shard-grain", shardZeroVectors, 1, concurrency, grainLatencies, grainSeconds, settings, null),
+                var (grainLatencies, grainHits, grainSeconds) = await TimeAsync(settings, settings.Queries, concurrency,
+                    (q, token) => shardZero.SearchAsync(new ShardQuery(vectorsOfQueries[q], settings.K, null, settings.Ef), token), cancellationToken);
+                timed.Add((Run("shard-grain", shardZeroVectors, 1, concurrency, grainLatencies, grainSeconds, settings, null) with { Index = shardIndex },
                     grainHits.Select(hits => hits.Select(hit => hit.ProductId).ToArray()).ToArray()));
 
-                var (fanOutLatencies, fanOutResults, fanOutSeconds) = await TimeAsync(settings, concurrency,
-                    (q, token) => fanOut.SearchAsync(catalog, vectorsOfQueries[q], settings.K, null, token), cancellationToken);
+                var (fanOutLatencies, fanOutResults, fanOutSeconds) = await TimeAsync(settings, settings.Queries, concurrency,
+                    (q, token) => fanOut.SearchAsync(catalog, vectorsOfQueries[q], settings.K, null, settings.Ef, token), cancellationToken);
                 if (fanOutResults.Any(result => result.Partial))
                 {
                     throw new InvalidOperationException("A fan-out answer was partial: a shard missed the deadline.");
                 }
 
-                timed.Add((Run("fan-out", settings.Vectors, settings.Shards, concurrency, fanOutLatencies, fanOutSeconds, settings, null),
+                timed.Add((Run("fan-out", settings.Vectors, settings.Shards, concurrency, fanOutLatencies, fanOutSeconds, settings, null) with { Index = catalogIndex },
                     fanOutResults.Select(result => result.Hits.Select(hit => hit.ProductId).ToArray()).ToArray()));
 
-                var (httpLatencies, payloads, httpSeconds) = await TimeAsync(settings, concurrency,
+                var (httpLatencies, payloads, httpSeconds) = await TimeAsync(settings, settings.Queries, concurrency,
                     (q, token) => PostAsync(http, bodies[q], token), cancellationToken);
                 var (took, answers) = ParseAnswers(payloads);
-                timed.Add((Run("gateway-http", settings.Vectors, settings.Shards, concurrency, httpLatencies, httpSeconds, settings, took), answers));
+                timed.Add((Run("gateway-http", settings.Vectors, settings.Shards, concurrency, httpLatencies, httpSeconds, settings, took) with { Index = catalogIndex }, answers));
+
+                if (photos.Length > 0)
+                {
+                    var (imageLatencies, imagePayloads, imageSeconds) = await TimeAsync(settings, settings.ImageQueries, concurrency,
+                        (q, token) => PostImageAsync(http, photos[q], settings, token), cancellationToken);
+                    var (imageTook, _) = ParseAnswers(imagePayloads);
+                    timed.Add((Run("gateway-http-image", settings.Vectors, settings.Shards, concurrency, imageLatencies, imageSeconds, settings, imageTook)
+                        with { Queries = settings.ImageQueries, Index = catalogIndex }, []));
+                }
             }
         }
 
@@ -157,10 +187,23 @@ internal static class SearchBenchmark
         var (fullRun, exactAll) = MeasureIndex(all, queries, settings, "flat-index-all", cancellationToken);
         var (shardRun, exactShard) = MeasureIndex(shard, queries, settings, "flat-index-shard", cancellationToken);
 
-        // Every layer must give exactly the exact scan's answer: same ids, same order.
-        var runs = timed.Select(t => t.Run with { SameAsExact = CountEqual(t.Answers, t.Run.Case == "shard-grain" ? exactShard : exactAll) }).ToList();
-        runs.Add(fullRun);
-        runs.Add(shardRun);
+        // Each answer against the exact scan's: identical lists, and the share of the exact top-k found.
+        var runs = timed.Select(t => t.Run.Case == "gateway-http-image" ? t.Run : t.Run with
+        {
+            SameAsExact = CountEqual(t.Answers, t.Run.Case == "shard-grain" ? exactShard : exactAll),
+            Recall = Recall(t.Answers, t.Run.Case == "shard-grain" ? exactShard : exactAll),
+        }).ToList();
+        runs.Add(fullRun with { SameAsExact = settings.Queries, Recall = 1 });
+        runs.Add(shardRun with { SameAsExact = settings.Queries, Recall = 1 });
+        if (settings.IndexOptions.WantsGraph(shard.ImageCount))
+        {
+            // What the shard grain runs, without the grain: the same graph over shard 0's products.
+            var (graph, buildSeconds) = BuildGraph(vectors, ids, settings);
+            report.Line($"In-process HnswIndex over shard 0's {graph.ImageCount:N0} vectors built in {buildSeconds:F1} s on one thread.");
+            var (graphRun, graphAnswers) = MeasureGraph(graph, queries, settings, cancellationToken);
+            runs.Add(graphRun with { SameAsExact = CountEqual(graphAnswers, exactShard), Recall = Recall(graphAnswers, exactShard) });
+        }
+
         Print(report, load, runs);
         return 0;
     }
@@ -192,13 +235,66 @@ internal static class SearchBenchmark
     }
 
     /// <summary>
+    /// Polls every shard until those that should answer from a graph (by the cluster's
+    /// <see cref="ShardIndexOptions"/>) do; the graphs are built in the background after the load.
+    /// </summary>
+    private static async Task<SearchLoad> WaitForGraphsAsync(
+        IGrainFactory grains, SearchSettings settings, string[] ids, SearchLoad load, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var wanting = Enumerable.Range(0, settings.Shards)
+            .Where(shard => settings.IndexOptions.WantsGraph(ids.Count(id => ShardRouter.ShardOf(id, settings.Shards) == shard)))
+            .ToArray();
+        foreach (var shard in wanting)
+        {
+            var grain = grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(Catalog, shard));
+            while ((await grain.GetIndexStatsAsync(cancellationToken)) is not { Answering: "hnsw", GraphBuilding: false })
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+
+        return load with
+        {
+            Index = settings.Index.ToString(), GraphShards = wanting.Length,
+            GraphSeconds = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 2),
+        };
+    }
+
+    /// <summary>Procedural garment photos (JPEG), the same on every run: the gateway embeds each with ResNet18.</summary>
+    private static byte[][] QueryPhotos(int count) =>
+        [.. OutfitFinder.TestSupport.GarmentCatalog.Generate(count, seed: 7).Select(garment =>
+        {
+            using var bitmap = OutfitFinder.TestSupport.GarmentImages.Draw(garment.Spec);
+            return OutfitFinder.TestSupport.GarmentImages.Encode(bitmap);
+        })];
+
+    /// <summary>One search by photo (multipart); the whole body is read before the clock stops.</summary>
+    private static async Task<byte[]> PostImageAsync(HttpClient http, byte[] photo, SearchSettings settings, CancellationToken cancellationToken)
+    {
+        using var form = new MultipartFormDataContent();
+        var part = new ByteArrayContent(photo);
+        part.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+        form.Add(part, "image", "query.jpg");
+        var ef = settings.Ef is { } value ? $"&ef={value}" : "";
+        using var response = await http.PostAsync($"v1/catalogs/{Catalog}/search?k={settings.K}{ef}", form, cancellationToken);
+        var payload = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Search by image answered {(int)response.StatusCode}: {Encoding.UTF8.GetString(payload)}");
+        }
+
+        return payload;
+    }
+
+    /// <summary>
     /// Warm-up queries for <see cref="SearchSettings.WarmUp"/> (and at least one pass over them),
     /// then the timed ones, each with <paramref name="concurrency"/> in flight. Latency runs from
     /// the call to the completed result; anything done with the results (parsing, checking)
     /// happens after the clock stops.
     /// </summary>
     private static async Task<(double[] Latencies, T[] Results, double WallSeconds)> TimeAsync<T>(
-        SearchSettings settings, int concurrency, Func<int, CancellationToken, Task<T>> query, CancellationToken cancellationToken)
+        SearchSettings settings, int count, int concurrency, Func<int, CancellationToken, Task<T>> query, CancellationToken cancellationToken)
     {
         var warmUpStarted = Stopwatch.GetTimestamp();
         var warmUpSent = -1;
@@ -211,7 +307,6 @@ internal static class SearchBenchmark
             }
         }, cancellationToken)));
 
-        var count = settings.Queries;
         var latencies = new double[count];
         var results = new T[count];
         var next = -1;
@@ -267,8 +362,8 @@ internal static class SearchBenchmark
 
     private static SearchRun Run(
         string name, int vectors, int shards, int concurrency, double[] latencies, double wallSeconds, SearchSettings settings, double[]? took) =>
-        new("search", name, vectors, shards, concurrency, settings.Queries, settings.K,
-            Report.Rate(settings.Queries / wallSeconds),
+        new("search", name, vectors, shards, concurrency, latencies.Length, settings.K,
+            Report.Rate(latencies.Length / wallSeconds),
             Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 95)), Report.Ms(Statistics.Percentile(latencies, 99)),
             took is null ? null : Report.Ms(Statistics.Median(took)), took is null ? null : Report.Ms(Statistics.Percentile(took, 95)), null, null);
 
@@ -288,6 +383,54 @@ internal static class SearchBenchmark
         }
 
         return (all, shardZero);
+    }
+
+    /// <summary>An HNSW graph over shard 0's products with the cluster's default graph parameters, as a shard builds it.</summary>
+    private static (HnswIndex Graph, double Seconds) BuildGraph(float[] vectors, string[] ids, SearchSettings settings)
+    {
+        var defaults = new ShardIndexOptions();
+        var graph = new HnswIndex(Dimension, DistanceMetric.Cosine, new HnswOptions(M: defaults.GraphM, EfConstruction: defaults.GraphEfConstruction));
+        var started = Stopwatch.GetTimestamp();
+        for (var row = 0; row < ids.Length; row++)
+        {
+            if (ShardRouter.ShardOf(ids[row], settings.Shards) == 0)
+            {
+                graph.Upsert(ids[row], null, Query(vectors, row));
+            }
+        }
+
+        return (graph, Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>As <see cref="MeasureIndex"/>, for the graph with the run's ef.</summary>
+    private static (SearchRun Run, string[][] Answers) MeasureGraph(
+        HnswIndex graph, float[] queries, SearchSettings settings, CancellationToken cancellationToken)
+    {
+        var ef = settings.Ef ?? new ShardIndexOptions().DefaultEf;
+        var warmUpStarted = Stopwatch.GetTimestamp();
+        for (var q = 0; q < WarmUpQueries || Stopwatch.GetElapsedTime(warmUpStarted) < settings.WarmUp; q++)
+        {
+            graph.Search(Query(queries, q % WarmUpQueries), settings.K, ef: ef);
+        }
+
+        var latencies = new double[settings.Queries];
+        var answers = new string[settings.Queries][];
+        var started = Stopwatch.GetTimestamp();
+        for (var i = 0; i < settings.Queries; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var sent = Stopwatch.GetTimestamp();
+            var hits = graph.Search(Query(queries, WarmUpQueries + i), settings.K, ef: ef);
+            latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+            answers[i] = hits.Select(hit => hit.ProductId).ToArray();
+        }
+
+        var wallSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var run = new SearchRun("search", "hnsw-index-shard", graph.ImageCount, 1, 1, settings.Queries, settings.K,
+            Report.Rate(settings.Queries / wallSeconds),
+            Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 95)), Report.Ms(Statistics.Percentile(latencies, 99)),
+            null, null, null, null, Index: "hnsw");
+        return (run, answers);
     }
 
     /// <summary>The same warm-up and timed queries, one after another on this thread, straight into the index.</summary>
@@ -326,22 +469,25 @@ internal static class SearchBenchmark
     {
         report.Line();
         var table = new MarkdownTable(
-            "what", "vectors", "concurrency", "QPS", "p50 ms", "p95 ms", "p99 ms", "tookMs p50 / p95", "same top-k as exact", "scan GB/s");
+            "what", "index", "vectors", "concurrency", "QPS", "p50 ms", "p95 ms", "p99 ms", "tookMs p50 / p95", "same top-k as exact", "recall@k", "scan GB/s");
         foreach (var run in runs)
         {
             var what = run.Case switch
             {
                 "gateway-http" => $"gateway, HTTP search by vector, {run.Shards} shards",
+                "gateway-http-image" => $"gateway, HTTP search by image (ResNet18), {run.Shards} shards",
+                "hnsw-index-shard" => "HnswIndex.Search, shard 0's products",
                 "fan-out" => $"SearchFanOut in-process, {run.Shards} shard grains",
                 "shard-grain" => "one shard grain call (shard 0)",
                 "flat-index-all" => "FlatVectorIndex.Search, all in one index",
                 _ => "FlatVectorIndex.Search, shard 0's products",
             };
             table.Add(
-                what, run.Vectors.ToString("N0", CultureInfo.InvariantCulture), run.Concurrency.ToString(CultureInfo.InvariantCulture),
+                what, run.Index, run.Vectors.ToString("N0", CultureInfo.InvariantCulture), run.Concurrency.ToString(CultureInfo.InvariantCulture),
                 F1(run.Qps), F2(run.P50Ms), F2(run.P95Ms), F2(run.P99Ms),
                 run.TookP50Ms is { } took ? $"{F2(took)} / {F2(run.TookP95Ms!.Value)}" : "",
                 run.SameAsExact is { } same ? $"{same}/{run.Queries}" : "",
+                run.Recall is { } recall ? recall.ToString("F4", CultureInfo.InvariantCulture) : "",
                 run.ScanGBPerSecond is { } rate ? F1(rate) : "");
         }
 
@@ -350,15 +496,17 @@ internal static class SearchBenchmark
 
         // Layer by layer at the lowest concurrency, where latencies are not inflated by queueing.
         var exact = runs.Single(run => run.Case == "flat-index-all");
-        var shard = runs.Single(run => run.Case == "flat-index-shard");
+        var shard = runs.SingleOrDefault(run => run.Case == "hnsw-index-shard") ?? runs.Single(run => run.Case == "flat-index-shard");
         var lowest = runs.Where(run => run.Case == "gateway-http").Min(run => run.Concurrency);
         var grain = runs.Single(run => run.Case == "shard-grain" && run.Concurrency == lowest);
         var fanOut = runs.Single(run => run.Case == "fan-out" && run.Concurrency == lowest);
         var gateway = runs.Single(run => run.Case == "gateway-http" && run.Concurrency == lowest);
         report.Line(
-            $"p50 layer by layer at concurrency {lowest}: scan of shard 0's products {F2(shard.P50Ms)} ms → as a shard grain call {F2(grain.P50Ms)} ms; "
+            $"p50 layer by layer at concurrency {lowest}: {shard.Index} search of shard 0's products in-process {F2(shard.P50Ms)} ms → as a shard grain call {F2(grain.P50Ms)} ms "
+            + $"({Signed(grain.P50Ms - shard.P50Ms)} ms); "
             + $"fan-out to {gateway.Shards} shard grains + merge {F2(fanOut.P50Ms)} ms (one thread scanning everything: {F2(exact.P50Ms)} ms) "
-            + $"→ gateway over HTTP {F2(gateway.P50Ms)} ms, of which the handler's own tookMs {F2(gateway.TookP50Ms!.Value)} ms. "
+            + $"({Signed(fanOut.P50Ms - grain.P50Ms)} ms over one grain call) "
+            + $"→ gateway over HTTP {F2(gateway.P50Ms)} ms ({Signed(gateway.P50Ms - fanOut.P50Ms)} ms over the fan-out), of which the handler's own tookMs {F2(gateway.TookP50Ms!.Value)} ms. "
             + $"Gateway = {gateway.P50Ms / exact.P50Ms:F2}× the one-index scan.");
         foreach (var run in runs.Where(run => run.Case == "gateway-http"))
         {
@@ -380,6 +528,19 @@ internal static class SearchBenchmark
     private static int CountEqual(string[][] answers, string[][] exact) =>
         answers.Zip(exact).Count(pair => pair.First.AsSpan().SequenceEqual(pair.Second));
 
+    /// <summary>Share of the exact top-k ids that the answers hold, over all queries.</summary>
+    private static double Recall(string[][] answers, string[][] exact)
+    {
+        var (found, wanted) = (0, 0);
+        foreach (var (answer, truth) in answers.Zip(exact))
+        {
+            found += answer.Count(truth.Contains);
+            wanted += truth.Length;
+        }
+
+        return wanted == 0 ? 1 : Math.Round((double)found / wanted, 4);
+    }
+
     private static ReadOnlySpan<float> Query(float[] rows, int row) => rows.AsSpan(row * Dimension, Dimension);
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
@@ -394,4 +555,6 @@ internal static class SearchBenchmark
     private static string F1(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
 
     private static string F2(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+
+    private static string Signed(double value) => value.ToString("+0.00;-0.00", CultureInfo.InvariantCulture);
 }

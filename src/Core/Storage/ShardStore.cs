@@ -19,6 +19,10 @@ public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardL
 /// before snapshots existed); <c>log-000000000001</c>, <c>log-000000000002</c>, … A snapshot's
 /// <see cref="ShardSnapshot.ReplayFromGeneration"/> <c>s</c> says it holds every record of the
 /// generations below <c>s</c>; opening loads it and replays every generation from <c>s</c> on.</para>
+/// <para>An optional <c>graph</c> blob holds a search graph saved with a snapshot and bound to it
+/// by the snapshot's generation and checksum (see <see cref="ShardGraphCodec"/>). It is written
+/// after its snapshot, so a crash between the two leaves a graph bound to the older snapshot,
+/// which <see cref="ReadGraphAsync"/> refuses; the owner then rebuilds the graph from its vectors.</para>
 /// <para>Why no acknowledged write is lost, whatever step a crash interrupts. Worked sequence for a
 /// compaction of a shard whose snapshot covers up to generation 3 and whose writes go to
 /// generation 4:</para>
@@ -39,12 +43,13 @@ public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardL
 /// guessed around, because the logs it covered may be gone. Left-over generations below <c>s</c>
 /// (a crash between steps 2 and 3) are deleted by the next open.</para>
 /// <para>One owner: the shard grain activation. <see cref="AppendAsync"/> and
-/// <see cref="StartNewGenerationAsync"/> run in its turns; <see cref="WriteSnapshotAsync"/> may run
+/// <see cref="StartNewGenerationAsync"/> run in its turns; <see cref="WriteSnapshotAsync(ShardSnapshot, byte[], CancellationToken)"/> may run
 /// off-turn, at most one at a time, and touches no state the turns change.</para>
 /// </remarks>
 public sealed partial class ShardStore
 {
     private const string SnapshotName = "snapshot";
+    private const string GraphName = "graph";
     private const string GenerationZeroName = "log";
     private const string GenerationPrefix = "log-";
     private const int GenerationDigits = 12;
@@ -52,6 +57,7 @@ public sealed partial class ShardStore
     private readonly IBlobStore _store;
     private readonly ILogger _logger;
     private ShardLog? _log;
+    private (long ReplayFromGeneration, ulong Hash)? _openedSnapshot;
 
     /// <summary>The shard kept under <paramref name="folder"/> (no trailing '/') of <paramref name="store"/>.</summary>
     public ShardStore(IBlobStore store, string folder, ILogger logger)
@@ -69,6 +75,9 @@ public sealed partial class ShardStore
 
     /// <summary>Path of the snapshot blob.</summary>
     public string SnapshotPath => $"{Folder}/{SnapshotName}";
+
+    /// <summary>Path of the graph blob saved with the snapshot.</summary>
+    public string GraphPath => $"{Folder}/{GraphName}";
 
     /// <summary>Generation that appends go to.</summary>
     public long CurrentGeneration { get; private set; }
@@ -93,6 +102,7 @@ public sealed partial class ShardStore
     public async Task<ShardRecovery> OpenAsync(CancellationToken cancellationToken)
     {
         _log = null;
+        _openedSnapshot = null;
         var bytes = await _store.ReadAsync(SnapshotPath, cancellationToken).ConfigureAwait(false);
         ShardSnapshot? snapshot = null;
         if (bytes is not null)
@@ -100,6 +110,7 @@ public sealed partial class ShardStore
             try
             {
                 snapshot = ShardSnapshotCodec.Decode(bytes);
+                _openedSnapshot = (snapshot.ReplayFromGeneration, ShardGraphCodec.SnapshotHash(bytes));
             }
             catch (InvalidDataException e)
             {
@@ -177,14 +188,71 @@ public sealed partial class ShardStore
     /// Writes <paramref name="snapshot"/> atomically, then deletes the log generations it covers.
     /// Returns the snapshot's size in bytes. Safe to run off the owner's turn.
     /// </summary>
-    public async Task<long> WriteSnapshotAsync(ShardSnapshot snapshot, CancellationToken cancellationToken)
+    public Task<long> WriteSnapshotAsync(ShardSnapshot snapshot, CancellationToken cancellationToken) =>
+        WriteSnapshotAsync(snapshot, graph: null, cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="snapshot"/> atomically, then <paramref name="graph"/> (the saved form of
+    /// a search graph over exactly the snapshot's products) bound to it, or deletes the graph blob
+    /// when there is none, then deletes the log generations the snapshot covers. Returns the bytes
+    /// written. Safe to run off the owner's turn.
+    /// </summary>
+    public async Task<long> WriteSnapshotAsync(ShardSnapshot snapshot, byte[]? graph, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var bytes = ShardSnapshotCodec.Encode(snapshot);
         await _store.WriteAsync(SnapshotPath, bytes, cancellationToken).ConfigureAwait(false);
+        long graphBytes = 0;
+        if (graph is null)
+        {
+            await _store.DeleteAsync(GraphPath, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var blob = ShardGraphCodec.Encode(snapshot.ReplayFromGeneration, ShardGraphCodec.SnapshotHash(bytes), graph);
+            await _store.WriteAsync(GraphPath, blob, cancellationToken).ConfigureAwait(false);
+            graphBytes = blob.Length;
+        }
+
         var generations = await ListGenerationsAsync(cancellationToken).ConfigureAwait(false);
         await DeleteGenerationsBelowAsync(generations, snapshot.ReplayFromGeneration, cancellationToken).ConfigureAwait(false);
-        return bytes.Length;
+        return bytes.Length + graphBytes;
+    }
+
+    /// <summary>
+    /// The saved graph bound to the snapshot <see cref="OpenAsync"/> loaded: its payload, or a
+    /// reason it cannot be used (damaged, or bound to another snapshot), or neither when there is no
+    /// graph blob. Call after <see cref="OpenAsync"/>, before any compaction.
+    /// </summary>
+    public async Task<(ArraySegment<byte>? Payload, string? Refused)> ReadGraphAsync(CancellationToken cancellationToken)
+    {
+        var bytes = await _store.ReadAsync(GraphPath, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            return (null, null);
+        }
+
+        ShardGraph graph;
+        try
+        {
+            graph = ShardGraphCodec.Decode(bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, e.Message);
+        }
+
+        if (_openedSnapshot is not { } opened)
+        {
+            return (null, "there is no snapshot for it to belong to");
+        }
+
+        if (graph.ReplayFromGeneration != opened.ReplayFromGeneration || graph.SnapshotHash != opened.Hash)
+        {
+            return (null, $"it belongs to the snapshot of generation {graph.ReplayFromGeneration} (hash {graph.SnapshotHash:x16}), not to the loaded one of generation {opened.ReplayFromGeneration} (hash {opened.Hash:x16})");
+        }
+
+        return (graph.Payload, null);
     }
 
     private async Task<List<long>> ListGenerationsAsync(CancellationToken cancellationToken)

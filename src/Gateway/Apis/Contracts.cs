@@ -19,7 +19,9 @@ public sealed record ProductResponse(string ProductId, string? Category, JsonEle
 /// <param name="Vector">Query vector; its length must be the catalog's dimension.</param>
 /// <param name="K">Results wanted, 1–1000. Default: 20.</param>
 /// <param name="Category">Only products of this category.</param>
-public sealed record SearchByVectorRequest([property: Required] float[]? Vector, int? K, string? Category);
+/// <param name="Ef">Candidates a graph-indexed shard keeps per query, 1–4096: higher is slower and closer to
+/// exact. Default: the cluster's <c>Search:DefaultEf</c>. Ignored by shards that scan exactly.</param>
+public sealed record SearchByVectorRequest([property: Required] float[]? Vector, int? K, string? Category, int? Ef = null);
 
 /// <summary>One result: a product, its best-matching image and that image's score.</summary>
 public sealed record SearchResult(string ProductId, float Score, string? Category, int ImageIndex, JsonElement? Metadata);

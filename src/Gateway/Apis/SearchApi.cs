@@ -18,7 +18,7 @@ public static class SearchApi
     {
         app.MapGroup("/v1/catalogs/{catalog}").WithTags("Search")
             .MapPost("/search", SearchAsync).WithName("Search")
-            .WithSummary("The k products that look most like a photo (multipart 'image' part) or a vector (JSON {vector, k, category}).")
+            .WithSummary("The k products that look most like a photo (multipart 'image' part) or a vector (JSON {vector, k, category, ef}).")
             // One Accepts with both types: each Accepts call replaces the route's accepted types.
             .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
             .DisableAntiforgery();
@@ -26,7 +26,7 @@ public static class SearchApi
     }
 
     internal static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(
-        string catalog, int? k, string? category, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
+        string catalog, int? k, string? category, int? ef, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
         Embedding embedding, SearchFanOut fanOut, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -83,6 +83,7 @@ public static class SearchApi
             vector = given;
             k = body.K ?? k;
             category = body.Category ?? category;
+            ef = body.Ef ?? ef;
         }
         else
         {
@@ -96,10 +97,15 @@ public static class SearchApi
             return Problems.BadRequest($"k is {wanted}; it must be between 1 and {options.Value.MaxK}.");
         }
 
+        if (ef is < 1 or > ShardQuery.MaxEf)
+        {
+            return Problems.BadRequest($"ef is {ef}; it must be between 1 and {ShardQuery.MaxEf}.");
+        }
+
         FanOutResult result;
         try
         {
-            result = await fanOut.SearchAsync(definition, vector, wanted, string.IsNullOrEmpty(category) ? null : category, cancellationToken);
+            result = await fanOut.SearchAsync(definition, vector, wanted, string.IsNullOrEmpty(category) ? null : category, ef, cancellationToken);
         }
         catch (ShardsUnavailableException exception)
         {

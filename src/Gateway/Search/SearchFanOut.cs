@@ -17,10 +17,14 @@ public sealed record FanOutResult(IReadOnlyList<ShardHit> Hits, bool Partial, in
 /// </summary>
 public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<SearchFanOut> logger)
 {
-    public async Task<FanOutResult> SearchAsync(CatalogDefinition catalog, float[] vector, int k, string? category, CancellationToken cancellationToken)
+    public async Task<FanOutResult> SearchAsync(CatalogDefinition catalog, float[] vector, int k, string? category, CancellationToken cancellationToken) =>
+        await SearchAsync(catalog, vector, k, category, ef: null, cancellationToken);
+
+    /// <summary>As above, with the graph's per-query candidate count (<see cref="ShardQuery.Ef"/>; null for the shards' default).</summary>
+    public async Task<FanOutResult> SearchAsync(CatalogDefinition catalog, float[] vector, int k, string? category, int? ef, CancellationToken cancellationToken)
     {
         DistanceMetrics.TryParse(catalog.Metric, out var metric);
-        var query = new ShardQuery(vector, k, category);
+        var query = new ShardQuery(vector, k, category, ef);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Value.SearchTimeout);
 

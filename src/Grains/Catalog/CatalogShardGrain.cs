@@ -12,7 +12,8 @@ namespace OutfitFinder.Grains.Catalog;
 
 /// <summary>
 /// One partition of a catalog: an exact vector index plus each product's category and metadata,
-/// rebuilt on activation from the shard's last snapshot and the log written since. A write is
+/// rebuilt on activation from the shard's last snapshot and the log written since, and above a
+/// configured size an HNSW graph that answers searches (see <c>CatalogShardGrain.Graph.cs</c>). A write is
 /// appended to the log (durably) before the in-memory state changes and before the caller is
 /// answered, so an acknowledged write survives the silo.
 /// </summary>
@@ -26,10 +27,12 @@ namespace OutfitFinder.Grains.Catalog;
 public sealed partial class CatalogShardGrain(
     IBlobStore store,
     IOptions<ShardCompactionOptions> compactionOptions,
+    IOptions<ShardIndexOptions> indexOptions,
     ILogger<CatalogShardGrain> logger) : Grain, ICatalogShardGrain
 {
     private readonly Dictionary<string, ProductView> products = new(StringComparer.Ordinal);
     private readonly ShardCompactionOptions compaction = compactionOptions.Value;
+    private readonly ShardIndexOptions indexSettings = indexOptions.Value;
     private FlatVectorIndex index = null!;
     private ShardStore shardStore = null!;
     private CatalogDefinition definition = null!;
@@ -55,6 +58,7 @@ public sealed partial class CatalogShardGrain(
         if (recovery.Snapshot is { } snapshot)
         {
             LoadSnapshot(snapshot, metric);
+            await LoadGraphAsync(cancellationToken);
         }
 
         foreach (var record in recovery.Records)
@@ -64,10 +68,12 @@ public sealed partial class CatalogShardGrain(
 
         LogShardLoaded(catalog, shard, products.Count, index.ImageCount, recovery.Snapshot?.Products.Count ?? 0,
             recovery.Records.Count, recovery.Generations, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        StartGraphBuildIfDue();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        CancelGraphBuild();
         // A snapshot still being written must land before another activation can open the shard:
         // otherwise it could replace a newer snapshot that activation wrote and lose its records.
         if (runningCompaction is { } pending)
@@ -83,6 +89,7 @@ public sealed partial class CatalogShardGrain(
         var existed = products.ContainsKey(product.ProductId);
         await shardStore.AppendAsync([record], cancellationToken);
         Apply(record);
+        StartGraphBuildIfDue();
         await CompactIfDueAsync();
         return existed ? UpsertStatus.Replaced : UpsertStatus.Created;
     }
@@ -100,6 +107,7 @@ public sealed partial class CatalogShardGrain(
             Apply(record);
         }
 
+        StartGraphBuildIfDue();
         await CompactIfDueAsync();
         return created;
     }
@@ -132,6 +140,7 @@ public sealed partial class CatalogShardGrain(
         var record = new LogDelete(productId);
         await shardStore.AppendAsync([record], cancellationToken);
         Apply(record);
+        StartGraphBuildIfDue();
         await CompactIfDueAsync();
         return true;
     }
@@ -150,7 +159,7 @@ public sealed partial class CatalogShardGrain(
             return Task.FromResult<IReadOnlyList<ShardHit>>([]);
         }
 
-        var hits = index.Search(query.Vector, Math.Min(query.K, products.Count), query.Category);
+        var hits = SearchIndex(query, Math.Min(query.K, products.Count));
         IReadOnlyList<ShardHit> result = [.. hits.Select(hit =>
         {
             var product = products[hit.ProductId];
@@ -177,6 +186,8 @@ public sealed partial class CatalogShardGrain(
                 products.Remove(delete.ProductId);
                 break;
         }
+
+        ApplyToGraph(record);
     }
 
     private void LoadSnapshot(ShardSnapshot snapshot, DistanceMetric metric)
@@ -198,7 +209,8 @@ public sealed partial class CatalogShardGrain(
     }
 
     /// <summary>
-    /// Starts a compaction when the current log generation has reached a limit and none is running.
+    /// Starts a compaction when the current log generation has reached a limit, or a newly built
+    /// graph has not been saved yet (so a restart loads it instead of rebuilding), and none is running.
     /// Runs at the end of a write's turn, after the write is durable and applied, so the copy holds
     /// exactly the records of the generations before the new one. Never fails the write: a failed
     /// compaction is logged and retried by a later write.
@@ -206,7 +218,8 @@ public sealed partial class CatalogShardGrain(
     private async Task CompactIfDueAsync()
     {
         if (runningCompaction is { IsCompleted: false }
-            || (shardStore.CurrentLogBytes < compaction.LogBytes && shardStore.CurrentLogRecords < compaction.LogRecords))
+            || (shardStore.CurrentLogBytes < compaction.LogBytes && shardStore.CurrentLogRecords < compaction.LogRecords
+                && !GraphNeedsPersisting))
         {
             return;
         }
@@ -217,10 +230,11 @@ public sealed partial class CatalogShardGrain(
             var started = Stopwatch.GetTimestamp();
             var replayFrom = await shardStore.StartNewGenerationAsync(CancellationToken.None);
             var snapshot = CopyState(replayFrom);
+            var savedGraph = SaveGraphForSnapshot();
             LogCompactionStarted(catalogName, shardNumber, generation, logBytes, logRecords, snapshot.Products.Count,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             var (catalog, shard, target) = (catalogName, shardNumber, shardStore);
-            runningCompaction = Task.Run(() => WriteSnapshotAsync(target, snapshot, catalog, shard));
+            runningCompaction = Task.Run(() => WriteSnapshotAsync(target, snapshot, savedGraph, catalog, shard));
         }
         catch (Exception e)
         {
@@ -249,12 +263,12 @@ public sealed partial class CatalogShardGrain(
     }
 
     // Off the grain's turn: touches only its arguments and the (thread-safe) logger.
-    private async Task WriteSnapshotAsync(ShardStore target, ShardSnapshot snapshot, string catalog, int shard)
+    private async Task WriteSnapshotAsync(ShardStore target, ShardSnapshot snapshot, byte[]? savedGraph, string catalog, int shard)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var bytes = await target.WriteSnapshotAsync(snapshot, CancellationToken.None);
+            var bytes = await target.WriteSnapshotAsync(snapshot, savedGraph, CancellationToken.None);
             LogCompacted(catalog, shard, snapshot.Products.Count, snapshot.Vectors.Length / snapshot.Dimension, bytes,
                 snapshot.ReplayFromGeneration, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }

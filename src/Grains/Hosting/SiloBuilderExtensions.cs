@@ -38,6 +38,8 @@ public static class SiloBuilderExtensions
         services.AddOutfitFinderStorage(configuration);
         services.AddOptions<ShardCompactionOptions>().Bind(configuration.GetSection("Storage:Compaction")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ShardCompactionOptions>, ShardCompactionOptionsValidator>();
+        services.AddOptions<ShardIndexOptions>().Bind(configuration.GetSection("Search")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ShardIndexOptions>, ShardIndexOptionsValidator>();
         services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
             .Validate(l => l.MaxBytes > 0 && l.MaxPixels > 0, "Images:MaxBytes and Images:MaxPixels must be positive.")
             .ValidateOnStart();

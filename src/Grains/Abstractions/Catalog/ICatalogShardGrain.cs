@@ -25,6 +25,9 @@ public interface ICatalogShardGrain : IGrainWithStringKey
     /// <summary>This shard's top-k products for the query, best first, ties by product id.</summary>
     Task<IReadOnlyList<ShardHit>> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>Which index answers searches and whether a graph was built, loaded or persisted.</summary>
+    Task<ShardIndexStats> GetIndexStatsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Products and images held by this shard.</summary>
     Task<ShardCounts> GetCountsAsync(CancellationToken cancellationToken = default);
 }

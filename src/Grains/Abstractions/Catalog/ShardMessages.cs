@@ -31,11 +31,20 @@ public sealed record ProductView(
 /// <param name="Vector">The query vector, dimension of the catalog. Never mutated by the shard.</param>
 /// <param name="K">How many products the shard returns at most.</param>
 /// <param name="Category">When set, only products of this category are scanned.</param>
+/// <param name="Ef">
+/// Candidates a graph index keeps per query (between 1 and <see cref="MaxEf"/>): higher is slower
+/// and closer to exact. Null for the shard's configured default; ignored by the exact scan.
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record ShardQuery(
     [property: Id(0)] float[] Vector,
     [property: Id(1)] int K,
-    [property: Id(2)] string? Category);
+    [property: Id(2)] string? Category,
+    [property: Id(3)] int? Ef = null)
+{
+    /// <summary>Largest <see cref="Ef"/> a shard accepts: past it a graph walk costs more than an exact scan of a shard.</summary>
+    public const int MaxEf = 4096;
+}
 
 /// <summary>One product of a shard's partial top-k, with what the response needs about it.</summary>
 [GenerateSerializer, Immutable]
@@ -51,6 +60,24 @@ public sealed record ShardHit(
 public sealed record ShardCounts(
     [property: Id(0)] int Products,
     [property: Id(1)] int Images);
+
+/// <summary>Which index answers a shard's searches and what its graph has been through since activation.</summary>
+/// <param name="Answering"><c>flat</c> (exact scan) or <c>hnsw</c> (graph).</param>
+/// <param name="GraphBuilding">A graph is being built in the background.</param>
+/// <param name="GraphRows">Rows in the answering graph, tombstones included; 0 without a graph.</param>
+/// <param name="GraphTombstones">Rows of deleted or replaced products still in the graph.</param>
+/// <param name="GraphsBuilt">Graphs built by this activation.</param>
+/// <param name="GraphsLoaded">Graphs loaded from storage by this activation (0 or 1).</param>
+/// <param name="GraphsPersisted">Graphs handed to a snapshot write by this activation.</param>
+[GenerateSerializer, Immutable]
+public sealed record ShardIndexStats(
+    [property: Id(0)] string Answering,
+    [property: Id(1)] bool GraphBuilding,
+    [property: Id(2)] int GraphRows,
+    [property: Id(3)] int GraphTombstones,
+    [property: Id(4)] int GraphsBuilt,
+    [property: Id(5)] int GraphsLoaded,
+    [property: Id(6)] int GraphsPersisted);
 
 /// <summary>How an upsert ended.</summary>
 public enum UpsertStatus

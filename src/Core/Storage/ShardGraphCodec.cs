@@ -1,0 +1,92 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace OutfitFinder.Core.Storage;
+
+/// <summary>A decoded graph blob: the snapshot it belongs to and the index's own bytes.</summary>
+/// <param name="ReplayFromGeneration">The bound snapshot's <see cref="ShardSnapshot.ReplayFromGeneration"/>.</param>
+/// <param name="SnapshotHash">The bound snapshot's XxHash64 trailer.</param>
+/// <param name="Payload">The saved index, exactly as its owner wrote it.</param>
+public sealed record ShardGraph(long ReplayFromGeneration, ulong SnapshotHash, ArraySegment<byte> Payload);
+
+/// <summary>
+/// Binary form of a shard's saved search graph, written next to its snapshot and bound to it: a
+/// graph is only loaded over the snapshot whose generation and checksum it names, so a graph left
+/// from an older snapshot (a crash between the two writes) or a damaged one is refused and the
+/// shard rebuilds it from its vectors. Nothing is lost either way: the graph holds no data that the
+/// snapshot and log do not.
+/// </summary>
+/// <remarks>
+/// <code>
+/// header  = magic "OFSG"  version:u16 (1)  reserved:u16 (0)  replayFromGeneration:i64
+///           snapshotHash:u64  payloadLength:i64                                     (32 bytes)
+/// payload = payloadLength bytes: the index's own saved form (HnswIndex.Save)
+/// trailer = xxhash64:u64 of every byte before it
+/// </code>
+/// Little-endian throughout.
+/// </remarks>
+public static class ShardGraphCodec
+{
+    /// <summary>The only version this build writes and reads.</summary>
+    public const ushort Version = 1;
+
+    private const int HeaderBytes = 32;
+    private const int TrailerBytes = sizeof(ulong);
+    private static ReadOnlySpan<byte> Magic => "OFSG"u8;
+
+    /// <summary>The graph blob for <paramref name="payload"/>, bound to one snapshot.</summary>
+    public static byte[] Encode(long replayFromGeneration, ulong snapshotHash, ReadOnlySpan<byte> payload)
+    {
+        var buffer = new byte[HeaderBytes + payload.Length + TrailerBytes];
+        var span = buffer.AsSpan();
+        Magic.CopyTo(span);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Version);
+        BinaryPrimitives.WriteInt64LittleEndian(span[8..], replayFromGeneration);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[16..], snapshotHash);
+        BinaryPrimitives.WriteInt64LittleEndian(span[24..], payload.Length);
+        payload.CopyTo(span[HeaderBytes..]);
+        var end = HeaderBytes + payload.Length;
+        BinaryPrimitives.WriteUInt64LittleEndian(span[end..], XxHash64.HashToUInt64(span[..end]));
+        return buffer;
+    }
+
+    /// <summary>Reads a blob written by <see cref="Encode"/>; the payload is a slice of <paramref name="bytes"/>.</summary>
+    /// <exception cref="InvalidDataException">Not a graph blob, damaged, cut short, or of another version.</exception>
+    public static ShardGraph Decode(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var span = bytes.AsSpan();
+        if (span.Length < HeaderBytes + TrailerBytes || !span.StartsWith(Magic))
+        {
+            throw new InvalidDataException($"Not a shard graph: {bytes.Length} bytes without the \"OFSG\" header.");
+        }
+
+        var stored = BinaryPrimitives.ReadUInt64LittleEndian(span[^TrailerBytes..]);
+        var computed = XxHash64.HashToUInt64(span[..^TrailerBytes]);
+        if (stored != computed)
+        {
+            throw new InvalidDataException($"Shard graph is damaged: its XxHash64 is {computed:x16} but {stored:x16} was stored ({bytes.Length} bytes).");
+        }
+
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
+        if (version != Version)
+        {
+            throw new InvalidDataException($"Shard graph has format version {version}; this build reads version {Version}.");
+        }
+
+        var length = BinaryPrimitives.ReadInt64LittleEndian(span[24..]);
+        if (length != span.Length - HeaderBytes - TrailerBytes)
+        {
+            throw new InvalidDataException($"Shard graph claims a {length}-byte payload in a {bytes.Length}-byte blob.");
+        }
+
+        return new ShardGraph(
+            BinaryPrimitives.ReadInt64LittleEndian(span[8..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(span[16..]),
+            new ArraySegment<byte>(bytes, HeaderBytes, (int)length));
+    }
+
+    /// <summary>A snapshot blob's identity: its XxHash64 trailer (see <see cref="ShardSnapshotCodec"/>).</summary>
+    public static ulong SnapshotHash(ReadOnlySpan<byte> snapshotBytes) =>
+        snapshotBytes.Length < TrailerBytes ? 0 : BinaryPrimitives.ReadUInt64LittleEndian(snapshotBytes[^TrailerBytes..]);
+}

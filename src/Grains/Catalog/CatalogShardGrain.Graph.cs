@@ -1,0 +1,319 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Hosting;
+using LogDelete = OutfitFinder.Core.Storage.ProductDeleted;
+using LogUpsert = OutfitFinder.Core.Storage.ProductUpserted;
+
+namespace OutfitFinder.Grains.Catalog;
+
+/// <summary>
+/// The shard's optional HNSW graph (see <see cref="ShardIndexOptions"/>): built off the grain's
+/// turn, swapped in once it holds every write, kept current by every later write, saved with each
+/// snapshot and loaded with it on activation.
+/// </summary>
+/// <remarks>
+/// <para>Invariant: when <c>graph</c> is set it holds exactly the products of the exact index, so it
+/// can answer any search. A build starts from a copy of the products taken under a write's turn;
+/// every write after that copy is queued in <c>graphBacklog</c>, and the build's completion replays
+/// the queue into the new graph in one synchronous step on the grain's scheduler (never between a
+/// write's log append and its apply), so no write is missed. Until then the previous graph, if any,
+/// or the exact scan answers.</para>
+/// <para>Deletes and replacements tombstone graph rows; past
+/// <see cref="ShardIndexOptions.RebuildTombstoneFraction"/> the graph is rebuilt the same way.</para>
+/// </remarks>
+public sealed partial class CatalogShardGrain
+{
+    /// <summary>
+    /// Backlog writes replayed into a finished graph in one synchronous step on the grain's turn.
+    /// A longer backlog (a bulk load during the build) is replayed off the turn first, while newer
+    /// writes queue again: inserting a thousand rows would otherwise stall the shard for seconds.
+    /// </summary>
+    private const int SynchronousCatchUpLimit = 64;
+
+    private HnswIndex? graph;
+    private List<ShardLogRecord>? graphBacklog;
+    private CancellationTokenSource? graphBuildCancellation;
+    private bool graphPersisted;
+    private int graphsBuilt;
+    private int graphsLoaded;
+    private int graphsPersisted;
+
+    /// <inheritdoc />
+    [Orleans.Concurrency.ReadOnly]
+    public Task<ShardIndexStats> GetIndexStatsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(new ShardIndexStats(
+            graph is null ? "flat" : "hnsw", graphBacklog is not null, graph?.ImageCount + graph?.TombstoneCount ?? 0,
+            graph?.TombstoneCount ?? 0, graphsBuilt, graphsLoaded, graphsPersisted));
+
+    /// <summary>A fresh graph has not yet been handed to a snapshot write: the next write compacts.</summary>
+    private bool GraphNeedsPersisting => graph is not null && !graphPersisted;
+
+    private IReadOnlyList<IndexHit> SearchIndex(ShardQuery query, int k)
+    {
+        var ef = query.Ef ?? indexSettings.DefaultEf;
+        if (ef is < 1 or > ShardQuery.MaxEf)
+        {
+            throw new ArgumentException($"ef is {ef}; it must be between 1 and {ShardQuery.MaxEf}.");
+        }
+
+        return graph is { } answering
+            ? answering.Search(query.Vector, k, query.Category, ef)
+            : index.Search(query.Vector, k, query.Category);
+    }
+
+    /// <summary>Loads the graph saved with the snapshot just loaded, if it is whole and bound to it.</summary>
+    private async Task LoadGraphAsync(CancellationToken cancellationToken)
+    {
+        if (indexSettings.Index == ShardIndexKind.Flat)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var (payload, refused) = await shardStore.ReadGraphAsync(cancellationToken);
+        if (payload is not { } bytes)
+        {
+            if (refused is not null)
+            {
+                LogGraphRefused(catalogName, shardNumber, shardStore.GraphPath, refused);
+            }
+
+            return;
+        }
+
+        HnswIndex loaded;
+        try
+        {
+            using var stream = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
+            loaded = HnswIndex.Load(stream);
+        }
+        catch (InvalidDataException e)
+        {
+            LogGraphRefused(catalogName, shardNumber, shardStore.GraphPath, e.Message);
+            return;
+        }
+
+        if (loaded.Dimension != index.Dimension || loaded.Metric != index.Metric
+            || loaded.ProductCount != products.Count || loaded.ImageCount != index.ImageCount)
+        {
+            LogGraphRefused(catalogName, shardNumber, shardStore.GraphPath,
+                $"it holds {loaded.ProductCount} products, {loaded.ImageCount} {loaded.Dimension}-float {loaded.Metric} vectors; the snapshot holds {products.Count} products, {index.ImageCount} {index.Dimension}-float {index.Metric} vectors");
+            return;
+        }
+
+        graph = loaded;
+        graphPersisted = true;
+        graphsLoaded++;
+        LogGraphLoaded(catalogName, shardNumber, loaded.ImageCount, bytes.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>Keeps the answering graph and any running build's backlog in step with a write just applied.</summary>
+    private void ApplyToGraph(ShardLogRecord record)
+    {
+        graphBacklog?.Add(record);
+        if (graph is null)
+        {
+            return;
+        }
+
+        try
+        {
+            ApplyTo(graph, record);
+        }
+        catch (Exception e)
+        {
+            // The exact index took the write; a graph that did not must stop answering.
+            LogGraphDropped(e, catalogName, shardNumber, record.ProductId);
+            graph = null;
+        }
+    }
+
+    private static void ApplyTo(HnswIndex target, ShardLogRecord record)
+    {
+        switch (record)
+        {
+            case LogUpsert upsert:
+                target.Upsert(upsert.ProductId, upsert.Category, upsert.Vectors);
+                break;
+            case LogDelete delete:
+                target.Remove(delete.ProductId);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Starts a background build when the shard should have a graph and has none, or its graph is
+    /// mostly tombstones, and no build is running. Runs in a write's turn (or at activation) after
+    /// the write is applied, so the copy holds every write before the backlog starts.
+    /// </summary>
+    private void StartGraphBuildIfDue()
+    {
+        if (graphBacklog is not null || !indexSettings.WantsGraph(index.ImageCount))
+        {
+            return;
+        }
+
+        var rebuild = graph is not null;
+        if (rebuild && graph!.TombstoneCount <= indexSettings.RebuildTombstoneFraction * Math.Max(1, graph.ImageCount))
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var items = new List<(string ProductId, string? Category, float[] Vectors)>(products.Count);
+        foreach (var product in products.Values)
+        {
+            if (index.TryCopyVectors(product.ProductId, out var vectors))
+            {
+                items.Add((product.ProductId, product.Category, vectors));
+            }
+        }
+
+        var backlog = new List<ShardLogRecord>();
+        var cancellation = new CancellationTokenSource();
+        (graphBacklog, graphBuildCancellation) = (backlog, cancellation);
+        var (dimension, metric) = (index.Dimension, index.Metric);
+        var options = new HnswOptions(M: indexSettings.GraphM, EfConstruction: indexSettings.GraphEfConstruction);
+        LogGraphBuildStarted(catalogName, shardNumber, items.Count, index.ImageCount, rebuild, graph?.TombstoneCount ?? 0);
+        var build = Task.Run(() => BuildGraph(dimension, metric, options, items, cancellation.Token), cancellation.Token);
+        _ = FinishGraphBuildAsync(build, backlog, cancellation, started);
+    }
+
+    // Off the grain's turn: touches only its arguments.
+    private static HnswIndex BuildGraph(int dimension, DistanceMetric metric, HnswOptions options,
+        List<(string ProductId, string? Category, float[] Vectors)> items, CancellationToken cancellationToken)
+    {
+        var built = new HnswIndex(dimension, metric, options);
+        foreach (var (productId, category, vectors) in items)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            built.Upsert(productId, category, vectors);
+        }
+
+        return built;
+    }
+
+    /// <summary>
+    /// Awaited on the grain's scheduler, so each continuation runs between turns, never inside one:
+    /// replaying the last of the backlog and swapping the graph in is one synchronous step.
+    /// </summary>
+    private async Task FinishGraphBuildAsync(Task<HnswIndex> build, List<ShardLogRecord> backlog,
+        CancellationTokenSource cancellation, long started)
+    {
+        HnswIndex built;
+        try
+        {
+            built = await build;
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            LogGraphBuildFailed(e, catalogName, shardNumber);
+            EndBuild(backlog, cancellation);
+            return;
+        }
+
+        var pending = backlog;
+        var replayed = 0;
+        try
+        {
+            while (ReferenceEquals(graphBacklog, pending) && pending.Count > SynchronousCatchUpLimit)
+            {
+                // Later writes go to a fresh backlog while this one is replayed on the thread pool.
+                var batch = pending;
+                pending = graphBacklog = [];
+                await Task.Run(() => batch.ForEach(record => ApplyTo(built, record)), cancellation.Token);
+                replayed += batch.Count;
+            }
+
+            if (!ReferenceEquals(graphBacklog, pending))
+            {
+                return;
+            }
+
+            foreach (var record in pending)
+            {
+                ApplyTo(built, record);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            LogGraphBuildFailed(e, catalogName, shardNumber);
+            EndBuild(pending, cancellation);
+            return;
+        }
+
+        graph = built;
+        graphPersisted = false;
+        graphsBuilt++;
+        EndBuild(pending, cancellation);
+        LogGraphBuilt(catalogName, shardNumber, built.ImageCount, replayed + pending.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private void EndBuild(List<ShardLogRecord> backlog, CancellationTokenSource cancellation)
+    {
+        if (ReferenceEquals(graphBacklog, backlog))
+        {
+            (graphBacklog, graphBuildCancellation) = (null, null);
+        }
+
+        cancellation.Dispose();
+    }
+
+    private void CancelGraphBuild()
+    {
+        graphBuildCancellation?.Cancel();
+        (graphBacklog, graphBuildCancellation) = (null, null);
+    }
+
+    /// <summary>
+    /// The graph's saved form for the snapshot being copied in this turn, or null without a graph.
+    /// Serialised under the turn because later writes change the graph.
+    /// </summary>
+    private byte[]? SaveGraphForSnapshot()
+    {
+        if (graph is null)
+        {
+            return null;
+        }
+
+        using var stream = new MemoryStream();
+        graph.Save(stream);
+        graphPersisted = true;
+        graphsPersisted++;
+        return stream.ToArray();
+    }
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Information,
+        Message = "Shard {Catalog}/{Shard} building an HNSW graph of {Products} products, {Images} images in the background (rebuild: {Rebuild}, tombstones: {Tombstones}); the current index answers meanwhile")]
+    private partial void LogGraphBuildStarted(string catalog, int shard, int products, int images, bool rebuild, int tombstones);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information,
+        Message = "Shard {Catalog}/{Shard} now answers from an HNSW graph of {Images} images, built in {ElapsedMs:F0} ms with {BacklogWrites} writes made during the build replayed")]
+    private partial void LogGraphBuilt(string catalog, int shard, int images, int backlogWrites, double elapsedMs);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning,
+        Message = "Shard {Catalog}/{Shard} failed to build its HNSW graph; the current index keeps answering and a later write retries")]
+    private partial void LogGraphBuildFailed(Exception exception, string catalog, int shard);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Information,
+        Message = "Shard {Catalog}/{Shard} loaded its HNSW graph of {Images} images ({GraphBytes} bytes) in {ElapsedMs:F0} ms instead of rebuilding it")]
+    private partial void LogGraphLoaded(string catalog, int shard, int images, int graphBytes, double elapsedMs);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning,
+        Message = "Shard {Catalog}/{Shard} ignores its saved graph {GraphPath}: {Reason}. The exact index answers and the graph is rebuilt from the shard's vectors")]
+    private partial void LogGraphRefused(string catalog, int shard, string graphPath, string reason);
+
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Warning,
+        Message = "Shard {Catalog}/{Shard} dropped its HNSW graph after failing to apply a write to product {ProductId}; the exact index answers until a rebuild")]
+    private partial void LogGraphDropped(Exception exception, string catalog, int shard, string productId);
+}

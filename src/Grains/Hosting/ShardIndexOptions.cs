@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Options;
+
+namespace OutfitFinder.Grains.Hosting;
+
+/// <summary>Which index a catalog shard answers searches from.</summary>
+public enum ShardIndexKind
+{
+    /// <summary>Exact scan below <see cref="ShardIndexOptions.GraphThreshold"/> image vectors, an HNSW graph from there on.</summary>
+    Auto,
+    /// <summary>Always the exact scan: every answer is exact, every query reads every vector.</summary>
+    Flat,
+    /// <summary>Always an HNSW graph, whatever the shard's size (the exact scan answers while it is built).</summary>
+    Hnsw,
+}
+
+/// <summary>
+/// How catalog shards index their vectors. Every shard keeps the exact scan (it is the reference
+/// and answers while a graph is built); above a size it also builds an HNSW graph in the
+/// background, answers from it once ready, and persists it next to its snapshot. Bound from
+/// <c>Search</c>.
+/// </summary>
+public sealed class ShardIndexOptions
+{
+    /// <summary>Index kind: <c>Auto</c>, <c>Flat</c> or <c>Hnsw</c>. Default: Auto.</summary>
+    public ShardIndexKind Index { get; set; } = ShardIndexKind.Auto;
+
+    /// <summary>
+    /// Image vectors a shard must hold before <see cref="ShardIndexKind.Auto"/> builds a graph: below
+    /// it an exact scan is fast enough and exact. Default: 20000.
+    /// </summary>
+    public int GraphThreshold { get; set; } = 20_000;
+
+    /// <summary>Graph neighbours per row on upper levels (2M at level 0). Default: 16.</summary>
+    public int GraphM { get; set; } = 16;
+
+    /// <summary>Candidates kept while linking a row; higher builds slower and a better graph. Default: 100.</summary>
+    public int GraphEfConstruction { get; set; } = 100;
+
+    /// <summary>Candidates kept per query when the request names none. Default: 64.</summary>
+    public int DefaultEf { get; set; } = 64;
+
+    /// <summary>
+    /// Share of a graph's rows that may be tombstones (deleted or replaced products) before the shard
+    /// rebuilds it in the background. Default: 0.25.
+    /// </summary>
+    public double RebuildTombstoneFraction { get; set; } = 0.25;
+
+    /// <summary>Whether a shard holding <paramref name="images"/> image vectors should have a graph.</summary>
+    public bool WantsGraph(int images) => Index switch
+    {
+        ShardIndexKind.Hnsw => images > 0,
+        ShardIndexKind.Auto => images >= GraphThreshold,
+        _ => false,
+    };
+}
+
+/// <summary>Fails start-up with a sentence naming the <c>Search</c> setting to fix.</summary>
+public sealed class ShardIndexOptionsValidator : IValidateOptions<ShardIndexOptions>
+{
+    /// <summary>Largest per-query ef the cluster accepts (see <see cref="Catalog.ShardQuery.MaxEf"/>).</summary>
+    private const int MaxEf = OutfitFinder.Grains.Catalog.ShardQuery.MaxEf;
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, ShardIndexOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (!Enum.IsDefined(options.Index))
+        {
+            failures.Add($"Search:Index is {options.Index}; it must be Auto, Flat or Hnsw.");
+        }
+
+        if (options.GraphThreshold < 1)
+        {
+            failures.Add($"Search:GraphThreshold is {options.GraphThreshold}; it must be a positive number of image vectors.");
+        }
+
+        if (options.GraphM < 2 || options.GraphM > 256)
+        {
+            failures.Add($"Search:GraphM is {options.GraphM}; it must be between 2 and 256.");
+        }
+
+        if (options.GraphEfConstruction < 1 || options.GraphEfConstruction > MaxEf)
+        {
+            failures.Add($"Search:GraphEfConstruction is {options.GraphEfConstruction}; it must be between 1 and {MaxEf}.");
+        }
+
+        if (options.DefaultEf < 1 || options.DefaultEf > MaxEf)
+        {
+            failures.Add($"Search:DefaultEf is {options.DefaultEf}; it must be between 1 and {MaxEf}.");
+        }
+
+        if (!(options.RebuildTombstoneFraction > 0 && options.RebuildTombstoneFraction <= 1))
+        {
+            failures.Add($"Search:RebuildTombstoneFraction is {options.RebuildTombstoneFraction}; it must be above 0 and at most 1.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

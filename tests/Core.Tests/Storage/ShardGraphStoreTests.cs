@@ -1,0 +1,113 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Storage;
+
+namespace OutfitFinder.Core.Tests.Storage;
+
+/// <summary>The graph blob saved next to a shard's snapshot is read back only over that snapshot.</summary>
+public sealed class ShardGraphStoreTests : IDisposable
+{
+    private const string Folder = "catalogs/shoes/shards/0";
+
+    private readonly TempFolder _folder = new();
+    private readonly LocalFolderBlobStore _store;
+
+    public ShardGraphStoreTests() => _store = new LocalFolderBlobStore(_folder.Path);
+
+    public void Dispose() => _folder.Dispose();
+
+    private ShardStore Open() => new(_store, Folder, NullLogger.Instance);
+
+    private static byte[] Payload(int seed)
+    {
+        var bytes = new byte[1000];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    /// <summary>Compacts a store holding <paramref name="products"/> one-image products, saving <paramref name="graph"/> with the snapshot.</summary>
+    private static async Task CompactAsync(ShardStore store, int products, byte[]? graph)
+    {
+        await store.AppendAsync([new ProductUpserted($"p{products}", null, null, 1, [products, 1])], CancellationToken.None);
+        var replayFrom = await store.StartNewGenerationAsync(CancellationToken.None);
+        var rows = Enumerable.Range(1, products).Select(i => new SnapshotProduct($"p{i}", null, null, 1)).ToArray();
+        var vectors = Enumerable.Range(1, products).SelectMany(i => new float[] { i, 1 }).ToArray();
+        await store.WriteSnapshotAsync(new ShardSnapshot(2, DistanceMetric.L2, replayFrom, rows, vectors), graph, CancellationToken.None);
+    }
+
+    private async Task<(ArraySegment<byte>? Payload, string? Refused)> ReopenAndReadGraphAsync()
+    {
+        var store = Open();
+        await store.OpenAsync(CancellationToken.None);
+        return await store.ReadGraphAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task ReadGraphAsync_ReturnsTheGraphSavedWithTheSnapshot()
+    {
+        var store = Open();
+        await store.OpenAsync(CancellationToken.None);
+        await CompactAsync(store, products: 1, Payload(1));
+
+        var (payload, refused) = await ReopenAndReadGraphAsync();
+
+        Assert.Null(refused);
+        Assert.Equal(Payload(1), payload!.Value.ToArray());
+    }
+
+    [Fact]
+    public async Task ReadGraphAsync_ReturnsNothing_WhenNoGraphWasSaved()
+    {
+        var store = Open();
+        await store.OpenAsync(CancellationToken.None);
+        await CompactAsync(store, products: 1, Payload(1));
+        await CompactAsync(store, products: 2, graph: null);
+
+        Assert.Equal((null, null), await ReopenAndReadGraphAsync());
+        Assert.Null(await _store.ReadAsync(store.GraphPath, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ReadGraphAsync_RefusesAGraphOfAnOlderSnapshot()
+    {
+        // What a crash between writing a snapshot and its graph leaves: the previous graph.
+        var store = Open();
+        await store.OpenAsync(CancellationToken.None);
+        await CompactAsync(store, products: 1, Payload(1));
+        var olderGraph = (await _store.ReadAsync(store.GraphPath, CancellationToken.None))!;
+        await CompactAsync(store, products: 2, Payload(2));
+        await _store.WriteAsync(store.GraphPath, olderGraph, CancellationToken.None);
+
+        var (payload, refused) = await ReopenAndReadGraphAsync();
+
+        Assert.Null(payload);
+        Assert.Contains("belongs to the snapshot of generation 1", refused, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadGraphAsync_RefusesADamagedGraph()
+    {
+        var store = Open();
+        await store.OpenAsync(CancellationToken.None);
+        await CompactAsync(store, products: 1, Payload(1));
+        var bytes = (await _store.ReadAsync(store.GraphPath, CancellationToken.None))!;
+        bytes[500] ^= 1;
+        await _store.WriteAsync(store.GraphPath, bytes, CancellationToken.None);
+
+        var (payload, refused) = await ReopenAndReadGraphAsync();
+
+        Assert.Null(payload);
+        Assert.Contains("damaged", refused, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Decode_RefusesACutShortBlob()
+    {
+        var blob = ShardGraphCodec.Encode(3, 0xABCDEF, Payload(3));
+
+        Assert.Throws<InvalidDataException>(() => ShardGraphCodec.Decode(blob[..^1]));
+        var whole = ShardGraphCodec.Decode(blob);
+        Assert.Equal((3L, 0xABCDEFUL), (whole.ReplayFromGeneration, whole.SnapshotHash));
+        Assert.Equal(Payload(3), whole.Payload.ToArray());
+    }
+}
