@@ -76,6 +76,38 @@ public sealed class ShardCompactionTests
     }
 
     [Fact]
+    public async Task Shard_Compacts_WhenItsLogNearsTheAppendLimitOfAzureAppendBlobs()
+    {
+        // Tiny records, far under the byte and record limits: only the append count can trigger compaction.
+        var settings = new Dictionary<string, string?> { ["Storage:Compaction:LogAppends"] = "5" };
+        await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: settings);
+        await cluster.Client.GetGrain<ICatalogGrain>("appends").CreateAsync(new CatalogSpec("resnet18", "cosine", 1));
+        var shard = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("appends", 0));
+        var folder = Path.Combine(cluster.StorageRoot, "catalogs", "appends", "shards", "0");
+
+        for (var i = 0; i < 4; i++)
+        {
+            await shard.UpsertAsync(Product($"p{i}", i));
+        }
+
+        Assert.False(File.Exists(Path.Combine(folder, "snapshot")));
+        await shard.UpsertAsync(Product("p4", 4));
+        await WaitForAsync(() => File.Exists(Path.Combine(folder, "snapshot")));
+        await cluster.Cluster.DeactivateAsync(shard);
+        Assert.Equal(new ShardCounts(5, 5), await cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("appends", 0)).GetCountsAsync());
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
     public async Task Shard_KeepsEveryAcknowledgedWrite_WhenItsSiloIsKilled()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 2, gpuSilos: new HashSet<int>(), settings: SmallLog);

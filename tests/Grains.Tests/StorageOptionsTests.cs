@@ -108,12 +108,13 @@ public sealed class StorageOptionsTests
     [Fact]
     public void CompactionValidator_NamesTheSetting_WhenALimitIsNotPositive()
     {
-        var result = new ShardCompactionOptionsValidator().Validate(null, new ShardCompactionOptions { LogBytes = 0, LogRecords = -1 });
+        var result = new ShardCompactionOptionsValidator().Validate(null, new ShardCompactionOptions { LogBytes = 0, LogRecords = -1, LogAppends = 50_000 });
         var defaults = new ShardCompactionOptionsValidator().Validate(null, new ShardCompactionOptions());
 
         Assert.True(result.Failed);
         Assert.Contains("Storage:Compaction:LogBytes is 0", result.FailureMessage, StringComparison.Ordinal);
         Assert.Contains("Storage:Compaction:LogRecords is -1", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Storage:Compaction:LogAppends is 50000; it must be between 1 and 49,000", result.FailureMessage, StringComparison.Ordinal);
         Assert.True(defaults.Succeeded);
     }
 }

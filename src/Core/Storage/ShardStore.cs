@@ -54,6 +54,9 @@ public sealed partial class ShardStore
     private const string GenerationPrefix = "log-";
     private const int GenerationDigits = 12;
 
+    // The largest Azure append block: a bigger append is several appends there.
+    private const long AppendBlockBytes = 4L * 1024 * 1024;
+
     private readonly IBlobStore _store;
     private readonly ILogger _logger;
     private ShardLog? _log;
@@ -87,6 +90,13 @@ public sealed partial class ShardStore
 
     /// <summary>Records in the current generation's log.</summary>
     public long CurrentLogRecords { get; private set; }
+
+    /// <summary>
+    /// Appends made to the current generation's blob, counting one per started 4 MiB (the largest
+    /// Azure append block); after a restart, the number of records, which can only be more. Azure
+    /// append blobs take at most 50,000 appends, so compaction must start a new generation first.
+    /// </summary>
+    public long CurrentLogAppends { get; private set; }
 
     /// <summary>Path of log generation <paramref name="generation"/>.</summary>
     public string LogPath(long generation) => generation == 0
@@ -143,6 +153,7 @@ public sealed partial class ShardStore
         _log = last;
         CurrentLogBytes = lastReplay!.LengthBytes;
         CurrentLogRecords = lastReplay.Records.Count;
+        CurrentLogAppends = lastReplay.Records.Count;
         await DeleteGenerationsBelowAsync(generations, replayFrom, cancellationToken).ConfigureAwait(false);
         return new ShardRecovery(snapshot, records, replayed);
     }
@@ -153,10 +164,14 @@ public sealed partial class ShardStore
         ArgumentNullException.ThrowIfNull(records);
         var log = _log ?? throw new InvalidOperationException($"Shard store '{Folder}' must be opened before appending.");
         await log.AppendBatchAsync(records, cancellationToken).ConfigureAwait(false);
+        long bytes = 0;
         foreach (var record in records)
         {
-            CurrentLogBytes += ShardLogCodec.GetFrameLength(record);
+            bytes += ShardLogCodec.GetFrameLength(record);
         }
+
+        CurrentLogBytes += bytes;
+        CurrentLogAppends += 1 + (bytes - 1) / AppendBlockBytes;
 
         CurrentLogRecords += records.Count;
     }
@@ -181,6 +196,7 @@ public sealed partial class ShardStore
         CurrentGeneration = next;
         CurrentLogBytes = 0;
         CurrentLogRecords = 0;
+        CurrentLogAppends = 0;
         return next;
     }
 

@@ -219,7 +219,7 @@ public sealed partial class CatalogShardGrain(
     {
         if (runningCompaction is { IsCompleted: false }
             || (shardStore.CurrentLogBytes < compaction.LogBytes && shardStore.CurrentLogRecords < compaction.LogRecords
-                && !GraphNeedsPersisting))
+                && shardStore.CurrentLogAppends < compaction.LogAppends && !GraphNeedsPersisting))
         {
             return;
         }

@@ -13,6 +13,12 @@ public sealed class ShardCompactionOptions
 
     /// <summary>Log records that trigger compaction. Default: 1000000.</summary>
     public long LogRecords { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// Appends to the current log that trigger compaction. Default: 40000, below the 50,000 appends
+    /// an Azure append blob takes, so a shard written one product at a time never hits that wall.
+    /// </summary>
+    public long LogAppends { get; set; } = 40_000;
 }
 
 /// <summary>Fails start-up with a sentence naming the <c>Storage:Compaction</c> setting to fix.</summary>
@@ -31,6 +37,11 @@ public sealed class ShardCompactionOptionsValidator : IValidateOptions<ShardComp
         if (options.LogRecords < 1)
         {
             failures.Add($"Storage:Compaction:LogRecords is {options.LogRecords}; it must be a positive number of records.");
+        }
+
+        if (options.LogAppends is < 1 or > 49_000)
+        {
+            failures.Add($"Storage:Compaction:LogAppends is {options.LogAppends}; it must be between 1 and 49,000 (an Azure append blob takes at most 50,000 appends).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
