@@ -307,7 +307,7 @@ public sealed partial class HnswIndex
         var vector = _vectors.AsSpan(row * Dimension, Dimension);
         return Metric switch
         {
-            DistanceMetric.Cosine or DistanceMetric.Dot => -TensorPrimitives.Dot(query, vector),
+            DistanceMetric.Cosine or DistanceMetric.Dot => -DotKernels.Dot(query, vector),
             DistanceMetric.L2 => TensorPrimitives.Distance(query, vector),
             _ => DistanceMetrics.ManhattanDistance(query, vector),
         };
