@@ -48,11 +48,12 @@ internal static class BenchCommand
             HelpName = "NAME=VALUE",
         };
         var threads = PositiveInt("--threads", 1, "Threads running queries at once.", "N");
+        var buildThreads = PositiveInt("--build-threads", 1, "Threads building the hnsw graph (the other indexes build on one).", "N");
         var metric = MetricOption();
 
         var command = new Command("index", "Build an index from .fvecs vectors, run every query and print one JSON line per setting.")
         {
-            basePath, queries, truth, k, index, parameters, threads, metric,
+            basePath, queries, truth, k, index, parameters, threads, buildThreads, metric,
         };
         SetBenchAction(command, services, (parseResult, cancellationToken) =>
         {
@@ -65,7 +66,8 @@ internal static class BenchCommand
                 kind,
                 BenchSetting.Parse(kind, parseResult.GetValue(parameters) ?? []),
                 parseResult.GetValue(threads),
-                parseResult.GetValue(metric));
+                parseResult.GetValue(metric),
+                parseResult.GetValue(buildThreads));
 
             var writer = services.Out.Profile.Out.Writer;
             foreach (var result in IndexBenchmark.Run(options, cancellationToken))

@@ -181,6 +181,11 @@ public static class DotKernels
                 ref var query = ref Unsafe.Add(ref q0, q * dimension);
                 ref var s = ref Unsafe.Add(ref s0, q * rowCount);
                 var r = blockStart;
+                for (; r + 8 <= blockEnd; r += 8)
+                {
+                    Tile1x8(ref query, ref b0, rows, r, dimension, ref Unsafe.Add(ref s, r));
+                }
+
                 for (; r + 4 <= blockEnd; r += 4)
                 {
                     Tile1x4(ref query,
@@ -225,6 +230,71 @@ public static class DotKernels
         }
 
         return sum;
+    }
+
+    /// <summary>One query against rows r .. r+7; writes scores[0..7]. Eight chains keep two FMAs in flight per cycle.</summary>
+    private static void Tile1x8<TRows>(ref float query, ref float block, TRows rows, int r, int length, ref float scores)
+        where TRows : IRowOffsets, allows ref struct
+    {
+        ref var r0 = ref Unsafe.Add(ref block, rows.Offset(r));
+        ref var r1 = ref Unsafe.Add(ref block, rows.Offset(r + 1));
+        ref var r2 = ref Unsafe.Add(ref block, rows.Offset(r + 2));
+        ref var r3 = ref Unsafe.Add(ref block, rows.Offset(r + 3));
+        ref var r4 = ref Unsafe.Add(ref block, rows.Offset(r + 4));
+        ref var r5 = ref Unsafe.Add(ref block, rows.Offset(r + 5));
+        ref var r6 = ref Unsafe.Add(ref block, rows.Offset(r + 6));
+        ref var r7 = ref Unsafe.Add(ref block, rows.Offset(r + 7));
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        var acc2 = Vector256<float>.Zero;
+        var acc3 = Vector256<float>.Zero;
+        var acc4 = Vector256<float>.Zero;
+        var acc5 = Vector256<float>.Zero;
+        var acc6 = Vector256<float>.Zero;
+        var acc7 = Vector256<float>.Zero;
+        var i = 0;
+        for (; i <= length - Width; i += Width)
+        {
+            var q = Load(ref query, i);
+            acc0 = Step(acc0, q, Load(ref r0, i));
+            acc1 = Step(acc1, q, Load(ref r1, i));
+            acc2 = Step(acc2, q, Load(ref r2, i));
+            acc3 = Step(acc3, q, Load(ref r3, i));
+            acc4 = Step(acc4, q, Load(ref r4, i));
+            acc5 = Step(acc5, q, Load(ref r5, i));
+            acc6 = Step(acc6, q, Load(ref r6, i));
+            acc7 = Step(acc7, q, Load(ref r7, i));
+        }
+
+        var s0 = Vector256.Sum(acc0);
+        var s1 = Vector256.Sum(acc1);
+        var s2 = Vector256.Sum(acc2);
+        var s3 = Vector256.Sum(acc3);
+        var s4 = Vector256.Sum(acc4);
+        var s5 = Vector256.Sum(acc5);
+        var s6 = Vector256.Sum(acc6);
+        var s7 = Vector256.Sum(acc7);
+        for (; i < length; i++)
+        {
+            var q = Unsafe.Add(ref query, i);
+            s0 = Step(s0, q, Unsafe.Add(ref r0, i));
+            s1 = Step(s1, q, Unsafe.Add(ref r1, i));
+            s2 = Step(s2, q, Unsafe.Add(ref r2, i));
+            s3 = Step(s3, q, Unsafe.Add(ref r3, i));
+            s4 = Step(s4, q, Unsafe.Add(ref r4, i));
+            s5 = Step(s5, q, Unsafe.Add(ref r5, i));
+            s6 = Step(s6, q, Unsafe.Add(ref r6, i));
+            s7 = Step(s7, q, Unsafe.Add(ref r7, i));
+        }
+
+        scores = s0;
+        Unsafe.Add(ref scores, 1) = s1;
+        Unsafe.Add(ref scores, 2) = s2;
+        Unsafe.Add(ref scores, 3) = s3;
+        Unsafe.Add(ref scores, 4) = s4;
+        Unsafe.Add(ref scores, 5) = s5;
+        Unsafe.Add(ref scores, 6) = s6;
+        Unsafe.Add(ref scores, 7) = s7;
     }
 
     /// <summary>One query against four rows; writes scores[0..3].</summary>

@@ -173,7 +173,7 @@ public sealed partial class HnswIndex
     /// <param name="threads">Threads linking rows; at least 1. <see cref="Environment.ProcessorCount"/> suits a lone build.</param>
     /// <exception cref="ArgumentException">A product has no vectors, a ragged length or an unscorable value (the
     /// message names it).</exception>
-    public void UpsertMany(IReadOnlyList<ProductUpsert> products, int threads)
+    public void UpsertMany(IReadOnlyList<ProductToIndex> products, int threads)
     {
         ArgumentNullException.ThrowIfNull(products);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);

@@ -39,7 +39,7 @@ public sealed class HnswParallelBuildTests(HnswClusteredCatalogs catalogs) : ICl
         }
 
         var bulk = new HnswIndex(16, DistanceMetric.Cosine, options);
-        bulk.UpsertMany([.. products.Select(p => new ProductUpsert(p.Id, p.Category, p.Flattened()))], threads: 1);
+        bulk.UpsertMany([.. products.Select(p => new ProductToIndex(p.Id, p.Category, p.Flattened()))], threads: 1);
 
         Assert.Equal(Saved(oneByOne), Saved(bulk));
     }
@@ -50,7 +50,7 @@ public sealed class HnswParallelBuildTests(HnswClusteredCatalogs catalogs) : ICl
         var random = new Random(32);
         var products = SearchTestData.RandomProducts(random, 2_000, dimension: 16);
         var hnsw = new HnswIndex(16, DistanceMetric.Cosine, new HnswOptions(M: 8, EfConstruction: 40));
-        hnsw.UpsertMany([.. products.Select(p => new ProductUpsert(p.Id, p.Category, p.Flattened()))], threads: 4);
+        hnsw.UpsertMany([.. products.Select(p => new ProductToIndex(p.Id, p.Category, p.Flattened()))], threads: 4);
         using var stream = new MemoryStream();
 
         hnsw.Save(stream);
@@ -72,8 +72,8 @@ public sealed class HnswParallelBuildTests(HnswClusteredCatalogs catalogs) : ICl
         hnsw.Upsert("a", "tops", [1, 0]);
 
         hnsw.UpsertMany(
-            [new ProductUpsert("a", "shoes", new float[] { 0, 1 }), new ProductUpsert("b", null, new float[] { 1, 1 }),
-             new ProductUpsert("c", null, new float[] { -1, 0 }), new ProductUpsert("b", null, new float[] { 1, 0 })],
+            [new ProductToIndex("a", "shoes", new float[] { 0, 1 }), new ProductToIndex("b", null, new float[] { 1, 1 }),
+             new ProductToIndex("c", null, new float[] { -1, 0 }), new ProductToIndex("b", null, new float[] { 1, 0 })],
             threads: 3);
 
         Assert.Equal((3, 3), (hnsw.ProductCount, hnsw.ImageCount));
@@ -89,7 +89,7 @@ public sealed class HnswParallelBuildTests(HnswClusteredCatalogs catalogs) : ICl
         hnsw.Upsert("a", null, [1, 0]);
 
         var error = Assert.Throws<ArgumentException>(() => hnsw.UpsertMany(
-            [new ProductUpsert("b", null, new float[] { 0, 1 }), new ProductUpsert("c", null, new float[] { float.NaN, 0 })],
+            [new ProductToIndex("b", null, new float[] { 0, 1 }), new ProductToIndex("c", null, new float[] { float.NaN, 0 })],
             threads: 2));
 
         Assert.Contains("'c'", error.Message, StringComparison.Ordinal);
@@ -97,9 +97,9 @@ public sealed class HnswParallelBuildTests(HnswClusteredCatalogs catalogs) : ICl
         Assert.False(hnsw.Contains("b"));
     }
 
-    private ProductUpsert[] Products() =>
+    private ProductToIndex[] Products() =>
     [
-        .. Enumerable.Range(0, HnswClusteredCatalogs.Count).Select(i => new ProductUpsert(
+        .. Enumerable.Range(0, HnswClusteredCatalogs.Count).Select(i => new ProductToIndex(
             i.ToString(CultureInfo.InvariantCulture), HnswClusteredCatalogs.CategoryOf(i),
             catalogs.Vectors.AsMemory(i * HnswClusteredCatalogs.Dimension, HnswClusteredCatalogs.Dimension))),
     ];
