@@ -344,15 +344,18 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     private void ScanDot(ReadOnlySpan<float> queries, int queryCount, string? category,
         PriorityQueue<IndexHit, IndexHit>[] heaps, int limit)
     {
+        // Per block: the rows to score, and the slot and row count of each product they belong to, in order.
         var rowNumbers = ArrayPool<int>.Shared.Rent(DotKernels.RowBlock);
+        var slots = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
+        var counts = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
         var scores = ArrayPool<float>.Shared.Rent(queryCount * rowNumbers.Length);
         try
         {
             var next = 0;
             while (next < _productCount)
             {
-                var first = next;
                 var gathered = 0;
+                var products = 0;
                 for (; next < _productCount; next++)
                 {
                     var product = _products[next];
@@ -373,13 +376,20 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
                     {
                         // A product with more images than a block: the block grows to hold it alone.
                         ArrayPool<int>.Shared.Return(rowNumbers);
+                        ArrayPool<int>.Shared.Return(slots);
+                        ArrayPool<int>.Shared.Return(counts);
                         ArrayPool<float>.Shared.Return(scores);
                         rowNumbers = ArrayPool<int>.Shared.Rent(rows.Length);
+                        slots = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
+                        counts = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
                         scores = ArrayPool<float>.Shared.Rent(queryCount * rowNumbers.Length);
                     }
 
                     rows.CopyTo(rowNumbers, gathered);
                     gathered += rows.Length;
+                    slots[products] = next;
+                    counts[products] = rows.Length;
+                    products++;
                 }
 
                 if (gathered == 0)
@@ -391,34 +401,37 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
                     scores.AsSpan(0, queryCount * gathered));
                 for (var q = 0; q < queryCount; q++)
                 {
-                    Fold(scores.AsSpan(q * gathered, gathered), first, next, category, heaps[q], limit);
+                    Fold(scores.AsSpan(q * gathered, gathered), slots.AsSpan(0, products), counts.AsSpan(0, products),
+                        heaps[q], limit);
                 }
             }
         }
         finally
         {
             ArrayPool<int>.Shared.Return(rowNumbers);
+            ArrayPool<int>.Shared.Return(slots);
+            ArrayPool<int>.Shared.Return(counts);
             ArrayPool<float>.Shared.Return(scores);
         }
     }
 
     /// <summary>
-    /// Offers products <paramref name="first"/> .. <paramref name="end"/>−1 (those of the category) to the heap,
-    /// each with its best score from <paramref name="scores"/>, which holds their rows' scores in gathering order.
+    /// Offers each gathered product (slot <paramref name="slots"/>[p], owning the next <paramref name="counts"/>[p]
+    /// scores) to the heap with its best score, lowest image first among equals.
     /// </summary>
-    private void Fold(ReadOnlySpan<float> scores, int first, int end, string? category,
+    /// <remarks>
+    /// Once the heap is full, a best score below the weakest kept cannot enter (it would lose on score before any
+    /// tie-break), so it is turned away without reading the product at all; with 100 000 products and k = 20
+    /// almost every product leaves here, and a batch of 64 queries folds 6.4 million of them per pass.
+    /// </remarks>
+    private void Fold(ReadOnlySpan<float> scores, ReadOnlySpan<int> slots, ReadOnlySpan<int> counts,
         PriorityQueue<IndexHit, IndexHit> heap, int limit)
     {
+        var threshold = heap.Count < limit ? float.NegativeInfinity : heap.Peek().Score;
         var at = 0;
-        for (var slot = first; slot < end; slot++)
+        for (var p = 0; p < slots.Length; p++)
         {
-            var product = _products[slot];
-            if (category is not null && !ReferenceEquals(product.Category, category))
-            {
-                continue;
-            }
-
-            var imageCount = product.Rows.Length;
+            var imageCount = counts[p];
             var best = scores[at];
             var bestImage = 0;
             for (var image = 1; image < imageCount; image++)
@@ -431,7 +444,16 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
             }
 
             at += imageCount;
-            Offer(heap, limit, product, bestImage, best, higherIsBetter: true);
+            if (best < threshold)
+            {
+                continue;
+            }
+
+            Offer(heap, limit, _products[slots[p]], bestImage, best, higherIsBetter: true);
+            if (heap.Count == limit)
+            {
+                threshold = heap.Peek().Score;
+            }
         }
     }
 

@@ -57,6 +57,29 @@ public sealed class FlatVectorIndexBatchTests
     }
 
     [Fact]
+    public void SearchBatch_FindsAProductWithMoreImagesThanOneKernelBlock()
+    {
+        // 300 images is more than a block of 256 rows: the block grows for that product, then goes on as before.
+        var random = new Random(13);
+        var products = SearchTestData.RandomProducts(random, 400, Dimension, maxImages: 1);
+        var images = Enumerable.Range(0, 300).Select(_ => SearchTestData.RandomVector(random, Dimension)).ToArray();
+        var query = SearchTestData.RandomVector(random, Dimension);
+        images[217] = [.. query];
+        products.Insert(150, new TestProduct("many", null, images));
+        var index = SearchTestData.IndexOf(products, Dimension, DistanceMetric.Cosine);
+        var queries = Enumerable.Range(0, 5).Select(_ => SearchTestData.RandomVector(random, Dimension)).Append(query).ToArray();
+
+        var answers = index.SearchBatch(queries.SelectMany(q => q).ToArray(), 10);
+
+        for (var q = 0; q < queries.Length; q++)
+        {
+            Assert.Equal(index.Search(queries[q], 10), answers[q]);
+        }
+
+        Assert.Equal(("many", 217), (answers[^1][0].ProductId, answers[^1][0].ImageIndex));
+    }
+
+    [Fact]
     public void SearchBatch_NamesTheBadQuery()
     {
         var index = new FlatVectorIndex(2, DistanceMetric.Cosine);
