@@ -19,6 +19,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure search indexes in-process on .fvecs data sets.");
         bench.Subcommands.Add(IndexCommand(services));
         bench.Subcommands.Add(GenCommand(services));
+        bench.Subcommands.Add(ScanCommand(services));
         return bench;
     }
 
@@ -47,11 +48,12 @@ internal static class BenchCommand
             HelpName = "NAME=VALUE",
         };
         var threads = PositiveInt("--threads", 1, "Threads running queries at once.", "N");
+        var buildThreads = PositiveInt("--build-threads", 1, "Threads building the hnsw graph (the other indexes build on one).", "N");
         var metric = MetricOption();
 
         var command = new Command("index", "Build an index from .fvecs vectors, run every query and print one JSON line per setting.")
         {
-            basePath, queries, truth, k, index, parameters, threads, metric,
+            basePath, queries, truth, k, index, parameters, threads, buildThreads, metric,
         };
         SetBenchAction(command, services, (parseResult, cancellationToken) =>
         {
@@ -64,12 +66,74 @@ internal static class BenchCommand
                 kind,
                 BenchSetting.Parse(kind, parseResult.GetValue(parameters) ?? []),
                 parseResult.GetValue(threads),
-                parseResult.GetValue(metric));
+                parseResult.GetValue(metric),
+                parseResult.GetValue(buildThreads));
 
             var writer = services.Out.Profile.Out.Writer;
             foreach (var result in IndexBenchmark.Run(options, cancellationToken))
             {
                 // Written around Spectre.Console so that nothing wraps or reflows the line.
+                writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
+                writer.Flush();
+            }
+        });
+        return command;
+    }
+
+    private static Command ScanCommand(CliServices services)
+    {
+        var basePath = new Option<FileInfo>("--base") { Description = "Vectors to scan (.fvecs).", Required = true, HelpName = "FILE" }
+            .AcceptExistingOnly();
+        var queries = new Option<FileInfo>("--queries")
+        {
+            Description = "Query vectors (.fvecs). Default: the first base vectors.",
+            HelpName = "FILE",
+        }.AcceptExistingOnly();
+        var k = PositiveInt("--k", 20, "Results per query of the index searches.", "K");
+        var batches = new Option<int[]>("--batch")
+        {
+            Description = "Batch sizes of the batched kernel and search, one line each.",
+            HelpName = "N",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [1, 4, 16, 64],
+        };
+        batches.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int[]>() is { } values && (values.Length == 0 || values.Any(value => value < 1)))
+            {
+                result.AddError("--batch takes one or more sizes of at least 1.");
+            }
+        });
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "Measuring time per group of cases, after as long again of warm-up.",
+            HelpName = "S",
+            DefaultValueFactory = _ => 3,
+        };
+        seconds.Validators.Add(result =>
+        {
+            if (!(result.GetValueOrDefault<double>() is > 0 and <= 3600))
+            {
+                result.AddError("--seconds must be more than 0 and at most 3600.");
+            }
+        });
+
+        var command = new Command("scan",
+            "Measure the exact scan single-threaded: bytes/s beside a plain streaming read of the same vectors, then batched GFLOP/s.")
+        {
+            basePath, queries, k, batches, seconds,
+        };
+        SetBenchAction(command, services, (parseResult, cancellationToken) =>
+        {
+            var options = new ScanBenchmarkOptions(
+                parseResult.GetRequiredValue(basePath).FullName,
+                parseResult.GetValue(queries)?.FullName,
+                parseResult.GetValue(k),
+                parseResult.GetValue(batches) ?? [1],
+                parseResult.GetValue(seconds));
+            var writer = services.Out.Profile.Out.Writer;
+            foreach (var result in ScanBenchmark.Run(options, cancellationToken))
+            {
                 writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
                 writer.Flush();
             }

@@ -13,9 +13,10 @@ namespace OutfitFinder.Cli.Bench;
 /// <param name="Settings">Per-query settings to measure, one result each, all on one build.</param>
 /// <param name="Threads">Threads running queries at once.</param>
 /// <param name="Metric">How vectors are compared; the truth file must have been made with the same metric.</param>
+/// <param name="BuildThreads">Threads linking the HNSW graph (<see cref="HnswIndex.UpsertMany"/>); the other indexes build on one.</param>
 internal sealed record IndexBenchmarkOptions(
     string BasePath, string QueriesPath, string? TruthPath, int K, BenchIndexKind Index,
-    IReadOnlyList<BenchSetting> Settings, int Threads, DistanceMetric Metric);
+    IReadOnlyList<BenchSetting> Settings, int Threads, DistanceMetric Metric, int BuildThreads = 1);
 
 /// <summary>
 /// Builds one index in-process with the shards' own code, runs every query under each setting and measures
@@ -120,10 +121,13 @@ internal static class IndexBenchmark
         if (options.Index == BenchIndexKind.Hnsw)
         {
             var hnsw = new HnswIndex(vectors.Dimension, options.Metric, options.Settings[0].Hnsw);
+            var products = new ProductToIndex[vectors.Count];
             for (var i = 0; i < vectors.Count; i++)
             {
-                hnsw.Upsert(ids[i], category: null, vectors[i]);
+                products[i] = new ProductToIndex(ids[i], Category: null, vectors.Values.AsMemory(i * vectors.Dimension, vectors.Dimension));
             }
+
+            hnsw.UpsertMany(products, options.BuildThreads);
 
             return ((query, k, setting) => hnsw.Search(query, k, category: null, setting.Ef ?? HnswIndex.DefaultEf),
                 hnsw.BytesPerVector, null);

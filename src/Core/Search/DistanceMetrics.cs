@@ -46,7 +46,7 @@ public static class DistanceMetrics
         return metric switch
         {
             DistanceMetric.Cosine => CosineSimilarity(a, b),
-            DistanceMetric.Dot => TensorPrimitives.Dot(a, b),
+            DistanceMetric.Dot => DotKernels.Dot(a, b),
             DistanceMetric.L2 => TensorPrimitives.Distance(a, b),
             DistanceMetric.L1 => ManhattanDistance(a, b),
             _ => throw UnknownMetric(metric),

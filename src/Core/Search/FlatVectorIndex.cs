@@ -213,33 +213,83 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ProductVectors.ValidateQuery(query, Dimension);
+        return SearchValidated(query, 1, k, category)[0];
+    }
+
+    /// <summary>
+    /// Answers several queries in one pass over the vectors: <paramref name="queries"/> holds them back to back,
+    /// <c>queryCount × Dimension</c> floats, and answer i is exactly what <see cref="Search"/> returns for query i
+    /// (same hits, same scores, same order). For cosine and dot a block of rows is scored against every query
+    /// while it is in cache (<see cref="DotKernels"/>), so a batch of 16 reads memory about once instead of 16
+    /// times; for L2 and L1 the queries are answered one after another.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException">
+    /// No queries, a length that is not a multiple of <see cref="Dimension"/>, or a query holding a NaN,
+    /// infinite or overflowing value (the message names which).
+    /// </exception>
+    public IReadOnlyList<IndexHit>[] SearchBatch(ReadOnlySpan<float> queries, int k, string? category = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (queries.IsEmpty || queries.Length % Dimension != 0)
+        {
+            throw new ArgumentException(
+                $"The batch has {queries.Length} values; it must hold one or more whole {Dimension}-dimensional queries.",
+                nameof(queries));
+        }
+
+        var queryCount = queries.Length / Dimension;
+        for (var q = 0; q < queryCount; q++)
+        {
+            try
+            {
+                ProductVectors.ValidateQuery(queries.Slice(q * Dimension, Dimension), Dimension);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"Query {q} of the batch: {ex.Message}", nameof(queries), ex);
+            }
+        }
+
+        return SearchValidated(queries, queryCount, k, category);
+    }
+
+    private IReadOnlyList<IndexHit>[] SearchValidated(ReadOnlySpan<float> queries, int queryCount, int k, string? category)
+    {
+        var answers = new IReadOnlyList<IndexHit>[queryCount];
 
         // No product can have a category that was never interned.
         string? wanted = null;
-        if (category is not null && !_categories.TryGetValue(category, out wanted))
-        {
-            return [];
-        }
-
         var limit = Math.Min(k, _productCount);
-        if (limit == 0)
+        if ((category is not null && !_categories.TryGetValue(category, out wanted)) || limit == 0)
         {
-            return [];
+            Array.Fill(answers, Array.Empty<IndexHit>());
+            return answers;
         }
 
-        var heap = new PriorityQueue<IndexHit, IndexHit>(limit, DistanceMetrics.WorstFirst(Metric));
+        var heaps = new PriorityQueue<IndexHit, IndexHit>[queryCount];
+        for (var q = 0; q < queryCount; q++)
+        {
+            heaps[q] = new PriorityQueue<IndexHit, IndexHit>(limit, DistanceMetrics.WorstFirst(Metric));
+        }
+
         switch (Metric)
         {
             case DistanceMetric.Cosine:
+                var length = queryCount * Dimension;
                 float[]? rented = null;
-                var unit = Dimension <= StackQueryLimit
-                    ? stackalloc float[Dimension]
-                    : (rented = ArrayPool<float>.Shared.Rent(Dimension)).AsSpan(0, Dimension);
+                var units = length <= StackQueryLimit
+                    ? stackalloc float[length]
+                    : (rented = ArrayPool<float>.Shared.Rent(length)).AsSpan(0, length);
                 try
                 {
-                    query.CopyTo(unit);
-                    ProductVectors.NormaliseInPlace(unit);
-                    Scan<DotScorer>(unit, wanted, heap, limit);
+                    queries.CopyTo(units);
+                    for (var q = 0; q < queryCount; q++)
+                    {
+                        ProductVectors.NormaliseInPlace(units.Slice(q * Dimension, Dimension));
+                    }
+
+                    ScanDot(units, queryCount, wanted, heaps, limit);
                 }
                 finally
                 {
@@ -251,23 +301,187 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
 
                 break;
             case DistanceMetric.Dot:
-                Scan<DotScorer>(query, wanted, heap, limit);
+                ScanDot(queries, queryCount, wanted, heaps, limit);
                 break;
             case DistanceMetric.L2:
-                Scan<EuclideanScorer>(query, wanted, heap, limit);
+                for (var q = 0; q < queryCount; q++)
+                {
+                    Scan<EuclideanScorer>(queries.Slice(q * Dimension, Dimension), wanted, heaps[q], limit);
+                }
+
                 break;
             case DistanceMetric.L1:
-                Scan<ManhattanScorer>(query, wanted, heap, limit);
+                for (var q = 0; q < queryCount; q++)
+                {
+                    Scan<ManhattanScorer>(queries.Slice(q * Dimension, Dimension), wanted, heaps[q], limit);
+                }
+
                 break;
         }
 
-        var hits = new IndexHit[heap.Count];
-        for (var i = hits.Length - 1; i >= 0; i--)
+        for (var q = 0; q < queryCount; q++)
         {
-            hits[i] = heap.Dequeue();
+            var heap = heaps[q];
+            var hits = new IndexHit[heap.Count];
+            for (var i = hits.Length - 1; i >= 0; i--)
+            {
+                hits[i] = heap.Dequeue();
+            }
+
+            answers[q] = hits;
         }
 
-        return hits;
+        return answers;
+    }
+
+    /// <summary>
+    /// <see cref="Scan{TScorer}"/> for cosine and dot, blocked for the kernel: products are taken in slot order
+    /// until their rows fill a block of about <see cref="DotKernels.RowBlock"/>, the block is scored against every
+    /// query at once, and each query then folds the block's scores product by product exactly as the per-row scan
+    /// does (best image first, then one offer to its heap). With one query this is the single-search path, so a
+    /// query alone and the same query in a batch see the same scores in the same order.
+    /// </summary>
+    private void ScanDot(ReadOnlySpan<float> queries, int queryCount, string? category,
+        PriorityQueue<IndexHit, IndexHit>[] heaps, int limit)
+    {
+        // Per block: the rows to score, and the slot and row count of each product they belong to, in order.
+        var rowNumbers = ArrayPool<int>.Shared.Rent(DotKernels.RowBlock);
+        var slots = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
+        var counts = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
+        var scores = ArrayPool<float>.Shared.Rent(queryCount * rowNumbers.Length);
+        try
+        {
+            var next = 0;
+            while (next < _productCount)
+            {
+                var gathered = 0;
+                var products = 0;
+                for (; next < _productCount; next++)
+                {
+                    var product = _products[next];
+
+                    // Categories are interned, so ordinal equality is reference equality here.
+                    if (category is not null && !ReferenceEquals(product.Category, category))
+                    {
+                        continue;
+                    }
+
+                    var rows = product.Rows;
+                    if (gathered > 0 && gathered + rows.Length > rowNumbers.Length)
+                    {
+                        break;
+                    }
+
+                    if (rows.Length > rowNumbers.Length)
+                    {
+                        // A product with more images than a block: the block grows to hold it alone.
+                        ArrayPool<int>.Shared.Return(rowNumbers);
+                        ArrayPool<int>.Shared.Return(slots);
+                        ArrayPool<int>.Shared.Return(counts);
+                        ArrayPool<float>.Shared.Return(scores);
+                        rowNumbers = ArrayPool<int>.Shared.Rent(rows.Length);
+                        slots = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
+                        counts = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
+                        scores = ArrayPool<float>.Shared.Rent(queryCount * rowNumbers.Length);
+                    }
+
+                    rows.CopyTo(rowNumbers, gathered);
+                    gathered += rows.Length;
+                    slots[products] = next;
+                    counts[products] = rows.Length;
+                    products++;
+                }
+
+                if (gathered == 0)
+                {
+                    break;
+                }
+
+                DotKernels.DotBatch(queries, queryCount, _vectors, rowNumbers.AsSpan(0, gathered), Dimension,
+                    scores.AsSpan(0, queryCount * gathered));
+                for (var q = 0; q < queryCount; q++)
+                {
+                    Fold(scores.AsSpan(q * gathered, gathered), slots.AsSpan(0, products), counts.AsSpan(0, products),
+                        heaps[q], limit);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(rowNumbers);
+            ArrayPool<int>.Shared.Return(slots);
+            ArrayPool<int>.Shared.Return(counts);
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    /// <summary>
+    /// Offers each gathered product (slot <paramref name="slots"/>[p], owning the next <paramref name="counts"/>[p]
+    /// scores) to the heap with its best score, lowest image first among equals.
+    /// </summary>
+    /// <remarks>
+    /// Once the heap is full, a best score below the weakest kept cannot enter (it would lose on score before any
+    /// tie-break), so it is turned away without reading the product at all; with 100 000 products and k = 20
+    /// almost every product leaves here, and a batch of 64 queries folds 6.4 million of them per pass.
+    /// </remarks>
+    private void Fold(ReadOnlySpan<float> scores, ReadOnlySpan<int> slots, ReadOnlySpan<int> counts,
+        PriorityQueue<IndexHit, IndexHit> heap, int limit)
+    {
+        var threshold = heap.Count < limit ? float.NegativeInfinity : heap.Peek().Score;
+        var at = 0;
+        for (var p = 0; p < slots.Length; p++)
+        {
+            var imageCount = counts[p];
+            var best = scores[at];
+            var bestImage = 0;
+            for (var image = 1; image < imageCount; image++)
+            {
+                if (scores[at + image] > best)
+                {
+                    best = scores[at + image];
+                    bestImage = image;
+                }
+            }
+
+            at += imageCount;
+            if (best < threshold)
+            {
+                continue;
+            }
+
+            Offer(heap, limit, _products[slots[p]], bestImage, best, higherIsBetter: true);
+            if (heap.Count == limit)
+            {
+                threshold = heap.Peek().Score;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keeps the product if it beats the weakest hit kept. A score strictly worse than the root's cannot win
+    /// any tie-break, so most products are turned away by one float comparison, before a hit is even built.
+    /// </summary>
+    private void Offer(PriorityQueue<IndexHit, IndexHit> heap, int limit, Product product, int image, float score,
+        bool higherIsBetter)
+    {
+        if (heap.Count < limit)
+        {
+            var entry = new IndexHit(product.Id, image, score);
+            heap.Enqueue(entry, entry);
+            return;
+        }
+
+        var root = heap.Peek();
+        if (DistanceMetrics.IsBetter(higherIsBetter, root.Score, score))
+        {
+            return;
+        }
+
+        var hit = new IndexHit(product.Id, image, score);
+        if (DistanceMetrics.Compare(Metric, hit, root) < 0)
+        {
+            heap.DequeueEnqueue(hit, hit);
+        }
     }
 
     /// <summary>
@@ -316,15 +530,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
                 }
             }
 
-            var hit = new IndexHit(product.Id, bestImage, best);
-            if (heap.Count < limit)
-            {
-                heap.Enqueue(hit, hit);
-            }
-            else if (DistanceMetrics.Compare(Metric, hit, heap.Peek()) < 0)
-            {
-                heap.DequeueEnqueue(hit, hit);
-            }
+            Offer(heap, limit, product, bestImage, best, higherIsBetter);
         }
     }
 
@@ -402,11 +608,6 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     private interface IRowScorer
     {
         static abstract float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row);
-    }
-
-    private readonly struct DotScorer : IRowScorer
-    {
-        public static float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row) => TensorPrimitives.Dot(query, row);
     }
 
     private readonly struct EuclideanScorer : IRowScorer

@@ -10,13 +10,11 @@ public sealed partial class HnswIndex
     [ThreadStatic]
     private static int t_visitEpoch;
 
+    private const int NeighbourStackLimit = 256;
+
     private static readonly IComparer<float> Farthest = Comparer<float>.Create((a, b) => b.CompareTo(a));
 
-    /// <summary>
-    /// Links a new row (Algorithm 1): greedy descent to its level, then at each level from there down a beam
-    /// search of width efConstruction whose results the heuristic (Algorithm 4) prunes to M neighbours.
-    /// </summary>
-    private void Insert(int row, int level)
+    private void AllocateLinks(int row, int level)
     {
         var m = Options.M;
         _rowLevel[row] = level;
@@ -27,46 +25,132 @@ public sealed partial class HnswIndex
         }
 
         _links[row] = lists;
-        if (_entryPoint < 0)
+    }
+
+    /// <summary>
+    /// Links a stored row (Algorithm 1): greedy descent to its level, then at each level from there down a beam
+    /// search of width efConstruction whose results the heuristic (Algorithm 4) prunes to M neighbours.
+    /// </summary>
+    /// <remarks>
+    /// Safe to run for several rows at once (<see cref="UpsertMany"/>): a row's neighbour lists are only written
+    /// under its lock and, while <see cref="_concurrentBuild"/> is set, only read as a copy taken under it; no
+    /// thread ever holds two row locks. The entry point changes under <see cref="_graphLock"/>, which a row that
+    /// may become the new top level holds for its whole insertion, as in hnswlib.
+    /// </remarks>
+    private void Insert(int row)
+    {
+        var level = _rowLevel[row];
+        var holdsGraph = false;
+        int entry;
+        int top;
+        lock (_graphLock)
         {
-            _entryPoint = row;
-            _topLevel = level;
-            return;
+            (entry, top) = (_entryPoint, _topLevel);
         }
 
-        var query = _vectors.AsSpan(row * Dimension, Dimension);
-        var current = _entryPoint;
-        var currentDistance = Distance(query, current);
-        for (var l = _topLevel; l > level; l--)
+        if (level > top)
         {
-            (current, currentDistance) = Greedy(query, current, currentDistance, l);
+            Monitor.Enter(_graphLock);
+            holdsGraph = true;
+            (entry, top) = (_entryPoint, _topLevel);
         }
 
-        for (var l = Math.Min(level, _topLevel); l >= 0; l--)
+        try
         {
-            var found = SearchLayer(query, current, currentDistance, Options.EfConstruction, l, filtered: false, null);
-            found.Sort();
-            var neighbours = SelectNeighbours(found, m);
-            var list = lists[l];
-            list[0] = neighbours.Count;
-            for (var i = 0; i < neighbours.Count; i++)
+            if (entry < 0)
             {
-                list[i + 1] = neighbours[i].Row;
-                Link(neighbours[i].Row, row, neighbours[i].Distance, l);
+                _entryPoint = row;
+                _topLevel = level;
+                return;
             }
 
-            (currentDistance, current) = found[0];
+            var query = _vectors.AsSpan(row * Dimension, Dimension);
+            var current = entry;
+            var currentDistance = Distance(query, current);
+            for (var l = top; l > level; l--)
+            {
+                (current, currentDistance) = Greedy(query, current, currentDistance, l);
+            }
+
+            var lists = _links[row];
+            for (var l = Math.Min(level, top); l >= 0; l--)
+            {
+                var found = SearchLayer(query, current, currentDistance, Options.EfConstruction, l, filtered: false, null);
+                found.Sort();
+                var neighbours = SelectNeighbours(found, Options.M);
+                var list = lists[l];
+                lock (RowLock(row))
+                {
+                    list[0] = neighbours.Count;
+                    for (var i = 0; i < neighbours.Count; i++)
+                    {
+                        list[i + 1] = neighbours[i].Row;
+                    }
+                }
+
+                foreach (var (distance, neighbour) in neighbours)
+                {
+                    Link(neighbour, row, distance, l);
+                }
+
+                (currentDistance, current) = found[0];
+            }
+
+            if (level > top)
+            {
+                _entryPoint = row;
+                _topLevel = level;
+            }
+        }
+        finally
+        {
+            if (holdsGraph)
+            {
+                Monitor.Exit(_graphLock);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Room for a copy of the longest neighbour list (2M) during a concurrent build, in <paramref name="stack"/>
+    /// when it is big enough; outside a build lists are read in place and no room is needed.
+    /// </summary>
+    private Span<int> NeighbourBuffer(Span<int> stack) =>
+        !_concurrentBuild ? default : 2 * Options.M <= stack.Length ? stack : new int[2 * Options.M];
+
+    /// <summary>The lock guarding a row's neighbour lists: one of a fixed set of stripes, so rows cost no lock object each.</summary>
+    private object RowLock(int row) => _rowLocks[row & (RowLockStripes - 1)];
+
+    /// <summary>
+    /// A row's neighbours at one level. Outside a concurrent build the list itself; during one a copy into
+    /// <paramref name="buffer"/> taken under the row's lock, since another thread may be rewriting the list.
+    /// </summary>
+    private ReadOnlySpan<int> Neighbours(int row, int level, Span<int> buffer)
+    {
+        var list = _links[row][level];
+        if (!_concurrentBuild)
+        {
+            return list.AsSpan(1, list[0]);
         }
 
-        if (level > _topLevel)
+        lock (RowLock(row))
         {
-            _entryPoint = row;
-            _topLevel = level;
+            var count = list[0];
+            list.AsSpan(1, count).CopyTo(buffer);
+            return buffer[..count];
         }
     }
 
     /// <summary>Adds <paramref name="to"/> to <paramref name="from"/>'s list, re-pruning with the heuristic when full.</summary>
     private void Link(int from, int to, float distance, int level)
+    {
+        lock (RowLock(from))
+        {
+            LinkLocked(from, to, distance, level);
+        }
+    }
+
+    private void LinkLocked(int from, int to, float distance, int level)
     {
         var list = _links[from][level];
         var capacity = list.Length - 1;
@@ -130,16 +214,16 @@ public sealed partial class HnswIndex
     /// <summary>Walks to ever nearer neighbours on one level until none is nearer (a search with ef = 1).</summary>
     private (int Row, float Distance) Greedy(ReadOnlySpan<float> query, int current, float currentDistance, int level)
     {
+        var buffer = NeighbourBuffer(_concurrentBuild ? stackalloc int[NeighbourStackLimit] : default);
         for (var changed = true; changed;)
         {
             changed = false;
-            var list = _links[current][level];
-            for (var i = 1; i <= list[0]; i++)
+            foreach (var neighbour in Neighbours(current, level, buffer))
             {
-                var distance = Distance(query, list[i]);
+                var distance = Distance(query, neighbour);
                 if (distance < currentDistance)
                 {
-                    current = list[i];
+                    current = neighbour;
                     currentDistance = distance;
                     changed = true;
                 }
@@ -184,6 +268,7 @@ public sealed partial class HnswIndex
         }
 
         var epoch = ++t_visitEpoch;
+        var buffer = NeighbourBuffer(_concurrentBuild ? stackalloc int[NeighbourStackLimit] : default);
         var candidates = new PriorityQueue<int, float>();
         var results = new PriorityQueue<int, float>(ef + 1, Farthest);
 
@@ -203,10 +288,8 @@ public sealed partial class HnswIndex
                 break;
             }
 
-            var list = _links[candidate][level];
-            for (var i = 1; i <= list[0]; i++)
+            foreach (var neighbour in Neighbours(candidate, level, buffer))
             {
-                var neighbour = list[i];
                 if (marks[neighbour] == epoch)
                 {
                     continue;

@@ -24,6 +24,7 @@ namespace OutfitFinder.Core.Search;
 /// <para>
 /// Everything is deterministic: a row's level is drawn from a hash of (seed, row number), not from a stateful
 /// generator, so the same upserts in the same order build the same graph, also after <see cref="Load"/>.
+/// The exception is <see cref="UpsertMany"/> on several threads, whose edges depend on how the threads interleave.
 /// </para>
 /// </remarks>
 public sealed partial class HnswIndex
@@ -33,6 +34,13 @@ public sealed partial class HnswIndex
 
     private const int StackQueryLimit = 1024;
     private const int MaxLevel = 30;
+    private const int RowLockStripes = 4096;
+
+    private readonly object _graphLock = new();
+    private readonly object[] _rowLocks = [.. Enumerable.Range(0, RowLockStripes).Select(_ => new object())];
+
+    // Set while UpsertMany links rows on several threads: neighbour lists are then read under their row's lock.
+    private volatile bool _concurrentBuild;
 
     private readonly Dictionary<string, Product> _products = new(StringComparer.Ordinal);
     private readonly HashSet<string> _categories = new(StringComparer.Ordinal);
@@ -141,7 +149,114 @@ public sealed partial class HnswIndex
         ArgumentNullException.ThrowIfNull(productId);
         var imageCount = ProductVectors.Validate(productId, vectors, Dimension);
         EnsureRowCapacity((long)_rowCount + imageCount);
+        var first = AddRows(productId, category, vectors, imageCount);
+        for (var row = first; row < _rowCount; row++)
+        {
+            Insert(row);
+        }
+    }
 
+    /// <summary>
+    /// Adds or replaces many products, linking their rows into the graph on <paramref name="threads"/> threads:
+    /// the same products as <see cref="Upsert"/> one after another (a later entry for the same id replaces an
+    /// earlier one), built several times faster on several cores. The index is unchanged when this throws.
+    /// </summary>
+    /// <remarks>
+    /// Rows are stored and numbered first, on the calling thread, in the order given; then worker threads take
+    /// rows in that order and link each one as <see cref="Upsert"/> would, taking a lock on one row's neighbour
+    /// lists at a time (fine-grained locking, as hnswlib does) and the graph-wide lock only for a row that becomes
+    /// the new top level. With one thread the graph is exactly the one <see cref="Upsert"/> builds; with more it
+    /// depends on how the threads interleave, so two builds of the same data may differ edge by edge while their
+    /// recall does not.
+    /// </remarks>
+    /// <param name="products">Each product's id, category and <c>imageCount × Dimension</c> floats.</param>
+    /// <param name="threads">Threads linking rows; at least 1. <see cref="Environment.ProcessorCount"/> suits a lone build.</param>
+    /// <exception cref="ArgumentException">A product has no vectors, a ragged length or an unscorable value (the
+    /// message names it).</exception>
+    public void UpsertMany(IReadOnlyList<ProductToIndex> products, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        long rows = 0;
+        foreach (var product in products)
+        {
+            ArgumentNullException.ThrowIfNull(product.ProductId, nameof(products));
+            rows += ProductVectors.Validate(product.ProductId, product.Vectors.Span, Dimension);
+        }
+
+        EnsureRowCapacity(_rowCount + rows);
+        var first = _rowCount;
+        foreach (var product in products)
+        {
+            AddRows(product.ProductId, product.Category, product.Vectors.Span, product.Vectors.Length / Dimension);
+        }
+
+        if (threads == 1 || _rowCount - first < 2)
+        {
+            for (var row = first; row < _rowCount; row++)
+            {
+                Insert(row);
+            }
+
+            return;
+        }
+
+        var next = first - 1;
+        var end = _rowCount;
+        Exception? failure = null;
+        void Work()
+        {
+            try
+            {
+                int row;
+                while ((row = Interlocked.Increment(ref next)) < end)
+                {
+                    Insert(row);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Only a bug lands here (the input was validated); stop the others and rethrow it.
+                Interlocked.CompareExchange(ref failure, ex, null);
+                Interlocked.Exchange(ref next, end);
+            }
+        }
+
+        _concurrentBuild = true;
+        try
+        {
+            var workers = Enumerable.Range(0, threads - 1)
+                .Select(i => new Thread(Work) { IsBackground = true, Name = $"hnsw-build-{i}" })
+                .ToArray();
+            foreach (var worker in workers)
+            {
+                worker.Start();
+            }
+
+            Work();
+            foreach (var worker in workers)
+            {
+                worker.Join();
+            }
+        }
+        finally
+        {
+            _concurrentBuild = false;
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    /// <summary>
+    /// Stores a validated product's rows (tombstoning the rows of a product it replaces), draws each row's level and
+    /// gives it empty neighbour lists; linking them into the graph is left to <see cref="Insert"/>.
+    /// </summary>
+    /// <returns>The first new row; the new rows run up to <c>_rowCount</c>.</returns>
+    private int AddRows(string productId, string? category, ReadOnlySpan<float> vectors, int imageCount)
+    {
         if (_products.Remove(productId, out var existing))
         {
             Tombstone(existing);
@@ -150,6 +265,7 @@ public sealed partial class HnswIndex
         category = Intern(category);
         var product = new Product(productId, category, new int[imageCount]);
         _products.Add(productId, product);
+        var first = _rowCount;
         for (var image = 0; image < imageCount; image++)
         {
             var row = _rowCount++;
@@ -169,8 +285,10 @@ public sealed partial class HnswIndex
                 _liveRowsByCategory[category]++;
             }
 
-            Insert(row, DrawLevel(row));
+            AllocateLinks(row, DrawLevel(row));
         }
+
+        return first;
     }
 
     /// <summary>Removes a product by tombstoning its rows; false if it was not there.</summary>
@@ -307,7 +425,7 @@ public sealed partial class HnswIndex
         var vector = _vectors.AsSpan(row * Dimension, Dimension);
         return Metric switch
         {
-            DistanceMetric.Cosine or DistanceMetric.Dot => -TensorPrimitives.Dot(query, vector),
+            DistanceMetric.Cosine or DistanceMetric.Dot => -DotKernels.Dot(query, vector),
             DistanceMetric.L2 => TensorPrimitives.Distance(query, vector),
             _ => DistanceMetrics.ManhattanDistance(query, vector),
         };

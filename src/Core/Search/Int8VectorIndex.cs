@@ -421,7 +421,7 @@ public sealed class Int8VectorIndex
 
     private float ExactScore(ReadOnlySpan<float> exactQuery, int row) => Metric == DistanceMetric.L2
         ? TensorPrimitives.Distance(exactQuery, VectorSpan(row))
-        : TensorPrimitives.Dot(exactQuery, VectorSpan(row));
+        : DotKernels.Dot(exactQuery, VectorSpan(row));
 
     /// <summary>The heap's hits best first, with L2's squared approximations turned into distances.</summary>
     private IndexHit[] Approximate(PriorityQueue<int, IndexHit> heap)
