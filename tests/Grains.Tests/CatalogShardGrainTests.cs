@@ -42,6 +42,32 @@ public sealed class CatalogShardGrainTests
     }
 
     [Fact]
+    public async Task Shard_AnswersConcurrentSearchesExactlyAsOneAtATime_WhileWritesInterleave()
+    {
+        await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>());
+        await cluster.Client.GetGrain<ICatalogGrain>("busy").CreateAsync(new CatalogSpec("resnet18", "cosine", 1));
+        var shard = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("busy", 0));
+        await shard.UpsertBatchAsync([.. Enumerable.Range(0, 2000).Select(i => Product($"p{i}", i % 3 == 0 ? "Dress" : "Top", i))]);
+        var queries = Enumerable.Range(0, 48).Select(i => new ShardQuery(UnitVector(10_000 + i), 10, i % 4 == 0 ? "Dress" : null)).ToArray();
+        var alone = new List<IReadOnlyList<ShardHit>>();
+        foreach (var query in queries)
+        {
+            alone.Add(await shard.SearchAsync(query));
+        }
+
+        // Searches queue up behind each other and are scored in shared passes; a write that replaces a
+        // product with itself runs among them, so every answer must still be exactly the one above.
+        var together = queries.Select(query => shard.SearchAsync(query)).ToList();
+        Assert.Equal(UpsertStatus.Replaced, await shard.UpsertAsync(Product("p3", "Dress", 3)));
+        var answers = await Task.WhenAll(together);
+
+        for (var i = 0; i < queries.Length; i++)
+        {
+            Assert.Equal(alone[i], answers[i]);
+        }
+    }
+
+    [Fact]
     public async Task Shard_RejectsVectorsOfTheWrongDimension()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>());

@@ -50,6 +50,8 @@ public sealed partial class CatalogShardGrain
     /// <summary>A fresh graph has not yet been handed to a snapshot write: the next write compacts.</summary>
     private bool GraphNeedsPersisting => graph is not null && !graphPersisted;
 
+    private static bool ValidEf(ShardQuery query) => query.Ef is null or (>= 1 and <= ShardQuery.MaxEf);
+
     private IReadOnlyList<IndexHit> SearchIndex(ShardQuery query, int k)
     {
         var ef = query.Ef ?? indexSettings.DefaultEf;

@@ -34,6 +34,7 @@ public sealed partial class CatalogShardGrain(
     private readonly ShardCompactionOptions compaction = compactionOptions.Value;
     private readonly ShardIndexOptions indexSettings = indexOptions.Value;
     private FlatVectorIndex index = null!;
+    private SearchBatcher? scanBatcher;
     private ShardStore shardStore = null!;
     private CatalogDefinition definition = null!;
     private string catalogName = "";
@@ -52,6 +53,12 @@ public sealed partial class CatalogShardGrain(
         }
 
         index = new FlatVectorIndex(definition.Dimension, metric);
+
+        // Concurrent exact scans share one pass over the vectors (searches interleave: they are
+        // read-only). A write waits for the searches in flight, so the batch never sees it half done.
+        scanBatcher = metric is DistanceMetric.Cosine or DistanceMetric.Dot
+            ? new SearchBatcher(definition.Dimension, (queries, k, category) => index.SearchBatch(queries, k, category))
+            : null;
         shardStore = new ShardStore(store, CatalogPaths.ShardFolder(catalog, shard), logger);
         var started = Stopwatch.GetTimestamp();
         var recovery = await shardStore.OpenAsync(cancellationToken);
@@ -74,6 +81,11 @@ public sealed partial class CatalogShardGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         CancelGraphBuild();
+        if (scanBatcher is not null)
+        {
+            await scanBatcher.DisposeAsync();
+        }
+
         // A snapshot still being written must land before another activation can open the shard:
         // otherwise it could replace a newer snapshot that activation wrote and lose its records.
         if (runningCompaction is { } pending)
@@ -152,20 +164,22 @@ public sealed partial class CatalogShardGrain(
 
     /// <inheritdoc />
     [ReadOnly]
-    public Task<IReadOnlyList<ShardHit>> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<ShardHit>> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default)
     {
         if (products.Count == 0)
         {
-            return Task.FromResult<IReadOnlyList<ShardHit>>([]);
+            return [];
         }
 
-        var hits = SearchIndex(query, Math.Min(query.K, products.Count));
-        IReadOnlyList<ShardHit> result = [.. hits.Select(hit =>
+        var k = Math.Min(query.K, products.Count);
+        var hits = graph is null && scanBatcher is not null && ValidEf(query)
+            ? await scanBatcher.SearchAsync(query.Vector, k, query.Category, cancellationToken)
+            : SearchIndex(query, k);
+        return [.. hits.Select(hit =>
         {
             var product = products[hit.ProductId];
             return new ShardHit(hit.ProductId, hit.Score, hit.ImageIndex, product.Category, product.MetadataJson);
         })];
-        return Task.FromResult(result);
     }
 
     /// <inheritdoc />
