@@ -3,6 +3,7 @@ using OutfitFinder.Cli.Bench;
 using OutfitFinder.Cli.Catalogs;
 using OutfitFinder.Cli.Evaluation;
 using OutfitFinder.Cli.Ingestion;
+using OutfitFinder.Cli.Pairs;
 using OutfitFinder.Cli.Search;
 using Spectre.Console;
 
@@ -69,6 +70,7 @@ public static class CliApp
         root.Subcommands.Add(IngestCommand.Create(services, gateway));
         root.Subcommands.Add(SearchCommand.Create(services, gateway));
         root.Subcommands.Add(EvalCommand.Create(services, gateway));
+        root.Subcommands.Add(PairsCommand.Create(services));
         root.Subcommands.Add(BenchCommand.Create(services));
         return root;
     }
