@@ -9,6 +9,7 @@ app.UseOutfitFinderGateway();
 app.MapCatalogsApi();
 app.MapProductsApi();
 app.MapSearchApi();
+app.MapVectorsApi();
 app.MapHealthEndpoints();
 app.Run();
 
