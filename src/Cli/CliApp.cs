@@ -3,6 +3,7 @@ using OutfitFinder.Cli.Bench;
 using OutfitFinder.Cli.Catalogs;
 using OutfitFinder.Cli.Evaluation;
 using OutfitFinder.Cli.Ingestion;
+using OutfitFinder.Cli.Maps;
 using OutfitFinder.Cli.Pairs;
 using OutfitFinder.Cli.Search;
 using Spectre.Console;
@@ -71,6 +72,7 @@ public static class CliApp
         root.Subcommands.Add(SearchCommand.Create(services, gateway));
         root.Subcommands.Add(EvalCommand.Create(services, gateway));
         root.Subcommands.Add(PairsCommand.Create(services));
+        root.Subcommands.Add(TsneCommand.Create(services, gateway));
         root.Subcommands.Add(BenchCommand.Create(services));
         return root;
     }

@@ -30,6 +30,12 @@ internal sealed record SearchHit(
     int ImageIndex,
     JsonElement? Metadata);
 
+/// <summary>Body of <c>GET /v1/catalogs/{catalog}/vectors</c>.</summary>
+internal sealed record VectorSample(string Catalog, string Model, string Metric, int Dimension, IReadOnlyList<ProductVector> Products);
+
+/// <summary>One sampled product and its first image's vector.</summary>
+internal sealed record ProductVector(string ProductId, string? Category, float[] Vector);
+
 /// <summary>The fields of an RFC 9457 <c>application/problem+json</c> body that the CLI shows.</summary>
 internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
 
@@ -40,4 +46,5 @@ internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
 [JsonSerializable(typeof(CatalogInfo))]
 [JsonSerializable(typeof(SearchResponse))]
 [JsonSerializable(typeof(ProblemBody))]
+[JsonSerializable(typeof(VectorSample))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;
