@@ -15,7 +15,6 @@ internal static class Tsne
 {
     private const int ExaggerationIterations = 250;
     private const double Exaggeration = 12;
-    private const double LearningRate = 200;
 
     /// <summary>Settings of one run.</summary>
     /// <param name="Perplexity">Effective number of neighbours, usually 5–50; must be less than n.</param>
@@ -61,6 +60,8 @@ internal static class Tsne
             gains[i, 0] = gains[i, 1] = 1;
         }
 
+        // The learning rate scikit-learn calls "auto" (Belkina et al., 2019): a fixed 200 overshoots on small maps.
+        var learningRate = Math.Max(n / Exaggeration / 4, 50);
         var gradient = new double[n, 2];
         var rowSums = new double[n];
         var num = new double[n * n];
@@ -117,7 +118,7 @@ internal static class Tsne
                 {
                     // Gains grow where the gradient keeps changing sign against the last step, shrink where it agrees.
                     gains[i, d] = Math.Sign(gradient[i, d]) != Math.Sign(update[i, d]) ? gains[i, d] + 0.2 : Math.Max(gains[i, d] * 0.8, 0.01);
-                    update[i, d] = (momentum * update[i, d]) - (LearningRate * gains[i, d] * gradient[i, d]);
+                    update[i, d] = (momentum * update[i, d]) - (learningRate * gains[i, d] * gradient[i, d]);
                     y[i, d] += update[i, d];
                 }
             }
