@@ -6,6 +6,7 @@ using OutfitFinder.Cli.Ingestion;
 using OutfitFinder.Cli.Maps;
 using OutfitFinder.Cli.Pairs;
 using OutfitFinder.Cli.Search;
+using OutfitFinder.Cli.Training;
 using Spectre.Console;
 
 namespace OutfitFinder.Cli;
@@ -74,6 +75,7 @@ public static class CliApp
         root.Subcommands.Add(PairsCommand.Create(services));
         root.Subcommands.Add(TsneCommand.Create(services, gateway));
         root.Subcommands.Add(BenchCommand.Create(services));
+        root.Subcommands.Add(TrainCommand.Create(services));
         return root;
     }
 }

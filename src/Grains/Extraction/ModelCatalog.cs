@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Extraction;
+using OutfitFinder.Core.Extraction.Siamese;
 using OutfitFinder.Core.Extraction.WhiteBox;
 
 namespace OutfitFinder.Grains.Extraction;
@@ -9,6 +10,8 @@ namespace OutfitFinder.Grains.Extraction;
 /// those configured under <c>Models:NAME</c>. Catalog creation asks it for the dimension so the
 /// model itself never has to load on the silo that creates a catalog; a configured model's
 /// dimension comes from its <c>Dimension</c> setting or a read of the file's signature, not a session.
+/// A <c>base+head</c> name adds a learned head from the heads folder to a built-in or configured
+/// model; its dimension is the head's output length.
 /// </summary>
 public sealed class ModelCatalog
 {
@@ -22,6 +25,7 @@ public sealed class ModelCatalog
     };
 
     private readonly HashSet<string> configured = new(StringComparer.Ordinal);
+    private readonly HeadFolder? heads;
 
     /// <summary>The built-in models only.</summary>
     public ModelCatalog()
@@ -29,8 +33,12 @@ public sealed class ModelCatalog
     }
 
     /// <summary>The built-in models and the configured ones (validated at start by <see cref="ConfiguredModelOptionsValidator"/>).</summary>
-    public ModelCatalog(ConfiguredModels models, IOptionsMonitor<ConfiguredModelOptions> options)
+    /// <param name="models">Names configured under <c>Models:NAME</c>.</param>
+    /// <param name="options">Their settings.</param>
+    /// <param name="heads">Where <c>base+head</c> names find their heads; null serves no heads.</param>
+    public ModelCatalog(ConfiguredModels models, IOptionsMonitor<ConfiguredModelOptions> options, HeadFolder? heads = null)
     {
+        this.heads = heads;
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(options);
         foreach (var name in models.Names)
@@ -41,9 +49,54 @@ public sealed class ModelCatalog
         }
     }
 
-    public IReadOnlyCollection<string> Names => dimensions.Keys;
+    /// <summary>Every model name served, <c>base+head</c> names of the head files present included.</summary>
+    public IReadOnlyCollection<string> Names => heads is null ? dimensions.Keys : [.. dimensions.Keys, .. heads.ModelNames()];
 
-    public bool TryGetDimension(string model, out int dimension) => dimensions.TryGetValue(model, out dimension);
+    public bool TryGetDimension(string model, out int dimension)
+    {
+        if (dimensions.TryGetValue(model, out dimension))
+        {
+            return true;
+        }
+
+        if (heads is null || !HeadModelName.TryParse(model, out _, out _))
+        {
+            return false;
+        }
+
+        try
+        {
+            dimension = GetHead(model).OutputDimension;
+            return true;
+        }
+        catch (Exception unusable) when (unusable is KeyNotFoundException or InvalidDataException or IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The head of a <c>base+head</c> model, checked against its base model.</summary>
+    /// <exception cref="KeyNotFoundException">Not a <c>base+head</c> name of a served base model and an existing head; the message says which part is wrong.</exception>
+    /// <exception cref="InvalidDataException">The head file is corrupt.</exception>
+    public ProjectionHead GetHead(string model)
+    {
+        if (heads is null)
+        {
+            throw new KeyNotFoundException($"Model '{model}' names a learned head, and this cluster serves none.");
+        }
+
+        if (!HeadModelName.TryParse(model, out var baseModel, out var head))
+        {
+            throw new KeyNotFoundException($"Model '{model}' is not of the form base+head.");
+        }
+
+        if (!dimensions.TryGetValue(baseModel, out var baseDimension))
+        {
+            throw new KeyNotFoundException($"Model '{model}' needs base model '{baseModel}', which this cluster does not serve.");
+        }
+
+        return heads.Get(baseModel, baseDimension, head);
+    }
 
     /// <summary>Whether <paramref name="model"/> comes from <c>Models:NAME</c> configuration.</summary>
     public bool IsConfigured(string model) => configured.Contains(model);

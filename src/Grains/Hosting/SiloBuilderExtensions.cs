@@ -9,6 +9,7 @@ using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Configuration;
 using Orleans.Placement;
 using OutfitFinder.Core.Extraction;
+using OutfitFinder.Core.Extraction.Siamese;
 using OutfitFinder.Core.Images;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Extraction;
@@ -52,7 +53,10 @@ public static class SiloBuilderExtensions
 
         services.AddSingleton(new ConfiguredModels(configuredModels));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConfiguredModelOptions>>(new ConfiguredModelOptionsValidator(ModelCatalog.BuiltIn)));
-        services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<ConfiguredModels>(), sp.GetRequiredService<IOptionsMonitor<ConfiguredModelOptions>>()));
+        services.AddOptions<HeadOptions>().Bind(configuration.GetSection("Extraction")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<HeadOptions>, HeadOptionsValidator>();
+        services.AddSingleton(sp => new ModelCatalog(sp.GetRequiredService<ConfiguredModels>(), sp.GetRequiredService<IOptionsMonitor<ConfiguredModelOptions>>(),
+            new HeadFolder(sp.GetRequiredService<IOptions<HeadOptions>>().Value.HeadsFolder)));
         services.AddSingleton<IEmbedderFactory, OnnxEmbedderFactory>();
         services.AddSingleton(sp => new EmbedderRegistry(
             sp.GetRequiredService<IEmbedderFactory>(),
@@ -111,6 +115,22 @@ internal sealed class OnnxEmbedderFactory(
         "whitebox" => new OutfitFinder.Core.Extraction.WhiteBox.WhiteBoxEmbedder(),
         _ when models.IsConfigured(model) =>
             OnnxImageEmbedder.Create(model, configured.Get(model), options.Value, loggers.CreateLogger<OnnxImageEmbedder>()),
+        _ when HeadModelName.TryParse(model, out var baseModel, out var head) => WithHead(baseModel, head, models.GetHead(model)),
         _ => throw new ArgumentException($"Model '{model}' is not served by this cluster."),
     };
+
+    /// <summary>A base+head model: its own instance of the base model, followed by the head.</summary>
+    private ProjectedEmbedder WithHead(string baseModel, string headName, ProjectionHead head)
+    {
+        var inner = Create(baseModel);
+        try
+        {
+            return new ProjectedEmbedder(inner, head, headName);
+        }
+        catch
+        {
+            inner.Dispose();
+            throw;
+        }
+    }
 }

@@ -1,0 +1,86 @@
+using OutfitFinder.Core.Extraction.Siamese;
+
+namespace OutfitFinder.Core.Tests.Extraction.Siamese;
+
+public sealed class HeadFileTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("outfit-heads-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private static ProjectionHead TrainedHead() =>
+        SiameseTrainer.Train("resnet18", SyntheticPairs.Make(products: 6, consumersPerProduct: 2, seed: 1), null,
+            new SiameseTrainingOptions { OutputDimension = 5, Epochs = 2 }).Head;
+
+    [Fact]
+    public void Load_GivesIdenticalOutputs_ToTheSavedHead()
+    {
+        var head = TrainedHead();
+        var path = Path.Combine(folder, "shoes.head");
+        HeadFile.Save(head, path);
+
+        var loaded = HeadFile.Load(path);
+
+        Assert.Equal(("resnet18", SyntheticPairs.Dimension, 5), (loaded.BaseModel, loaded.InputDimension, loaded.OutputDimension));
+        var inputs = SyntheticPairs.Gaussian(new Random(3), SyntheticPairs.Dimension * 4, 1);
+        Assert.Equal(head.ProjectRows(inputs), loaded.ProjectRows(inputs));
+        Assert.Equal(File.ReadAllBytes(path), HeadFile.Write(loaded));
+    }
+
+    [Fact]
+    public void Write_HasTheDocumentedLength()
+    {
+        var head = new ProjectionHead("resnet18", 512, 128, new float[512 * 128], new float[128]);
+
+        Assert.Equal(262_690, HeadFile.Write(head).Length);
+    }
+
+    [Theory]
+    [InlineData("checksum", "checksum does not match")]
+    [InlineData("truncate", "truncated: a 32→5 head needs")]
+    [InlineData("append", "bytes after the end")]
+    [InlineData("magic", "not a head file")]
+    [InlineData("version", "format version is 2")]
+    [InlineData("header", "truncated: 12 bytes end inside the header")]
+    public void Read_ExplainsWhatIsWrong_WithADamagedFile(string damage, string expected)
+    {
+        var bytes = HeadFile.Write(TrainedHead());
+        bytes = damage switch
+        {
+            "checksum" => Flip(bytes, bytes.Length / 2),
+            "truncate" => bytes[..^100],
+            "append" => [.. bytes, 0, 0],
+            "magic" => Flip(bytes, 0),
+            "version" => Set(bytes, 4, 2),
+            "header" => bytes[..12],
+            _ => throw new ArgumentOutOfRangeException(nameof(damage)),
+        };
+
+        var error = Assert.Throws<InvalidDataException>(() => HeadFile.Read(bytes, "shoes.head"));
+
+        Assert.Contains("Head file 'shoes.head' cannot be used", error.Message);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Load_SaysTheFileIsMissing_WithItsPath()
+    {
+        var error = Assert.Throws<FileNotFoundException>(() => HeadFile.Load(Path.Combine(folder, "absent.head")));
+
+        Assert.Contains("absent.head", error.Message);
+    }
+
+    private static byte[] Flip(byte[] bytes, int at)
+    {
+        var copy = bytes.ToArray();
+        copy[at] ^= 0x40;
+        return copy;
+    }
+
+    private static byte[] Set(byte[] bytes, int at, byte value)
+    {
+        var copy = bytes.ToArray();
+        copy[at] = value;
+        return copy;
+    }
+}
