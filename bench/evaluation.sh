@@ -60,13 +60,24 @@ for c in "${catalogs[@]}"; do
     outfit --gateway "$gateway" ingest --catalog "$c" --manifest "$work/pairs/test_shop.csv" --parallel 4
 done
 
-# 5. Instance queries (consumer views of test products) and category queries (untouched photos of other senders).
-args=()
-for c in "${catalogs[@]}"; do args+=(--catalog "$c"); done
-outfit --gateway "$gateway" eval "${args[@]}" --queries "$work/pairs/test_queries.csv" --k $ks --parallel 4 --json \
-    --chart docs/images/evaluation-instance-top20.png --chart-k 20 > "$work/results/instance.json"
-outfit --gateway "$gateway" eval "${args[@]}" --queries "$work/pairs/test_category_queries.csv" --k $ks --parallel 4 --json \
-    --chart docs/images/evaluation-category-top1.png --chart-k 1 > "$work/results/category.json"
+# 5. Instance queries (consumer views of test products) and category queries (untouched photos of
+#    other senders): the four baselines in one run, the head in another (it can be retrained and
+#    evaluated again alone), then one chart per query set from the saved results.
+for set in instance category; do
+    mkdir -p "$work/results/$set"
+    queries=$work/pairs/test_queries.csv
+    [[ $set == category ]] && queries=$work/pairs/test_category_queries.csv
+    outfit --gateway "$gateway" eval --catalog whitebox-l1 --catalog whitebox-l2 --catalog whitebox-cosine --catalog resnet18 \
+        --queries "$queries" --k $ks --parallel 4 --json > "$work/results/$set/baselines.json"
+    outfit --gateway "$gateway" eval --catalog resnet18-head \
+        --queries "$queries" --k $ks --parallel 4 --json > "$work/results/$set/resnet18-head.json"
+done
+outfit chart --results "$work/results/instance/baselines.json" "$work/results/instance/resnet18-head.json" --k 20 \
+    --out docs/images/evaluation-instance-top20.png --title "Consumer view → product: top-20 accuracy (synthetic views of real photos)"
+outfit chart --results "$work/results/instance/baselines.json" "$work/results/instance/resnet18-head.json" --k 1 \
+    --out docs/images/evaluation-instance-top1.png --title "Consumer view → product: top-1 accuracy (synthetic views of real photos)"
+outfit chart --results "$work/results/category/baselines.json" "$work/results/category/resnet18-head.json" --k 1 \
+    --out docs/images/evaluation-category-top1.png --title "Untouched photo → product of its category: top-1 accuracy"
 
 # 6. Embedding maps of the gallery.
 outfit --gateway "$gateway" tsne --catalog resnet18 --out docs/images/tsne-resnet18.png --max 2000 --seed $seed --perplexity 30
@@ -78,7 +89,9 @@ import json, sys, os
 folder = sys.argv[1]
 out = []
 for name, title in (("instance", "Instance queries (consumer view → its product)"), ("category", "Category queries (untouched photo → any product of its label)")):
-    data = json.load(open(os.path.join(folder, name + ".json")))["catalogs"]
+    data = json.load(open(os.path.join(folder, name, "baselines.json")))["catalogs"]
+    head = json.load(open(os.path.join(folder, name, "resnet18-head.json")))
+    data.append(dict(head, catalog="resnet18-head"))
     ks = data[0]["k"]
     groups = ["overall"] + sorted({c["category"] for d in data for c in d["categories"]})
     out.append(f"### {title}\n")

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OutfitFinder.Cli.Bench;
 using OutfitFinder.Cli.Catalogs;
+using OutfitFinder.Cli.Charts;
 using OutfitFinder.Cli.Evaluation;
 using OutfitFinder.Cli.Ingestion;
 using OutfitFinder.Cli.Maps;
@@ -74,6 +75,7 @@ public static class CliApp
         root.Subcommands.Add(EvalCommand.Create(services, gateway));
         root.Subcommands.Add(PairsCommand.Create(services));
         root.Subcommands.Add(TsneCommand.Create(services, gateway));
+        root.Subcommands.Add(ChartCommand.Create(services));
         root.Subcommands.Add(BenchCommand.Create(services));
         root.Subcommands.Add(TrainCommand.Create(services));
         return root;

@@ -59,7 +59,8 @@ internal static class AccuracyChart
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = series[s].Name, FillColor = palette.GetColor(s) });
         }
 
-        plot.ShowLegend(Alignment.UpperRight);
+        // Outside the axes, on the right: inside it would hide the bars of the last groups.
+        plot.ShowLegend(Edge.Right);
         plot.Axes.SetLimits(-1, (groups.Count * slot) - 1, 0, 105);
         plot.YLabel(valueLabel);
         plot.Title(title);

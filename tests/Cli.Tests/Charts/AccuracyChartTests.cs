@@ -43,4 +43,26 @@ public sealed class AccuracyChartTests : IDisposable
 
         Assert.True(found, "no bar in the first series' colour");
     }
+
+    [Fact]
+    public async Task ChartCommand_DrawsOneChartFromSeveralSavedEvalResults()
+    {
+        var single = Path.Combine(_folder.Path, "resnet18-head.json");
+        File.WriteAllText(single, """{"k":[1,20],"overall":{"queries":4,"instanceQueries":4,"accuracy":{"1":0.5,"20":1},"mrr":0.7},"categories":[{"category":"Dress","queries":4,"instanceQueries":4,"accuracy":{"1":0.5,"20":1},"mrr":0.7}]}""");
+        var several = Path.Combine(_folder.Path, "others.json");
+        File.WriteAllText(several, """{"catalogs":[{"catalog":"whitebox-l1","k":[1,20],"overall":{"queries":4,"instanceQueries":4,"accuracy":{"1":0.25,"20":0.5},"mrr":0.3},"categories":[]}]}""");
+        var chart = Path.Combine(_folder.Path, "chart.png");
+        using var http = new HttpClient();
+
+        var result = await CliHarness.RunAsync(http, "chart", "--results", single, several, "--out", chart, "--k", "20");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("2 catalogs", result.Output, StringComparison.Ordinal);
+        using var codec = SKCodec.Create(chart);
+        Assert.Equal(SKEncodedImageFormat.Png, codec.EncodedFormat);
+
+        var missingK = await CliHarness.RunAsync(http, "chart", "--results", single, "--out", chart, "--k", "5");
+        Assert.Equal(1, missingK.ExitCode);
+        Assert.Contains("no top-5", missingK.Output, StringComparison.Ordinal);
+    }
 }
