@@ -1,8 +1,9 @@
 using OutfitFinder.Core.Extraction.Siamese;
+using Xunit.Abstractions;
 
 namespace OutfitFinder.Core.Tests.Extraction.Siamese;
 
-public sealed class SiameseTrainerTests
+public sealed class SiameseTrainerTests(ITestOutputHelper output)
 {
     private static readonly SiameseTrainingOptions Options = new() { OutputDimension = 8, Epochs = 30, LearningRate = 0.01f, BatchSize = 32, Seed = 4 };
 
@@ -33,6 +34,7 @@ public sealed class SiameseTrainerTests
         var head = SiameseTrainer.Train("synthetic", training, null, Options).Head;
         var before = PairRanking.Evaluate(heldOut);
         var after = PairRanking.Evaluate(heldOut, head);
+        output.WriteLine($"held-out top-1 {before.TopOne:P1} → {after.TopOne:P1}, MRR {before.MeanReciprocalRank:0.000} → {after.MeanReciprocalRank:0.000}");
 
         Assert.True(after.TopOne >= before.TopOne + 0.3, $"top-1 {before.TopOne:P0} → {after.TopOne:P0}");
         Assert.True(after.TopOne >= 0.8, $"top-1 after training is {after.TopOne:P0}");
