@@ -1,8 +1,11 @@
 using System.CommandLine;
 using OutfitFinder.Cli.Bench;
 using OutfitFinder.Cli.Catalogs;
+using OutfitFinder.Cli.Charts;
 using OutfitFinder.Cli.Evaluation;
 using OutfitFinder.Cli.Ingestion;
+using OutfitFinder.Cli.Maps;
+using OutfitFinder.Cli.Pairs;
 using OutfitFinder.Cli.Search;
 using OutfitFinder.Cli.Training;
 using Spectre.Console;
@@ -70,6 +73,9 @@ public static class CliApp
         root.Subcommands.Add(IngestCommand.Create(services, gateway));
         root.Subcommands.Add(SearchCommand.Create(services, gateway));
         root.Subcommands.Add(EvalCommand.Create(services, gateway));
+        root.Subcommands.Add(PairsCommand.Create(services));
+        root.Subcommands.Add(TsneCommand.Create(services, gateway));
+        root.Subcommands.Add(ChartCommand.Create(services));
         root.Subcommands.Add(BenchCommand.Create(services));
         root.Subcommands.Add(TrainCommand.Create(services));
         return root;

@@ -10,6 +10,7 @@ app.MapCatalogsApi();
 app.MapProductsApi();
 app.MapSearchApi();
 app.MapIngestionsApi();
+app.MapVectorsApi();
 app.MapHealthEndpoints();
 app.Run();
 

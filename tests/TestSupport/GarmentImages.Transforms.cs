@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using OutfitFinder.Core.Images;
 using SkiaSharp;
 
 namespace OutfitFinder.TestSupport;
@@ -37,7 +38,7 @@ public static partial class GarmentImages
         using var scene = NewBitmap(width, height);
         using (var canvas = new SKCanvas(scene))
         {
-            DrawClutter(canvas, random, width, height, options.ClutterShapes);
+            PhotoTransforms.DrawClutter(canvas, random, width, height, options.ClutterShapes);
             canvas.SetMatrix(toView);
             using var image = SKImage.FromBitmap(cutout);
             canvas.DrawImage(image, 0, 0, Smooth, null);
@@ -48,7 +49,7 @@ public static partial class GarmentImages
             brightness: Uniform(random, options.MaxBrightnessShift),
             saturation: 1 + Uniform(random, options.MaxSaturationShift),
             warmth: Uniform(random, options.MaxWarmthShift));
-        AddNoise(photo, random, random.Next(options.MaxNoise + 1));
+        PhotoTransforms.AddNoise(photo, random, random.Next(options.MaxNoise + 1));
 
         if (random.NextDouble() < options.BlurProbability)
         {
@@ -60,91 +61,21 @@ public static partial class GarmentImages
         return photo;
     }
 
-    /// <summary>Copies the part of <paramref name="source"/> inside <paramref name="rect"/> (clipped to the image) into a new bitmap.</summary>
-    public static SKBitmap Crop(SKBitmap source, SKRectI rect)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        var clipped = SKRectI.Intersect(rect, new SKRectI(0, 0, source.Width, source.Height));
-        if (clipped.IsEmpty)
-        {
-            throw new ArgumentException($"Crop {rect} does not overlap the {source.Width}×{source.Height} image.", nameof(rect));
-        }
+    /// <inheritdoc cref="PhotoTransforms.Crop"/>
+    public static SKBitmap Crop(SKBitmap source, SKRectI rect) => PhotoTransforms.Crop(source, rect);
 
-        var bitmap = NewBitmap(clipped.Width, clipped.Height);
-        using var canvas = new SKCanvas(bitmap);
-        canvas.DrawBitmap(source, SKRect.Create(clipped.Left, clipped.Top, clipped.Width, clipped.Height), SKRect.Create(clipped.Width, clipped.Height));
-        return bitmap;
-    }
+    /// <inheritdoc cref="PhotoTransforms.Rotate"/>
+    public static SKBitmap Rotate(SKBitmap source, float degrees, SKColor? fill = null) => PhotoTransforms.Rotate(source, degrees, fill);
 
-    /// <summary>
-    /// Rotates <paramref name="source"/> about its centre by <paramref name="degrees"/> (clockwise
-    /// positive), keeping its size; corners it uncovers take <paramref name="fill"/>, or the
-    /// source's top-left pixel when null.
-    /// </summary>
-    public static SKBitmap Rotate(SKBitmap source, float degrees, SKColor? fill = null)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        var bitmap = NewBitmap(source.Width, source.Height);
-        using var canvas = new SKCanvas(bitmap);
-        canvas.Clear(fill ?? source.GetPixel(0, 0));
-        canvas.RotateDegrees(degrees, source.Width / 2f, source.Height / 2f);
-        using var image = SKImage.FromBitmap(source);
-        canvas.DrawImage(image, 0, 0, Smooth, null);
-        return bitmap;
-    }
+    /// <inheritdoc cref="PhotoTransforms.Resize"/>
+    public static SKBitmap Resize(SKBitmap source, int width, int height) => PhotoTransforms.Resize(source, width, height);
 
-    /// <summary>Scales <paramref name="source"/> to exactly <paramref name="width"/> × <paramref name="height"/> with smooth (mipmapped linear) sampling.</summary>
-    public static SKBitmap Resize(SKBitmap source, int width, int height)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
-        var bitmap = NewBitmap(width, height);
-        using var canvas = new SKCanvas(bitmap);
-        using var image = SKImage.FromBitmap(source);
-        canvas.DrawImage(image, SKRect.Create(width, height), Smooth);
-        return bitmap;
-    }
+    /// <inheritdoc cref="PhotoTransforms.ShiftColour"/>
+    public static SKBitmap ShiftColour(SKBitmap source, float brightness, float saturation = 1, float warmth = 0) =>
+        PhotoTransforms.ShiftColour(source, brightness, saturation, warmth);
 
-    /// <summary>
-    /// Changes colours the way a different camera or light would.
-    /// </summary>
-    /// <param name="source">Image to change; not modified.</param>
-    /// <param name="brightness">Added to every channel as a fraction of full scale: 0.1 adds 25.5 levels.</param>
-    /// <param name="saturation">Distance from grey is multiplied by this: 0 is greyscale, 1 unchanged.</param>
-    /// <param name="warmth">White balance: +1 adds 24 levels of red and takes 24 of blue, −1 the reverse.</param>
-    public static SKBitmap ShiftColour(SKBitmap source, float brightness, float saturation = 1, float warmth = 0)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        var bitmap = Copy(source);
-        var pixels = Pixels(bitmap);
-        var lift = brightness * 255;
-        var warm = warmth * 24;
-        for (var i = 0; i < pixels.Length; i += 4)
-        {
-            float r = pixels[i], g = pixels[i + 1], b = pixels[i + 2];
-            var grey = (0.299f * r) + (0.587f * g) + (0.114f * b);
-            pixels[i] = Clamp(grey + ((r - grey) * saturation) + lift + warm);
-            pixels[i + 1] = Clamp(grey + ((g - grey) * saturation) + lift);
-            pixels[i + 2] = Clamp(grey + ((b - grey) * saturation) + lift - warm);
-        }
-
-        return bitmap;
-    }
-
-    /// <summary>Gaussian blur with standard deviation <paramref name="sigma"/> pixels; edges are extended, not darkened.</summary>
-    public static SKBitmap Blur(SKBitmap source, float sigma)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentOutOfRangeException.ThrowIfNegative(sigma);
-        var bitmap = NewBitmap(source.Width, source.Height);
-        using var canvas = new SKCanvas(bitmap);
-        using var filter = SKImageFilter.CreateBlur(sigma, sigma, SKShaderTileMode.Clamp);
-        using var paint = new SKPaint { ImageFilter = filter };
-        using var image = SKImage.FromBitmap(source);
-        canvas.DrawImage(image, 0, 0, Smooth, paint);
-        return bitmap;
-    }
+    /// <inheritdoc cref="PhotoTransforms.Blur"/>
+    public static SKBitmap Blur(SKBitmap source, float sigma) => PhotoTransforms.Blur(source, sigma);
 
     /// <summary>
     /// Separates the garment from a plain studio background: the background is whatever joins
@@ -252,66 +183,6 @@ public static partial class GarmentImages
         return SKRect.Create(bounds.MidX - (safe / 2), bounds.MidY - (safe / aspect / 2), safe, safe / aspect);
     }
 
-    /// <summary>A room, roughly: a two-tone gradient and overlapping furniture-like shapes in random colours.</summary>
-    private static void DrawClutter(SKCanvas canvas, Random random, int width, int height, int shapes)
-    {
-        // Rooms are less saturated than fabric: each colour is pulled a third of the way to grey.
-        byte Channel() => (byte)(((random.Next(256) * 2) + 128) / 3);
-        SKColor RandomColour(byte alpha) => new(Channel(), Channel(), Channel(), alpha);
-
-        var wall = RandomColour(255);
-        using (var shader = SKShader.CreateLinearGradient(new SKPoint(0, 0), new SKPoint(0, height), [wall, Darker(wall, 0.55f)], SKShaderTileMode.Clamp))
-        using (var paint = new SKPaint { Shader = shader })
-        {
-            canvas.DrawRect(SKRect.Create(width, height), paint);
-        }
-
-        using var shape = new SKPaint { IsAntialias = true };
-        for (var i = 0; i < shapes; i++)
-        {
-            shape.Color = RandomColour((byte)random.Next(150, 256));
-            shape.Style = random.Next(4) == 0 ? SKPaintStyle.Stroke : SKPaintStyle.Fill;
-            shape.StrokeWidth = 1 + (random.Next(6) * width / 256f);
-            var x = (float)random.NextDouble() * width;
-            var y = (float)random.NextDouble() * height;
-            var w = (0.05f + ((float)random.NextDouble() * 0.4f)) * width;
-            var h = (0.05f + ((float)random.NextDouble() * 0.4f)) * height;
-            switch (random.Next(4))
-            {
-                case 0:
-                    canvas.DrawRect(x - (w / 2), y - (h / 2), w, h, shape);
-                    break;
-                case 1:
-                    canvas.DrawOval(x, y, w / 2, h / 2, shape);
-                    break;
-                case 2:
-                    canvas.DrawRoundRect(x - (w / 2), y - (h / 2), w, h, w / 6, h / 6, shape);
-                    break;
-                default:
-                    shape.StrokeWidth = Math.Max(shape.StrokeWidth, 2);
-                    canvas.DrawLine(x, y, x + w - (width * 0.2f), y + h - (height * 0.2f), shape);
-                    break;
-            }
-        }
-    }
-
-    private static void AddNoise(SKBitmap bitmap, Random random, int amplitude)
-    {
-        if (amplitude == 0)
-        {
-            return;
-        }
-
-        var pixels = Pixels(bitmap);
-        for (var i = 0; i < pixels.Length; i++)
-        {
-            if (i % 4 != 3)
-            {
-                pixels[i] = Clamp(pixels[i] + random.Next(-amplitude, amplitude + 1));
-            }
-        }
-    }
-
     private static SKRect Bounds(IReadOnlyList<SKPoint> points)
     {
         float left = float.MaxValue, top = float.MaxValue, right = float.MinValue, bottom = float.MinValue;
@@ -326,25 +197,11 @@ public static partial class GarmentImages
         return new SKRect(left, top, Math.Max(right, left + 1), Math.Max(bottom, top + 1));
     }
 
-    /// <summary>Uniform in [−<paramref name="spread"/>, +<paramref name="spread"/>].</summary>
-    private static float Uniform(Random random, float spread) => (((float)random.NextDouble() * 2) - 1) * spread;
-
-    private static byte Clamp(float value) => (byte)Math.Clamp(MathF.Round(value), 0, 255);
+    private static float Uniform(Random random, float spread) => PhotoTransforms.Uniform(random, spread);
 
     /// <summary>A copy in this class's pixel layout (RGBA, 8 bits each, premultiplied), whatever the source's layout.</summary>
-    internal static SKBitmap Copy(SKBitmap source)
-    {
-        var bitmap = NewBitmap(source.Width, source.Height);
-        using var canvas = new SKCanvas(bitmap);
-        canvas.Clear(SKColors.Transparent);
-        canvas.DrawBitmap(source, 0, 0);
-        return bitmap;
-    }
+    internal static SKBitmap Copy(SKBitmap source) => PhotoTransforms.Copy(source);
 
     /// <summary>The writable pixels of a bitmap made by <see cref="NewBitmap"/>; valid while the bitmap lives.</summary>
-    internal static Span<byte> Pixels(SKBitmap bitmap)
-    {
-        var pixels = bitmap.GetPixelSpan();
-        return MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(pixels), pixels.Length);
-    }
+    internal static Span<byte> Pixels(SKBitmap bitmap) => PhotoTransforms.Pixels(bitmap);
 }

@@ -66,6 +66,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
         app.MapProductsApi();
         app.MapSearchApi();
         app.MapIngestionsApi();
+        app.MapVectorsApi();
         app.MapHealthEndpoints();
         try
         {

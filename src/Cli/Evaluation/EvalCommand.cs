@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace OutfitFinder.Cli.Evaluation;
 
-/// <summary><c>outfit eval --catalog C --queries FILE [--k 1,5,10,20] [--json] [--parallel 4]</c>.</summary>
+/// <summary><c>outfit eval --catalog C [--catalog C2 …] --queries FILE [--k 1,5,10,20] [--json] [--parallel 4] [--chart FILE.png [--chart-k K]]</c>.</summary>
 internal static class EvalCommand
 {
     /// <summary>How many bad rows are listed; the count always covers all of them.</summary>
@@ -17,7 +17,13 @@ internal static class EvalCommand
 
     public static Command Create(CliServices services, Option<Uri> gateway)
     {
-        var catalog = new Option<string>("--catalog") { Description = "Catalog to search.", Required = true, HelpName = "NAME" };
+        var catalog = new Option<string[]>("--catalog")
+        {
+            Description = "Catalog to search; repeat it (or give several names) to compare catalogs side by side on the same queries.",
+            Required = true,
+            HelpName = "NAME",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var queries = new Option<FileInfo>("--queries")
         {
             Description = "CSV with a header: image (relative to the file's folder), product_id (empty for a "
@@ -33,6 +39,12 @@ internal static class EvalCommand
             CustomParser = ParseKs,
         };
         var json = new Option<bool>("--json") { Description = "Print the numbers as JSON instead of a table." };
+        var chart = new Option<FileInfo>("--chart")
+        {
+            Description = "Also draw a grouped bar chart (PNG) of top-k accuracy per category, one bar per catalog.",
+            HelpName = "FILE.png",
+        };
+        var chartK = new Option<int?>("--chart-k") { Description = "The k the chart shows; one of --k. Default: the largest.", HelpName = "K" };
         var parallel = new Option<int>("--parallel") { Description = "Searches at once.", HelpName = "N", DefaultValueFactory = _ => 4 };
         parallel.Validators.Add(result =>
         {
@@ -44,30 +56,42 @@ internal static class EvalCommand
 
         var command = new Command("eval", "Measure retrieval quality: top-k accuracy and MRR of searches with labelled photos.")
         {
-            catalog, queries, ks, json, parallel,
+            catalog, queries, ks, json, parallel, chart, chartK,
         };
         command.SetGatewayAction(services, gateway, (parseResult, client, cancellationToken) => RunAsync(
             services,
             client,
-            parseResult.GetRequiredValue(catalog),
+            [.. parseResult.GetRequiredValue(catalog).Distinct(StringComparer.Ordinal)],
             parseResult.GetRequiredValue(queries).FullName,
             parseResult.GetRequiredValue(ks),
             parseResult.GetValue(json),
             parseResult.GetValue(parallel),
+            new ChartRequest(parseResult.GetValue(chart)?.FullName, parseResult.GetValue(chartK)),
             cancellationToken));
         return command;
     }
 
+    /// <summary>Where to draw the comparison chart (null: no chart) and at which k (null: the largest).</summary>
+    private sealed record ChartRequest(string? Path, int? K);
+
     private static async Task<int> RunAsync(
         CliServices services,
         GatewayClient client,
-        string catalog,
+        string[] catalogs,
         string queriesPath,
         int[] ks,
         bool json,
         int parallelism,
+        ChartRequest chart,
         CancellationToken cancellationToken)
     {
+        var chartK = chart.K ?? ks.Max();
+        if (chart.Path is not null && !ks.Contains(chartK))
+        {
+            services.Error.WriteError(string.Create(CultureInfo.InvariantCulture, $"--chart-k {chartK} is not one of --k {string.Join(',', ks)}."));
+            return ExitCodes.Failure;
+        }
+
         List<EvaluationQuery> rows;
         try
         {
@@ -100,6 +124,59 @@ internal static class EvalCommand
             return ExitCodes.Failure;
         }
 
+        var results = new List<(string Catalog, TopKAccuracy Accuracy)>();
+        foreach (var catalog in catalogs)
+        {
+            var (accuracy, partial) = await EvaluateAsync(client, catalog, good, ks, parallelism, cancellationToken);
+            if (partial > 0)
+            {
+                services.Error.WriteWarning(string.Create(CultureInfo.InvariantCulture,
+                    $"{catalog}: {partial} searches returned partial results (some shards did not answer), so accuracy may be understated."));
+            }
+
+            results.Add((catalog, accuracy));
+        }
+
+        if (json)
+        {
+            // Written around Spectre.Console so that nothing wraps or reflows the document.
+            services.Out.Profile.Out.Writer.WriteLine(results.Count == 1 ? ToJson(results[0].Accuracy) : ToJson(results));
+        }
+        else
+        {
+            foreach (var (catalog, accuracy) in results)
+            {
+                WriteTable(services.Out, accuracy, catalog, bad.Count);
+            }
+
+            if (results.Count > 1)
+            {
+                WriteComparison(services.Out, results);
+            }
+        }
+
+        if (chart.Path is not null)
+        {
+            try
+            {
+                SaveChart(chart.Path, chartK, Path.GetFileName(queriesPath), results);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                services.Error.WriteError($"Cannot write the chart '{chart.Path}': {ex.Message}");
+                return ExitCodes.Failure;
+            }
+
+            services.Error.WriteLine($"Chart written to {chart.Path}.");
+        }
+
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Searches every query once with k = the largest K and counts where its relevant result ranked.</summary>
+    private static async Task<(TopKAccuracy Accuracy, int Partial)> EvaluateAsync(
+        GatewayClient client, string catalog, IReadOnlyList<EvaluationQuery> good, int[] ks, int parallelism, CancellationToken cancellationToken)
+    {
         var accuracy = new TopKAccuracy(ks);
         var ranks = new int?[good.Count];
         var partial = 0;
@@ -123,23 +200,56 @@ internal static class EvalCommand
             accuracy.Add(good[i].Category, ranks[i], good[i].IsInstance);
         }
 
-        if (partial > 0)
+        return (accuracy, partial);
+    }
+
+    /// <summary>One row per catalog: overall top-k and MRR, for reading several catalogs at a glance.</summary>
+    private static void WriteComparison(IAnsiConsole console, IReadOnlyList<(string Catalog, TopKAccuracy Accuracy)> results)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        var table = new Table().Title("Overall, by catalog").AddColumn("Catalog").AddColumn(new TableColumn("n").RightAligned());
+        foreach (var k in results[0].Accuracy.Ks)
         {
-            services.Error.WriteWarning(string.Create(CultureInfo.InvariantCulture,
-                $"{partial} searches returned partial results (some shards did not answer), so accuracy may be understated."));
+            table.AddColumn(new TableColumn(string.Create(culture, $"top-{k}")).RightAligned());
         }
 
-        if (json)
+        table.AddColumn(new TableColumn("MRR").RightAligned());
+        foreach (var (catalog, accuracy) in results)
         {
-            // Written around Spectre.Console so that nothing wraps or reflows the document.
-            services.Out.Profile.Out.Writer.WriteLine(ToJson(accuracy));
-        }
-        else
-        {
-            WriteTable(services.Out, accuracy, catalog, bad.Count);
+            var row = accuracy.Overall;
+            var cells = new List<Text> { new(catalog), new(row.Queries.ToString(culture)) };
+            cells.AddRange(row.Accuracy.Select(value => new Text(Percent(value))));
+            cells.Add(new Text(row.MeanReciprocalRank is { } mrr ? mrr.ToString("0.000", culture) : "-"));
+            table.AddRow(cells);
         }
 
-        return ExitCodes.Success;
+        console.Write(table);
+    }
+
+    /// <summary>Groups: overall, then every category any catalog reported, in ordinal order; one bar per catalog.</summary>
+    private static void SaveChart(string path, int k, string queriesName, IReadOnlyList<(string Catalog, TopKAccuracy Accuracy)> results)
+    {
+        const string Overall = "overall";
+        var folder = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        var categories = results.SelectMany(r => r.Accuracy.ByCategory.Select(row => row.Category!)).Distinct().Order(StringComparer.Ordinal);
+        var series = results.Select(r =>
+        {
+            var index = r.Accuracy.Ks.ToList().IndexOf(k);
+            var values = r.Accuracy.ByCategory.ToDictionary(row => row.Category!, row => row.Accuracy[index], StringComparer.Ordinal);
+            values[Overall] = r.Accuracy.Overall.Accuracy[index];
+            return new Charts.AccuracyChart.Series(r.Catalog, values);
+        }).ToList();
+        Charts.AccuracyChart.Save(
+            path,
+            string.Create(CultureInfo.InvariantCulture, $"Top-{k} accuracy by category ({queriesName}, {results[0].Accuracy.Overall.Queries} queries)"),
+            Charts.AccuracyChart.AccuracyLabel(k),
+            [Overall, .. categories],
+            series);
     }
 
     private static int[] ParseKs(ArgumentResult result)
@@ -223,6 +333,34 @@ internal static class EvalCommand
             foreach (var row in accuracy.ByCategory)
             {
                 WriteRow(writer, accuracy.Ks, row);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary><c>{"catalogs":[{"catalog":"a","k":[…],"overall":{…},"categories":[…]},…]}</c>: one single-catalog document per catalog.</summary>
+    internal static string ToJson(IReadOnlyList<(string Catalog, TopKAccuracy Accuracy)> results)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("catalogs");
+            foreach (var (catalog, accuracy) in results)
+            {
+                using var single = JsonDocument.Parse(ToJson(accuracy));
+                writer.WriteStartObject();
+                writer.WriteString("catalog", catalog);
+                foreach (var property in single.RootElement.EnumerateObject())
+                {
+                    property.WriteTo(writer);
+                }
+
+                writer.WriteEndObject();
             }
 
             writer.WriteEndArray();

@@ -103,6 +103,16 @@ internal sealed class GatewayClient(HttpClient http, Uri gateway)
         return await ReadJsonAsync(response, GatewayJsonContext.Default.SearchResponse, cancellationToken);
     }
 
+    /// <summary><c>GET /v1/catalogs/{catalog}/vectors?max=N</c>: an evenly spread sample of products with one vector each.</summary>
+    public async Task<VectorSample> GetVectorsAsync(string catalog, int max, CancellationToken cancellationToken)
+    {
+        var path = $"{CatalogPath(catalog)}/vectors?max={max.ToString(CultureInfo.InvariantCulture)}";
+        using var response = await SendAsync(HttpMethod.Get, path, content: null, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        var (sample, _) = await ReadJsonAsync(response, GatewayJsonContext.Default.VectorSample, cancellationToken);
+        return sample;
+    }
+
     /// <summary>Serialises metadata compactly in the dictionary's order, e.g. <c>{"color":"red","price":19.9}</c>.</summary>
     internal static string MetadataJson(IReadOnlyDictionary<string, JsonElement> metadata)
     {

@@ -59,6 +59,12 @@ internal sealed record IngestionInfo(
 /// <summary>One bad manifest row of an ingestion job.</summary>
 internal sealed record IngestionFailure(int Row, string? ProductId, string? Image, string Reason);
 
+/// <summary>Body of <c>GET /v1/catalogs/{catalog}/vectors</c>.</summary>
+internal sealed record VectorSample(string Catalog, string Model, string Metric, int Dimension, IReadOnlyList<ProductVector> Products);
+
+/// <summary>One sampled product and its first image's vector.</summary>
+internal sealed record ProductVector(string ProductId, string? Category, float[] Vector);
+
 /// <summary>The fields of an RFC 9457 <c>application/problem+json</c> body that the CLI shows.</summary>
 internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
 
@@ -71,4 +77,5 @@ internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
 [JsonSerializable(typeof(ProblemBody))]
 [JsonSerializable(typeof(StartIngestionBody))]
 [JsonSerializable(typeof(IngestionInfo))]
+[JsonSerializable(typeof(VectorSample))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

@@ -292,4 +292,25 @@ public sealed partial class CatalogShardGrain(
             LogCompactionFailed(e, catalog, shard, snapshot.ReplayFromGeneration - 1);
         }
     }
+
+    /// <inheritdoc />
+    [ReadOnly]
+    public Task<IReadOnlyList<ProductVectorSample>> SampleVectorsAsync(int max, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var ids = products.Keys.Order(StringComparer.Ordinal).ToArray();
+        var take = Math.Min(max, ids.Length);
+        var samples = new List<ProductVectorSample>(take);
+        for (var i = 0; i < take; i++)
+        {
+            // Evenly spaced in id order rather than the first few: ids often start with a category prefix.
+            var product = products[ids[(int)((long)i * ids.Length / take)]];
+            if (index.TryCopyVectors(product.ProductId, out var vectors))
+            {
+                samples.Add(new ProductVectorSample(product.ProductId, product.Category, PackedVectors.Pack(vectors.AsSpan(0, definition.Dimension))));
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<ProductVectorSample>>(samples);
+    }
 }

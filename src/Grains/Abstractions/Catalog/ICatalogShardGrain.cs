@@ -30,6 +30,12 @@ public interface ICatalogShardGrain : IGrainWithStringKey
 
     /// <summary>Products and images held by this shard.</summary>
     Task<ShardCounts> GetCountsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> products with their first image's vector, spread evenly over the
+    /// shard's products in id order (the same products for the same contents). Read-only.
+    /// </summary>
+    Task<IReadOnlyList<ProductVectorSample>> SampleVectorsAsync(int max, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The one place that spells shard grain keys.</summary>
