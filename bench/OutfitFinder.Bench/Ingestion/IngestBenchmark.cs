@@ -32,8 +32,8 @@ internal sealed record ShardLoadMeasurement(string Benchmark, int Vectors, int D
 
 /// <summary>
 /// <c>ingest</c>: images/s of a server-side ingestion job over real photos, from a folder source and
-/// from an Azure Blob source (Azurite on loopback), beside the raw model throughput (decode and
-/// embed at batch 32, one caller) measured in the same run; and how long a shard takes to load.
+/// from an Azure Blob source (Azurite on loopback), beside the raw model throughput (ResNet18 on
+/// photos decoded beforehand, batch 32) measured in the same run; and how long a shard takes to load.
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -47,10 +47,10 @@ internal static class IngestBenchmark
         {
             var files = CopyPhotos(settings, sourceRoot, report);
             var raw = MeasureRawModel(files);
-            report.Line($"{files.Count} photos; raw model (decode + ResNet18 at batch 32, one caller): {raw:F1} images/s.");
+            report.Line($"{files.Count} photos; raw model (ResNet18 on decoded photos, batch 32): {raw:F1} images/s.");
             var measurements = new List<IngestMeasurement>
             {
-                new("ingest", "raw model (decode + embed, batch 32)", files.Count, files.Count / raw, raw, 1),
+                new("ingest", "raw model (preprocess + run on decoded photos, batch 32)", files.Count, files.Count / raw, raw, 1),
             };
 
             var gatewaySettings = new List<string>
@@ -135,19 +135,29 @@ internal static class IngestBenchmark
         return [.. files.Select(file => Path.Combine(sourceRoot, "images", Path.GetFileName(file)))];
     }
 
+    /// <summary>
+    /// The model's own rate, the ceiling for any ingestion: ResNet18 (preprocessing and the model
+    /// call) on photos decoded beforehand, at batch 32, one caller using every core.
+    /// </summary>
     private static double MeasureRawModel(List<string> files)
     {
         using var embedder = ResNet18Embedder.Create(new OnnxEmbedderOptions(), NullLogger<ResNet18Embedder>.Instance);
-        embedder.Embed([ImageDecoder.Decode(File.ReadAllBytes(files[0]), ImageLimits.Default)]);
-        var started = Stopwatch.GetTimestamp();
-        foreach (var batch in files.Chunk(32))
+        var images = files.Select(file => ImageDecoder.Decode(File.ReadAllBytes(file), ImageLimits.Default)).ToList();
+        try
         {
-            var images = batch.Select(file => ImageDecoder.Decode(File.ReadAllBytes(file), ImageLimits.Default)).ToList();
-            embedder.Embed(images);
+            embedder.Embed(images.Take(32).ToList());
+            var started = Stopwatch.GetTimestamp();
+            foreach (var batch in images.Chunk(32))
+            {
+                embedder.Embed(batch);
+            }
+
+            return images.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        }
+        finally
+        {
             images.ForEach(image => image.Dispose());
         }
-
-        return files.Count / Stopwatch.GetElapsedTime(started).TotalSeconds;
     }
 
     private static async Task<double> IngestAsync(HttpClient http, string source, string manifest, CancellationToken cancellationToken)
