@@ -428,6 +428,14 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
         PriorityQueue<IndexHit, IndexHit> heap, int limit)
     {
         var threshold = heap.Count < limit ? float.NegativeInfinity : heap.Peek().Score;
+
+        // Once the heap is full most blocks hold no score that could enter: one vectorised maximum turns
+        // the whole block away instead of visiting its products one by one.
+        if (heap.Count == limit && TensorPrimitives.Max(scores) < threshold)
+        {
+            return;
+        }
+
         var at = 0;
         for (var p = 0; p < slots.Length; p++)
         {
