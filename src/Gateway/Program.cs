@@ -1,4 +1,3 @@
-using OutfitFinder.Gateway.Apis;
 using OutfitFinder.Gateway.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,12 +5,7 @@ builder.AddOutfitFinderGateway();
 
 var app = builder.Build();
 app.UseOutfitFinderGateway();
-app.MapCatalogsApi();
-app.MapProductsApi();
-app.MapSearchApi();
-app.MapIngestionsApi();
-app.MapVectorsApi();
-app.MapHealthEndpoints();
+app.MapOutfitFinderEndpoints();
 app.Run();
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>

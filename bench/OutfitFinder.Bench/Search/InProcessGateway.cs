@@ -62,12 +62,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
         var app = builder.Build();
         app.UseOutfitFinderGateway();
-        app.MapCatalogsApi();
-        app.MapProductsApi();
-        app.MapSearchApi();
-        app.MapIngestionsApi();
-        app.MapVectorsApi();
-        app.MapHealthEndpoints();
+        app.MapOutfitFinderEndpoints();
         try
         {
             await app.StartAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using CsvHelper;
 using CsvHelper.Configuration;
+using OutfitFinder.Core.Ingestion;
 
 namespace OutfitFinder.Cli.Evaluation;
 
@@ -41,44 +42,12 @@ internal sealed class QueriesReader : IDisposable
         };
         _csv = new CsvReader(reader, configuration);
 
-        string[] header;
-        try
-        {
-            header = _csv.Read() && _csv.ReadHeader() ? _csv.HeaderRecord ?? [] : [];
-        }
-        catch (CsvHelperException ex)
-        {
-            throw new QueriesException($"{sourceName}: the header row could not be read: {ex.Message}", ex);
-        }
-
-        if (header.Length == 0)
-        {
-            throw new QueriesException(
-                $"{sourceName} is empty; it needs a header row with the columns '{ImageColumn}' and '{ProductIdColumn}'.");
-        }
-
-        _headerCount = header.Length;
-        var indexByName = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < header.Length; i++)
-        {
-            if (!string.IsNullOrWhiteSpace(header[i]) && !indexByName.TryAdd(header[i], i))
-            {
-                throw new QueriesException($"{sourceName}: the header names column '{header[i]}' twice.");
-            }
-        }
-
-        string[] required = [ImageColumn, ProductIdColumn];
-        var missing = required.Where(name => !indexByName.ContainsKey(name)).ToArray();
-        if (missing.Length > 0)
-        {
-            throw new QueriesException(
-                $"{sourceName} is missing the required column{(missing.Length > 1 ? "s" : "")} "
-                + $"{string.Join(", ", missing.Select(name => $"'{name}'"))}; its header has: {string.Join(", ", header)}.");
-        }
-
-        _imageIndex = indexByName[ImageColumn];
-        _productIdIndex = indexByName[ProductIdColumn];
-        _categoryIndex = indexByName.GetValueOrDefault(CategoryColumn, -1);
+        var header = CsvHeader.Read(_csv, sourceName, [ImageColumn, ProductIdColumn], unnamedAllowed: true,
+            (message, cause) => new QueriesException(message, cause));
+        _headerCount = header.Names.Count;
+        _imageIndex = header.IndexOf(ImageColumn);
+        _productIdIndex = header.IndexOf(ProductIdColumn);
+        _categoryIndex = header.IndexOf(CategoryColumn);
     }
 
     /// <summary>Opens a queries file; image paths resolve against the file's folder.</summary>

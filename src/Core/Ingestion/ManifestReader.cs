@@ -57,50 +57,13 @@ public sealed partial class ManifestReader : IManifestReader
         };
         _csv = new CsvReader(reader, configuration);
 
-        string[] header;
-        try
-        {
-            header = _csv.Read() && _csv.ReadHeader() ? _csv.HeaderRecord ?? [] : [];
-        }
-        catch (CsvHelperException ex)
-        {
-            throw new ManifestException($"{sourceName}: the header row could not be read: {ex.Message}", ex);
-        }
-
-        if (header.Length == 0)
-        {
-            throw new ManifestException(
-                $"{sourceName} is empty; it needs a header row with the columns '{ProductIdColumn}' and '{ImageColumn}'.");
-        }
-
-        _headerCount = header.Length;
-        var indexByName = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < header.Length; i++)
-        {
-            if (string.IsNullOrWhiteSpace(header[i]))
-            {
-                throw new ManifestException($"{sourceName}: column {i + 1} of the header has no name.");
-            }
-
-            if (!indexByName.TryAdd(header[i], i))
-            {
-                throw new ManifestException($"{sourceName}: the header names column '{header[i]}' twice.");
-            }
-        }
-
-        string[] required = [ProductIdColumn, ImageColumn];
-        var missing = required.Where(name => !indexByName.ContainsKey(name)).ToArray();
-        if (missing.Length > 0)
-        {
-            throw new ManifestException(
-                $"{sourceName} is missing the required column{(missing.Length > 1 ? "s" : "")} "
-                + $"{string.Join(", ", missing.Select(name => $"'{name}'"))}; its header has: {string.Join(", ", header)}.");
-        }
-
-        _productIdIndex = indexByName[ProductIdColumn];
-        _imageIndex = indexByName[ImageColumn];
-        _categoryIndex = indexByName.GetValueOrDefault(CategoryColumn, -1);
-        _metadataColumns = header
+        var header = CsvHeader.Read(_csv, sourceName, [ProductIdColumn, ImageColumn], unnamedAllowed: false,
+            (message, cause) => new ManifestException(message, cause));
+        _headerCount = header.Names.Count;
+        _productIdIndex = header.IndexOf(ProductIdColumn);
+        _imageIndex = header.IndexOf(ImageColumn);
+        _categoryIndex = header.IndexOf(CategoryColumn);
+        _metadataColumns = header.Names
             .Select((name, index) => (Index: index, Name: name))
             .Where(column => column.Index != _productIdIndex && column.Index != _imageIndex && column.Index != _categoryIndex)
             .ToArray();

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Gateway.Apis;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains.Hosting;
 
@@ -79,6 +80,21 @@ public static class GatewayHostingExtensions
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapOpenApi();
+        return app;
+    }
+
+    /// <summary>
+    /// Every endpoint of the gateway, in one place so that every host of it (the program, the
+    /// benchmarks' in-process gateway) serves the same API.
+    /// </summary>
+    public static WebApplication MapOutfitFinderEndpoints(this WebApplication app)
+    {
+        app.MapCatalogsApi();
+        app.MapProductsApi();
+        app.MapSearchApi();
+        app.MapIngestionsApi();
+        app.MapVectorsApi();
+        app.MapHealthEndpoints();
         return app;
     }
 

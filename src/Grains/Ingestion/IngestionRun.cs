@@ -39,7 +39,6 @@ public sealed partial class IngestionRun
     private readonly SemaphoreSlim checkpointWrites = new(1, 1);
     private readonly Lock gate = new();
     private readonly SortedDictionary<long, BatchOutcome> finished = [];
-    private readonly long startingRows;
     private readonly long maxImageBytes;
     private readonly Stopwatch elapsed = new();
     private long nextToCommit;
@@ -61,7 +60,6 @@ public sealed partial class IngestionRun
         this.target = target;
         this.options = options;
         this.logger = logger;
-        startingRows = checkpoint.Succeeded + checkpoint.Failed + checkpoint.Skipped;
     }
 
     /// <summary>Rows the reader has taken from the manifest so far (for observing backpressure).</summary>
