@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using OutfitFinder.Core.Search;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OutfitFinder.Grains.Catalog;
+using OutfitFinder.Grains.Hosting;
 
 namespace OutfitFinder.Grains.Tests;
 
@@ -60,6 +63,20 @@ public sealed class ShardGraphTests
         }
     }
 
+    /// <summary>Graph build slots that stay shut until the test opens them.</summary>
+    private sealed class HeldGraphBuildSlots() : GraphBuildSlots(Options.Create(new ShardIndexOptions()))
+    {
+        private readonly TaskCompletionSource opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Open() => opened.TrySetResult();
+
+        public override async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
+        {
+            await opened.Task.WaitAsync(cancellationToken);
+            return await base.EnterAsync(cancellationToken);
+        }
+    }
+
     private static async Task WriteAsync(ICatalogShardGrain shard, Catalogue catalogue, int first, int count)
     {
         for (var start = first; start < first + count; start += 500)
@@ -104,13 +121,17 @@ public sealed class ShardGraphTests
     [Fact]
     public async Task Shard_AnswersFromGraphWithRecall_IncludingWritesMadeDuringTheBuild()
     {
-        await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: Settings(threshold: 2500));
+        // The build waits for its slot until the writes below have landed, so they reach the graph
+        // only through the backlog replayed when the build ends.
+        var slots = new HeldGraphBuildSlots();
+        await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: Settings(threshold: 2500),
+            services: services => services.AddSingleton<GraphBuildSlots>(slots));
         var shard = await CreateShardAsync(cluster, "graph-recall");
         var catalogue = new Catalogue();
         await WriteAsync(shard, catalogue, first: 0, count: 2500);
 
         // The batch that reached the threshold started the build; these writes land while it runs.
-        Assert.True((await shard.GetIndexStatsAsync()).GraphBuilding, "the build should still be running");
+        Assert.True((await shard.GetIndexStatsAsync()).GraphBuilding, "the build should have started");
         var late = catalogue.Make(first: 2500, count: 1)[0];
         await shard.UpsertAsync(late);
         Assert.True(await shard.DeleteAsync("p7"));
@@ -118,6 +139,7 @@ public sealed class ShardGraphTests
         await WriteAsync(shard, catalogue, first: 2501, count: 499);
         Assert.Equal("flat", (await shard.GetIndexStatsAsync()).Answering);
 
+        slots.Open();
         var stats = await WaitForGraphAsync(shard);
         Assert.Equal(1, stats.GraphsBuilt);
         Assert.Equal(0, stats.GraphsLoaded);

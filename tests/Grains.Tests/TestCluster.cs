@@ -24,7 +24,7 @@ internal sealed class TestCluster : IAsyncDisposable
     public IClusterClient Client => Cluster.Client;
 
     public static async Task<TestCluster> StartAsync(int silos, ISet<int> gpuSilos, bool requireGpu = false,
-        IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var storageRoot = Directory.CreateTempSubdirectory("outfit-grains-").FullName;
         var siloIndex = 0;
@@ -48,6 +48,7 @@ internal sealed class TestCluster : IAsyncDisposable
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
             silo.AddOutfitFinder(configuration);
             silo.Services.AddSingleton<IEmbedderFactory, PixelGridEmbedderFactory>();
+            services?.Invoke(silo.Services);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -179,7 +179,11 @@ public sealed partial class CatalogShardGrain
         var (dimension, metric) = (index.Dimension, index.Metric);
         var options = new HnswOptions(M: indexSettings.GraphM, EfConstruction: indexSettings.GraphEfConstruction);
         LogGraphBuildStarted(catalogName, shardNumber, items.Count, index.ImageCount, rebuild, graph?.TombstoneCount ?? 0);
-        var build = Task.Run(() => BuildGraph(dimension, metric, options, items, cancellation.Token), cancellation.Token);
+        var build = Task.Run(async () =>
+        {
+            using var slot = await graphBuildSlots.EnterAsync(cancellation.Token);
+            return BuildGraph(dimension, metric, options, items, cancellation.Token);
+        }, cancellation.Token);
         _ = FinishGraphBuildAsync(build, backlog, cancellation, started);
     }
 

@@ -28,6 +28,7 @@ public sealed partial class CatalogShardGrain(
     IBlobStore store,
     IOptions<ShardCompactionOptions> compactionOptions,
     IOptions<ShardIndexOptions> indexOptions,
+    GraphBuildSlots graphBuildSlots,
     ILogger<CatalogShardGrain> logger) : Grain, ICatalogShardGrain
 {
     private readonly Dictionary<string, ProductView> products = new(StringComparer.Ordinal);

@@ -45,6 +45,12 @@ public sealed class ShardIndexOptions
     /// </summary>
     public double RebuildTombstoneFraction { get; set; } = 0.25;
 
+    /// <summary>
+    /// Graph builds a silo runs at once; later ones queue while the exact scan answers for their
+    /// shards. Default: half the processors, at least one.
+    /// </summary>
+    public int ConcurrentGraphBuilds { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
+
     /// <summary>Whether a shard holding <paramref name="images"/> image vectors should have a graph.</summary>
     public bool WantsGraph(int images) => Index switch
     {
@@ -93,6 +99,11 @@ public sealed class ShardIndexOptionsValidator : IValidateOptions<ShardIndexOpti
         if (!(options.RebuildTombstoneFraction > 0 && options.RebuildTombstoneFraction <= 1))
         {
             failures.Add($"Search:RebuildTombstoneFraction is {options.RebuildTombstoneFraction}; it must be above 0 and at most 1.");
+        }
+
+        if (options.ConcurrentGraphBuilds < 1 || options.ConcurrentGraphBuilds > 256)
+        {
+            failures.Add($"Search:ConcurrentGraphBuilds is {options.ConcurrentGraphBuilds}; it must be between 1 and 256.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

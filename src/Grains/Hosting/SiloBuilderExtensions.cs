@@ -12,6 +12,7 @@ using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Extraction.Siamese;
 using OutfitFinder.Core.Images;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Extraction;
 using OutfitFinder.Grains.Ingestion;
 using OutfitFinder.Grains.Placement;
@@ -40,6 +41,7 @@ public static class SiloBuilderExtensions
         services.AddSingleton<IValidateOptions<ShardCompactionOptions>, ShardCompactionOptionsValidator>();
         services.AddOptions<ShardIndexOptions>().Bind(configuration.GetSection("Search")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ShardIndexOptions>, ShardIndexOptionsValidator>();
+        services.TryAddSingleton<GraphBuildSlots>();
         services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
             .Validate(l => l.MaxBytes > 0 && l.MaxPixels > 0, "Images:MaxBytes and Images:MaxPixels must be positive.")
             .ValidateOnStart();
