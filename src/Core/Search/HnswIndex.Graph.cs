@@ -10,22 +10,32 @@ public sealed partial class HnswIndex
     [ThreadStatic]
     private static int t_visitEpoch;
 
+    // Per-thread candidate and result heaps, reused by every search on the thread (SearchLayer never nests).
+    [ThreadStatic]
+    private static RowHeap? t_candidates;
+
+    [ThreadStatic]
+    private static RowHeap? t_results;
+
     private const int NeighbourStackLimit = 256;
 
-    private static readonly IComparer<float> Farthest = Comparer<float>.Create((a, b) => b.CompareTo(a));
+    /// <summary>Length of a level-0 list: the count, then up to 2M neighbours.</summary>
+    private int Level0Stride => 1 + (2 * Options.M);
+
+    /// <summary>Length of a list above level 0: the count, then up to M neighbours.</summary>
+    private int UpperStride => 1 + Options.M;
 
     private void AllocateLinks(int row, int level)
     {
-        var m = Options.M;
         _rowLevel[row] = level;
-        var lists = new int[level + 1][];
-        for (var l = 0; l <= level; l++)
-        {
-            lists[l] = new int[1 + (l == 0 ? 2 * m : m)];
-        }
-
-        _links[row] = lists;
+        _level0Links[row * Level0Stride] = 0;
+        _upperLinks[row] = level == 0 ? null : new int[level * UpperStride];
     }
+
+    /// <summary>A row's neighbour list at one level, count first, as stored (writes go through to the graph).</summary>
+    private Span<int> LinkList(int row, int level) => level == 0
+        ? _level0Links.AsSpan(row * Level0Stride, Level0Stride)
+        : _upperLinks[row].AsSpan((level - 1) * UpperStride, UpperStride);
 
     /// <summary>
     /// Links a stored row (Algorithm 1): greedy descent to its level, then at each level from there down a beam
@@ -72,13 +82,12 @@ public sealed partial class HnswIndex
                 (current, currentDistance) = Greedy(query, current, currentDistance, l);
             }
 
-            var lists = _links[row];
             for (var l = Math.Min(level, top); l >= 0; l--)
             {
                 var found = SearchLayer(query, current, currentDistance, Options.EfConstruction, l, filtered: false, null);
                 found.Sort();
                 var neighbours = SelectNeighbours(found, Options.M);
-                var list = lists[l];
+                var list = LinkList(row, l);
                 lock (RowLock(row))
                 {
                     list[0] = neighbours.Count;
@@ -127,16 +136,16 @@ public sealed partial class HnswIndex
     /// </summary>
     private ReadOnlySpan<int> Neighbours(int row, int level, Span<int> buffer)
     {
-        var list = _links[row][level];
+        var list = LinkList(row, level);
         if (!_concurrentBuild)
         {
-            return list.AsSpan(1, list[0]);
+            return list.Slice(1, list[0]);
         }
 
         lock (RowLock(row))
         {
             var count = list[0];
-            list.AsSpan(1, count).CopyTo(buffer);
+            list.Slice(1, count).CopyTo(buffer);
             return buffer[..count];
         }
     }
@@ -152,7 +161,7 @@ public sealed partial class HnswIndex
 
     private void LinkLocked(int from, int to, float distance, int level)
     {
-        var list = _links[from][level];
+        var list = LinkList(from, level);
         var capacity = list.Length - 1;
         if (list[0] < capacity)
         {
@@ -269,57 +278,78 @@ public sealed partial class HnswIndex
 
         var epoch = ++t_visitEpoch;
         var buffer = NeighbourBuffer(_concurrentBuild ? stackalloc int[NeighbourStackLimit] : default);
-        var candidates = new PriorityQueue<int, float>();
-        var results = new PriorityQueue<int, float>(ef + 1, Farthest);
+        Span<int> unvisited = 2 * Options.M <= NeighbourStackLimit ? stackalloc int[NeighbourStackLimit] : new int[2 * Options.M];
+        var candidates = t_candidates ??= new RowHeap(farthestFirst: false);
+        var results = t_results ??= new RowHeap(farthestFirst: true);
+        candidates.Clear();
+        results.Clear();
 
         marks[entry] = epoch;
-        candidates.Enqueue(entry, entryDistance);
+        candidates.Push(entryDistance, entry);
         var bound = float.PositiveInfinity;
         if (!filtered || Passes(entry, category))
         {
-            results.Enqueue(entry, entryDistance);
+            results.Push(entryDistance, entry);
             bound = entryDistance;
         }
 
-        while (candidates.TryDequeue(out var candidate, out var candidateDistance))
+        while (candidates.Count > 0)
         {
+            var (candidateDistance, candidate) = candidates.Pop();
             if (candidateDistance > bound && results.Count >= ef)
             {
                 break;
             }
 
+            // Mark the unvisited neighbours first, then score them with the next one's vector already on its
+            // way from memory: only rows that will be scored are prefetched.
+            var unvisitedCount = 0;
             foreach (var neighbour in Neighbours(candidate, level, buffer))
             {
-                if (marks[neighbour] == epoch)
+                if (marks[neighbour] != epoch)
                 {
-                    continue;
+                    marks[neighbour] = epoch;
+                    unvisited[unvisitedCount++] = neighbour;
+                }
+            }
+
+            if (unvisitedCount > 0)
+            {
+                Prefetch(unvisited[0]);
+            }
+
+            for (var i = 0; i < unvisitedCount; i++)
+            {
+                var neighbour = unvisited[i];
+                if (i + 1 < unvisitedCount)
+                {
+                    Prefetch(unvisited[i + 1]);
                 }
 
-                marks[neighbour] = epoch;
                 var distance = Distance(query, neighbour);
                 if (results.Count >= ef && !(distance < bound))
                 {
                     continue;
                 }
 
-                candidates.Enqueue(neighbour, distance);
+                candidates.Push(distance, neighbour);
                 if (!filtered || Passes(neighbour, category))
                 {
-                    results.Enqueue(neighbour, distance);
+                    results.Push(distance, neighbour);
                     if (results.Count > ef)
                     {
-                        results.Dequeue();
+                        results.Pop();
                     }
 
-                    results.TryPeek(out _, out bound);
+                    bound = results.Top.Distance;
                 }
             }
         }
 
         var found = new List<(float Distance, int Row)>(results.Count);
-        while (results.TryDequeue(out var row, out var distance))
+        while (results.Count > 0)
         {
-            found.Add((distance, row));
+            found.Add(results.Pop());
         }
 
         return found;

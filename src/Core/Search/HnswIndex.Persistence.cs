@@ -98,10 +98,11 @@ public sealed partial class HnswIndex
         {
             writer.Write(_deleted[row]);
             writer.Write(_rowLevel[row]);
-            foreach (var list in _links[row])
+            for (var level = 0; level <= _rowLevel[row]; level++)
             {
+                var list = LinkList(row, level);
                 writer.Write(list[0]);
-                writer.Write(MemoryMarshal.AsBytes(list.AsSpan(1, list[0])));
+                writer.Write(MemoryMarshal.AsBytes(list.Slice(1, list[0])));
             }
         }
 
@@ -152,7 +153,6 @@ public sealed partial class HnswIndex
         index._topLevel = reader.ReadInt32();
         ReadExactly(reader, MemoryMarshal.AsBytes(index._vectors.AsSpan(0, rowCount * dimension)));
 
-        var m = options.M;
         for (var row = 0; row < rowCount; row++)
         {
             index._deleted[row] = reader.ReadBoolean();
@@ -163,11 +163,10 @@ public sealed partial class HnswIndex
                 throw new InvalidDataException($"Row {row} of the saved HNSW index has level {level}.");
             }
 
-            index._rowLevel[row] = level;
-            var lists = new int[level + 1][];
+            index.AllocateLinks(row, level);
             for (var l = 0; l <= level; l++)
             {
-                var list = new int[1 + (l == 0 ? 2 * m : m)];
+                var list = index.LinkList(row, l);
                 var count = reader.ReadInt32();
                 if (count < 0 || count >= list.Length)
                 {
@@ -175,19 +174,15 @@ public sealed partial class HnswIndex
                 }
 
                 list[0] = count;
-                ReadExactly(reader, MemoryMarshal.AsBytes(list.AsSpan(1, count)));
-                foreach (var neighbour in list.AsSpan(1, count))
+                ReadExactly(reader, MemoryMarshal.AsBytes(list.Slice(1, count)));
+                foreach (var neighbour in list.Slice(1, count))
                 {
                     if ((uint)neighbour >= (uint)rowCount)
                     {
                         throw new InvalidDataException($"Row {row} of the saved HNSW index links to row {neighbour}.");
                     }
                 }
-
-                lists[l] = list;
             }
-
-            index._links[row] = lists;
         }
 
         var productCount = reader.ReadInt32();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 
 namespace OutfitFinder.Core.Search;
 
@@ -51,13 +50,16 @@ public sealed partial class HnswIndex
     private readonly Dictionary<string, int> _liveRowsByCategory = new(StringComparer.Ordinal);
 
     // Row r: vector _vectors[r·Dimension ..], owner _rowProduct[r], image _rowImage[r], level _rowLevel[r].
-    // _links[r][l] is r's neighbour list at level l: element 0 is the count, then the neighbours.
+    // A neighbour list is element 0 the count, then the neighbours. Level 0 (every row's, 2M long) lives in one
+    // flat block, _level0Links[r·Level0Stride ..], so a search reads a row's list without chasing pointers;
+    // _upperLinks[r][l − 1] is r's list at level l ≥ 1, null for the ~1 − 1/M rows that have only level 0.
     private float[] _vectors = [];
     private Product?[] _rowProduct = [];
     private int[] _rowImage = [];
     private int[] _rowLevel = [];
     private bool[] _deleted = [];
-    private int[][][] _links = [];
+    private int[] _level0Links = [];
+    private int[]?[] _upperLinks = [];
     private int _rowCount;
     private int _tombstoneCount;
     private int _entryPoint = -1;
@@ -116,13 +118,10 @@ public sealed partial class HnswIndex
                 return Dimension * sizeof(float);
             }
 
-            long linkBytes = 0;
+            long linkBytes = (long)_rowCount * Level0Stride * sizeof(int);
             for (var row = 0; row < _rowCount; row++)
             {
-                foreach (var list in _links[row])
-                {
-                    linkBytes += list.Length * sizeof(int);
-                }
+                linkBytes += (_upperLinks[row]?.Length ?? 0) * sizeof(int);
             }
 
             return (Dimension * sizeof(float)) + (int)(linkBytes / _rowCount);
@@ -344,16 +343,20 @@ public sealed partial class HnswIndex
                 ProductVectors.NormaliseInPlace(unit);
             }
 
-            List<(float Distance, int Row)> rows;
             if (wanted is not null && IsSelective(wanted))
             {
-                rows = ExactRows(unit, wanted);
+                return BestPerProduct(ExactRows(unit, wanted), k);
             }
-            else
+
+            var imagesPerProduct = (ImageCount + _products.Count - 1) / _products.Count;
+            var width = Math.Max(ef, (int)Math.Min(int.MaxValue, (long)k * imagesPerProduct));
+            var rows = SearchGraph(unit, width, wanted);
+
+            // The walk's distances differ from the exact scan's in the last bits; score the few rows found
+            // the way FlatVectorIndex does, so both indexes report the same score for a row.
+            for (var i = 0; i < rows.Count; i++)
             {
-                var imagesPerProduct = (ImageCount + _products.Count - 1) / _products.Count;
-                var width = Math.Max(ef, (int)Math.Min(int.MaxValue, (long)k * imagesPerProduct));
-                rows = SearchGraph(unit, width, wanted);
+                rows[i] = (ScoreDistance(unit, rows[i].Row), rows[i].Row);
             }
 
             return BestPerProduct(rows, k);
@@ -382,7 +385,7 @@ public sealed partial class HnswIndex
         {
             if (!_deleted[row])
             {
-                found.Add((Distance(query, row), row));
+                found.Add((ScoreDistance(query, row), row));
             }
         }
 
@@ -418,20 +421,6 @@ public sealed partial class HnswIndex
 
     private float ToScore(float distance) =>
         Metric is DistanceMetric.Cosine or DistanceMetric.Dot ? -distance : distance;
-
-    /// <summary>Lower is better: −dot for cosine (on unit vectors) and dot, else the metric's distance.</summary>
-    private float Distance(ReadOnlySpan<float> query, int row)
-    {
-        var vector = _vectors.AsSpan(row * Dimension, Dimension);
-        return Metric switch
-        {
-            DistanceMetric.Cosine or DistanceMetric.Dot => -DotKernels.Dot(query, vector),
-            DistanceMetric.L2 => TensorPrimitives.Distance(query, vector),
-            _ => DistanceMetrics.ManhattanDistance(query, vector),
-        };
-    }
-
-    private float Distance(int a, int b) => Distance(_vectors.AsSpan(a * Dimension, Dimension), b);
 
     private void Tombstone(Product product)
     {
@@ -493,7 +482,8 @@ public sealed partial class HnswIndex
         Array.Resize(ref _rowImage, capacity);
         Array.Resize(ref _rowLevel, capacity);
         Array.Resize(ref _deleted, capacity);
-        Array.Resize(ref _links, capacity);
+        Array.Resize(ref _level0Links, capacity * Level0Stride);
+        Array.Resize(ref _upperLinks, capacity);
     }
 
     private sealed class Product(string id, string? category, int[] rows)
