@@ -267,4 +267,59 @@ public sealed class ShardGraphTests
             Assert.Equal(id, (await reloaded.SearchAsync(new ShardQuery(vector, 1, null)))[0].ProductId);
         }
     }
+
+    [Fact]
+    public async Task Shard_WithInt8Graphs_AnswersWithRecall_ReloadsItsGraph_AndRebuildsItWhenTheSettingChanges()
+    {
+        var storage = Directory.CreateTempSubdirectory("outfit-int8-graph-").FullName;
+        try
+        {
+            var int8 = Settings(threshold: 500);
+            int8["Search:GraphVectors"] = "Int8";
+            int8["Storage:Root"] = storage;
+            var catalogue = new Catalogue();
+            await using (var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: int8))
+            {
+                var shard = await CreateShardAsync(cluster, "graph-int8");
+                await WriteAsync(shard, catalogue, first: 0, count: 600);
+                await WaitForGraphAsync(shard);
+                await shard.UpsertAsync(catalogue.Make(first: 600, count: 1)[0]);
+                Assert.Equal(1, (await shard.GetIndexStatsAsync()).GraphsPersisted);
+
+                var (found, wanted) = (0, 0);
+                for (var q = 0; q < 30; q++)
+                {
+                    var query = catalogue.Query(5000 + q);
+                    var exact = catalogue.Exact(query, K, null);
+                    found += (await shard.SearchAsync(new ShardQuery(query, K, null))).Count(hit => exact.Contains(hit.ProductId));
+                    wanted += exact.Count;
+                }
+
+                var recall = (double)found / wanted;
+                Assert.True(recall >= MinimumRecall, $"recall@{K} of the int8 graph is {recall:F3}, below {MinimumRecall}");
+
+                await cluster.Cluster.DeactivateAsync(shard);
+                var reloaded = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("graph-int8", 0));
+                var stats = await reloaded.GetIndexStatsAsync();
+                Assert.Equal(("hnsw", 1, 0), (stats.Answering, stats.GraphsLoaded, stats.GraphsBuilt));
+            }
+
+            // The same storage under float graphs: the saved int8 graph is refused and a float one built.
+            var floats = Settings(threshold: 500);
+            floats["Storage:Root"] = storage;
+            await using (var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: floats))
+            {
+                var shard = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("graph-int8", 0));
+                Assert.Equal(new ShardCounts(601, 601), await shard.GetCountsAsync());
+                var stats = await WaitForGraphAsync(shard);
+                Assert.Equal((0, 1), (stats.GraphsLoaded, stats.GraphsBuilt));
+                var (_, vector) = catalogue.Products["p42"];
+                Assert.Equal("p42", (await shard.SearchAsync(new ShardQuery(vector, 1, null)))[0].ProductId);
+            }
+        }
+        finally
+        {
+            Directory.Delete(storage, recursive: true);
+        }
+    }
 }

@@ -37,14 +37,14 @@ internal static class BenchCommand
         var k = PositiveInt("--k", 20, "Results per query, and the depth of recall.", "K");
         var index = new Option<BenchIndexKind>("--index")
         {
-            Description = "Index to build: flat (exact), int8 (int8 scan, exact re-rank) or hnsw (graph).",
+            Description = "Index to build: flat (exact), int8 (int8 scan, exact re-rank), hnsw (graph) or hnsw-int8 (graph over int8 codes).",
             Required = true,
-            HelpName = "flat|int8|hnsw",
+            HelpName = "flat|int8|hnsw|hnsw-int8",
             CustomParser = ParseIndex,
         };
         var parameters = new Option<string[]>("--param")
         {
-            Description = $"Per-query setting, repeatable, one result line each: rerank=N[,N...] for int8 (default rerank={Int8VectorIndex.DefaultRerank}); ef=N[,N...], m=N, efConstruction=N for hnsw (defaults ef={HnswIndex.DefaultEf}, m=16, efConstruction=200, one build for all ef); none for flat.",
+            Description = $"Per-query setting, repeatable, one result line each: rerank=N[,N...] for int8 (default rerank={Int8VectorIndex.DefaultRerank}); ef=N[,N...], m=N, efConstruction=N for hnsw and hnsw-int8 (defaults ef={HnswIndex.DefaultEf}, m=16, efConstruction=200, one build for all ef); none for flat.",
             HelpName = "NAME=VALUE",
         };
         var threads = PositiveInt("--threads", 1, "Threads running queries at once.", "N");
@@ -70,7 +70,8 @@ internal static class BenchCommand
                 parseResult.GetValue(buildThreads));
 
             var writer = services.Out.Profile.Out.Writer;
-            foreach (var result in IndexBenchmark.Run(options, cancellationToken))
+            var notes = services.Error.Profile.Out.Writer;
+            foreach (var result in IndexBenchmark.Run(options, line => notes.WriteLine(line), cancellationToken))
             {
                 // Written around Spectre.Console so that nothing wraps or reflows the line.
                 writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
@@ -264,8 +265,10 @@ internal static class BenchCommand
                 return BenchIndexKind.Int8;
             case "hnsw":
                 return BenchIndexKind.Hnsw;
+            case "hnsw-int8":
+                return BenchIndexKind.HnswInt8;
             default:
-                result.AddError($"--index must be flat, int8 or hnsw, got '{value}'.");
+                result.AddError($"--index must be flat, int8, hnsw or hnsw-int8, got '{value}'.");
                 return BenchIndexKind.Flat;
         }
     }

@@ -14,6 +14,19 @@ internal enum BenchIndexKind
 
     /// <summary><see cref="HnswIndex"/>: graph search; build parameters m and efConstruction, per-query ef.</summary>
     Hnsw,
+
+    /// <summary><see cref="HnswIndex"/> over int8 codes (<see cref="HnswVectors.Int8"/>): the same parameters as hnsw.</summary>
+    HnswInt8,
+}
+
+/// <summary>Names of the index kinds as the command line and the result lines spell them.</summary>
+internal static class BenchIndexKinds
+{
+    public static string Name(this BenchIndexKind kind) => kind switch
+    {
+        BenchIndexKind.HnswInt8 => "hnsw-int8",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 }
 
 /// <summary>One setting to measure: the per-query parameters of the index (none for flat).</summary>
@@ -22,7 +35,7 @@ internal enum BenchIndexKind
 /// <param name="Hnsw">HNSW build parameters, the same in every setting of one run; null for other indexes.</param>
 internal sealed record BenchSetting(int? Rerank, int? Ef = null, HnswOptions? Hnsw = null)
 {
-    private const string HnswUsage = "--index hnsw takes --param ef=N[,N...], m=N and efConstruction=N";
+    private const string HnswUsage = "--index hnsw and hnsw-int8 take --param ef=N[,N...], m=N and efConstruction=N";
 
     /// <summary>
     /// As printed in the <c>param</c> field: <c>rerank=4</c>, <c>ef=64 m=16 efConstruction=200</c>, or null when there
@@ -51,7 +64,9 @@ internal sealed record BenchSetting(int? Rerank, int? Ef = null, HnswOptions? Hn
                     ? [new BenchSetting(Rerank: null)]
                     : throw new BenchInputException($"--index flat takes no --param; got '{values[0]}'.");
             case BenchIndexKind.Hnsw:
-                return ParseHnsw(values);
+                return ParseHnsw(values, HnswVectors.Float);
+            case BenchIndexKind.HnswInt8:
+                return ParseHnsw(values, HnswVectors.Int8);
         }
 
         if (values.Count == 0)
@@ -74,9 +89,9 @@ internal sealed record BenchSetting(int? Rerank, int? Ef = null, HnswOptions? Hn
         return settings;
     }
 
-    private static List<BenchSetting> ParseHnsw(IReadOnlyList<string> values)
+    private static List<BenchSetting> ParseHnsw(IReadOnlyList<string> values, HnswVectors storage)
     {
-        var defaults = new HnswOptions();
+        var defaults = new HnswOptions(Vectors: storage);
         var efs = new List<int>();
         int? m = null;
         int? efConstruction = null;

@@ -35,11 +35,19 @@ internal static class IndexBenchmark
     /// <summary>Yields each setting's result as soon as it is measured.</summary>
     /// <exception cref="BenchInputException">The files do not fit together.</exception>
     /// <exception cref="InvalidDataException">A file is truncated or inconsistent.</exception>
-    public static IEnumerable<BenchResult> Run(IndexBenchmarkOptions options, CancellationToken cancellationToken)
+    /// <param name="options">What to measure.</param>
+    /// <param name="note">Receives lines for a person beside the results (stderr), such as the heap an index took.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    public static IEnumerable<BenchResult> Run(IndexBenchmarkOptions options, Action<string> note, CancellationToken cancellationToken)
     {
         if (options.Index == BenchIndexKind.Int8 && options.Metric == DistanceMetric.L1)
         {
             throw new BenchInputException("--index int8 supports --metric cosine, dot or l2, not l1.");
+        }
+
+        if (options.Index == BenchIndexKind.HnswInt8 && options.Metric is not (DistanceMetric.Cosine or DistanceMetric.Dot))
+        {
+            throw new BenchInputException("--index hnsw-int8 supports --metric cosine or dot.");
         }
 
         var vectors = Fvecs.ReadFloatBlock(options.BasePath);
@@ -60,7 +68,7 @@ internal static class IndexBenchmark
         var ids = ProductIds(vectors.Count);
 
         var build = Stopwatch.StartNew();
-        var (search, bytesPerVector, flat) = Build(options, vectors, ids);
+        var (search, bytesPerVector, flat) = Build(options, vectors, ids, note);
         build.Stop();
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -80,7 +88,7 @@ internal static class IndexBenchmark
                 q => search(queries[q], options.K, setting), cancellationToken);
 
             yield return new BenchResult(
-                options.Index.ToString().ToLowerInvariant(),
+                options.Index.Name(),
                 setting.Describe(),
                 Math.Round(build.Elapsed.TotalSeconds, 3),
                 Math.Round(run.QueriesPerSecond, 1),
@@ -110,7 +118,7 @@ internal static class IndexBenchmark
     }
 
     private static (Searcher Search, int BytesPerVector, FlatVectorIndex? Flat) Build(
-        IndexBenchmarkOptions options, VectorBlock<float> vectors, string[] ids)
+        IndexBenchmarkOptions options, VectorBlock<float> vectors, string[] ids, Action<string> note)
     {
         if (options.Index == BenchIndexKind.Flat)
         {
@@ -118,7 +126,7 @@ internal static class IndexBenchmark
             return ((query, k, _) => flat.Search(query, k), vectors.Dimension * sizeof(float), flat);
         }
 
-        if (options.Index == BenchIndexKind.Hnsw)
+        if (options.Index is BenchIndexKind.Hnsw or BenchIndexKind.HnswInt8)
         {
             var hnsw = new HnswIndex(vectors.Dimension, options.Metric, options.Settings[0].Hnsw);
             var products = new ProductToIndex[vectors.Count];
@@ -127,7 +135,15 @@ internal static class IndexBenchmark
                 products[i] = new ProductToIndex(ids[i], Category: null, vectors.Values.AsMemory(i * vectors.Dimension, vectors.Dimension));
             }
 
+            var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
             hnsw.UpsertMany(products, options.BuildThreads);
+            products = null;
+            var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+
+            // The index's own count (vectors and links) goes in the result; the managed heap's growth over the
+            // build also counts products, ids' dictionary and spare array capacity: what a shard would hold.
+            note(string.Create(CultureInfo.InvariantCulture,
+                $"{options.Index.Name()}: the build grew the managed heap by {(heapAfter - heapBefore) / 1e6:F1} MB, {(double)(heapAfter - heapBefore) / vectors.Count:F0} bytes per vector"));
 
             return ((query, k, setting) => hnsw.Search(query, k, category: null, setting.Ef ?? HnswIndex.DefaultEf),
                 hnsw.BytesPerVector, null);

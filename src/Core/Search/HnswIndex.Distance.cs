@@ -9,34 +9,73 @@ namespace OutfitFinder.Core.Search;
 public sealed partial class HnswIndex
 {
     private const int WalkWidth = 8;
-    private const int CacheLineFloats = 16;
+    private const int CacheLineBytes = 64;
+
+    /// <summary>
+    /// What the walk compares rows against: float values, or int8 codes and their scale when the index stores
+    /// <see cref="HnswVectors.Int8"/>. A search makes one from its query, an insertion from the row it links.
+    /// </summary>
+    private readonly ref struct WalkQuery(ReadOnlySpan<float> floats, ReadOnlySpan<sbyte> codes, float scale)
+    {
+        public ReadOnlySpan<float> Floats { get; } = floats;
+
+        public ReadOnlySpan<sbyte> Codes { get; } = codes;
+
+        public float Scale { get; } = scale;
+    }
+
+    private bool StoresInt8 => Options.Vectors == HnswVectors.Int8;
+
+    /// <summary>A stored row as the query of a walk (an insertion links the row by searching for it).</summary>
+    private WalkQuery RowQuery(int row) => StoresInt8
+        ? new WalkQuery(default, _codes.AsSpan(row * Dimension, Dimension), _scales[row])
+        : new WalkQuery(_vectors.AsSpan(row * Dimension, Dimension), default, 0f);
 
     /// <summary>
     /// Lower is better: −dot for cosine (on unit vectors) and dot, else the metric's distance. Used to walk the
-    /// graph, where a search computes thousands of these: the dot runs four independent FMA chains instead of
-    /// <see cref="DotKernels.Dot"/>'s one, so it is not bound by the FMA latency. It differs from the exact
-    /// scan's dot in the last bits, so reported scores come from <see cref="ScoreDistance"/>.
+    /// graph, where a search computes thousands of these: the float dot runs four independent FMA chains instead of
+    /// <see cref="DotKernels.Dot"/>'s one, so it is not bound by the FMA latency, and int8 rows are compared code
+    /// against code. Either differs from the exact scan's dot in the last bits, so reported scores come from
+    /// <see cref="ScoreDistance"/>.
     /// </summary>
-    private float Distance(ReadOnlySpan<float> query, int row)
+    private float Distance(WalkQuery query, int row)
     {
+        if (StoresInt8)
+        {
+            return -(query.Scale * _scales[row] * Int8Dot.Dot(query.Codes, _codes.AsSpan(row * Dimension, Dimension)));
+        }
+
         var vector = _vectors.AsSpan(row * Dimension, Dimension);
         return Metric switch
         {
             DistanceMetric.Cosine or DistanceMetric.Dot =>
-                -WalkDot(ref MemoryMarshal.GetReference(query), ref MemoryMarshal.GetReference(vector), Dimension),
-            DistanceMetric.L2 => TensorPrimitives.Distance(query, vector),
-            _ => DistanceMetrics.ManhattanDistance(query, vector),
+                -WalkDot(ref MemoryMarshal.GetReference(query.Floats), ref MemoryMarshal.GetReference(vector), Dimension),
+            DistanceMetric.L2 => TensorPrimitives.Distance(query.Floats, vector),
+            _ => DistanceMetrics.ManhattanDistance(query.Floats, vector),
         };
     }
 
-    private float Distance(int a, int b) => Distance(_vectors.AsSpan(a * Dimension, Dimension), b);
+    private float Distance(int a, int b) => Distance(RowQuery(a), b);
 
     /// <summary>
-    /// The distance a reported score is made from, summed exactly as <see cref="FlatVectorIndex"/> sums it, so a
-    /// row scores the same in both indexes.
+    /// The distance a reported score is made from. For float rows it is summed exactly as
+    /// <see cref="FlatVectorIndex"/> sums it, so a row scores the same in both indexes; for int8 rows it is the
+    /// float query against the row's codes, which keeps the query's precision and loses only the row's rounding.
     /// </summary>
     private float ScoreDistance(ReadOnlySpan<float> query, int row)
     {
+        if (StoresInt8)
+        {
+            var codes = _codes.AsSpan(row * Dimension, Dimension);
+            var sum = 0f;
+            for (var i = 0; i < codes.Length; i++)
+            {
+                sum = MathF.FusedMultiplyAdd(query[i], codes[i], sum);
+            }
+
+            return -(sum * _scales[row]);
+        }
+
         var vector = _vectors.AsSpan(row * Dimension, Dimension);
         return Metric switch
         {
@@ -100,10 +139,11 @@ public sealed partial class HnswIndex
 
         // The array may move under a compacting GC after the address is taken; a prefetch of a stale
         // address is only a wasted hint, never a fault.
-        ref var start = ref _vectors[row * Dimension];
-        var pointer = (byte*)Unsafe.AsPointer(ref start);
-        var bytes = Dimension * sizeof(float);
-        for (var offset = 0; offset < bytes; offset += CacheLineFloats * sizeof(float))
+        var pointer = StoresInt8
+            ? (byte*)Unsafe.AsPointer(ref _codes[row * Dimension])
+            : (byte*)Unsafe.AsPointer(ref _vectors[row * Dimension]);
+        var bytes = Dimension * (StoresInt8 ? sizeof(sbyte) : sizeof(float));
+        for (var offset = 0; offset < bytes; offset += CacheLineBytes)
         {
             Sse.Prefetch0(pointer + offset);
         }

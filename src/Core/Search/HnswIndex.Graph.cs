@@ -74,7 +74,7 @@ public sealed partial class HnswIndex
                 return;
             }
 
-            var query = _vectors.AsSpan(row * Dimension, Dimension);
+            var query = RowQuery(row);
             var current = entry;
             var currentDistance = Distance(query, current);
             for (var l = top; l > level; l--)
@@ -221,7 +221,7 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>Walks to ever nearer neighbours on one level until none is nearer (a search with ef = 1).</summary>
-    private (int Row, float Distance) Greedy(ReadOnlySpan<float> query, int current, float currentDistance, int level)
+    private (int Row, float Distance) Greedy(WalkQuery query, int current, float currentDistance, int level)
     {
         var buffer = NeighbourBuffer(_concurrentBuild ? stackalloc int[NeighbourStackLimit] : default);
         for (var changed = true; changed;)
@@ -243,7 +243,7 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>Query path: descend greedily, then one beam search of width <paramref name="ef"/> at level 0.</summary>
-    private List<(float Distance, int Row)> SearchGraph(ReadOnlySpan<float> query, int ef, string? category)
+    private List<(float Distance, int Row)> SearchGraph(WalkQuery query, int ef, string? category)
     {
         var current = _entryPoint;
         var currentDistance = Distance(query, current);
@@ -260,7 +260,7 @@ public sealed partial class HnswIndex
     /// live rows of <paramref name="category"/> (any, when null) enter the results; the walk then stops only once
     /// ef such rows are found and no candidate is nearer than the worst of them.
     /// </summary>
-    private List<(float Distance, int Row)> SearchLayer(ReadOnlySpan<float> query, int entry, float entryDistance,
+    private List<(float Distance, int Row)> SearchLayer(WalkQuery query, int entry, float entryDistance,
         int ef, int level, bool filtered, string? category)
     {
         var marks = t_visitMarks;

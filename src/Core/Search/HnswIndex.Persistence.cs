@@ -5,9 +5,11 @@ namespace OutfitFinder.Core.Search;
 
 public sealed partial class HnswIndex
 {
-    // "OFHN" little-endian, then the format version. Version 1: the layout written by WritePayload.
+    // "OFHN" little-endian, then the format version. Version 2: the layout written by WritePayload. Version 1
+    // (float vectors only) lacked the vectors kind after the filter fraction and is still read.
     private const int Magic = 0x4E48464F;
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    private const int FloatOnlyFormatVersion = 1;
     private const int ChecksumLength = 32;
 
     /// <summary>
@@ -48,9 +50,10 @@ public sealed partial class HnswIndex
             }
 
             var version = header.ReadInt32();
-            if (version != FormatVersion)
+            if (version is not (FormatVersion or FloatOnlyFormatVersion))
             {
-                throw new InvalidDataException($"The saved HNSW index has format version {version}; this build reads {FormatVersion}.");
+                throw new InvalidDataException(
+                    $"The saved HNSW index has format version {version}; this build reads {FloatOnlyFormatVersion} and {FormatVersion}.");
             }
 
             var length = header.ReadInt64();
@@ -72,7 +75,7 @@ public sealed partial class HnswIndex
             }
 
             using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
-            return ReadPayload(reader);
+            return ReadPayload(reader, version);
         }
         catch (EndOfStreamException ex)
         {
@@ -88,12 +91,21 @@ public sealed partial class HnswIndex
         writer.Write(Options.EfConstruction);
         writer.Write(Options.Seed);
         writer.Write(Options.ExactFilterFraction);
+        writer.Write((int)Options.Vectors);
         writer.Write(_rowCount);
         writer.Write(_entryPoint);
         writer.Write(_topLevel);
 
         // Vectors and links as raw little-endian values: the format is for the machines a cluster runs on.
-        writer.Write(MemoryMarshal.AsBytes(_vectors.AsSpan(0, _rowCount * Dimension)));
+        if (StoresInt8)
+        {
+            writer.Write(MemoryMarshal.AsBytes(_codes.AsSpan(0, _rowCount * Dimension)));
+            writer.Write(MemoryMarshal.AsBytes(_scales.AsSpan(0, _rowCount)));
+        }
+        else
+        {
+            writer.Write(MemoryMarshal.AsBytes(_vectors.AsSpan(0, _rowCount * Dimension)));
+        }
         for (var row = 0; row < _rowCount; row++)
         {
             writer.Write(_deleted[row]);
@@ -126,17 +138,22 @@ public sealed partial class HnswIndex
         }
     }
 
-    private static HnswIndex ReadPayload(BinaryReader reader)
+    private static HnswIndex ReadPayload(BinaryReader reader, int version)
     {
         var dimension = reader.ReadInt32();
         var metric = (DistanceMetric)reader.ReadInt32();
         var options = new HnswOptions(reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble());
+        if (version >= FormatVersion)
+        {
+            options = options with { Vectors = (HnswVectors)reader.ReadInt32() };
+        }
+
         HnswIndex index;
         try
         {
             index = new HnswIndex(dimension, metric, options);
         }
-        catch (ArgumentOutOfRangeException ex)
+        catch (ArgumentException ex)
         {
             throw new InvalidDataException($"The saved HNSW index has invalid parameters: {ex.Message}", ex);
         }
@@ -151,7 +168,15 @@ public sealed partial class HnswIndex
         index._rowCount = rowCount;
         index._entryPoint = reader.ReadInt32();
         index._topLevel = reader.ReadInt32();
-        ReadExactly(reader, MemoryMarshal.AsBytes(index._vectors.AsSpan(0, rowCount * dimension)));
+        if (index.StoresInt8)
+        {
+            ReadExactly(reader, MemoryMarshal.AsBytes(index._codes.AsSpan(0, rowCount * dimension)));
+            ReadExactly(reader, MemoryMarshal.AsBytes(index._scales.AsSpan(0, rowCount)));
+        }
+        else
+        {
+            ReadExactly(reader, MemoryMarshal.AsBytes(index._vectors.AsSpan(0, rowCount * dimension)));
+        }
 
         for (var row = 0; row < rowCount; row++)
         {

@@ -54,6 +54,10 @@ public sealed partial class HnswIndex
     // flat block, _level0Links[r·Level0Stride ..], so a search reads a row's list without chasing pointers;
     // _upperLinks[r][l − 1] is r's list at level l ≥ 1, null for the ~1 − 1/M rows that have only level 0.
     private float[] _vectors = [];
+
+    // With HnswVectors.Int8 instead of _vectors: row r's codes _codes[r·Dimension ..] and its scale _scales[r].
+    private sbyte[] _codes = [];
+    private float[] _scales = [];
     private Product?[] _rowProduct = [];
     private int[] _rowImage = [];
     private int[] _rowLevel = [];
@@ -78,6 +82,17 @@ public sealed partial class HnswIndex
 
         options ??= new HnswOptions();
         options.Validate();
+        if (options.Vectors == HnswVectors.Int8 && metric is not (DistanceMetric.Cosine or DistanceMetric.Dot))
+        {
+            throw new ArgumentException(
+                $"An HNSW index of int8 vectors compares them by dot product; it supports cosine and dot, not {metric}.", nameof(options));
+        }
+
+        if (options.Vectors == HnswVectors.Int8 && dimension > Int8Dot.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dimension), dimension,
+                $"An HNSW index of int8 vectors holds at most {Int8Dot.MaxLength} values per vector.");
+        }
         Dimension = dimension;
         Metric = metric;
         Options = options;
@@ -113,9 +128,10 @@ public sealed partial class HnswIndex
     {
         get
         {
+            var vectorBytes = StoresInt8 ? Dimension + sizeof(float) : Dimension * sizeof(float);
             if (_rowCount == 0)
             {
-                return Dimension * sizeof(float);
+                return vectorBytes;
             }
 
             long linkBytes = (long)_rowCount * Level0Stride * sizeof(int);
@@ -124,7 +140,7 @@ public sealed partial class HnswIndex
                 linkBytes += (_upperLinks[row]?.Length ?? 0) * sizeof(int);
             }
 
-            return (Dimension * sizeof(float)) + (int)(linkBytes / _rowCount);
+            return vectorBytes + (int)(linkBytes / _rowCount);
         }
     }
 
@@ -265,14 +281,23 @@ public sealed partial class HnswIndex
         var product = new Product(productId, category, new int[imageCount]);
         _products.Add(productId, product);
         var first = _rowCount;
+        float[]? rented = null;
+        var scratch = !StoresInt8 ? default
+            : Dimension <= StackQueryLimit ? stackalloc float[Dimension]
+            : (rented = ArrayPool<float>.Shared.Rent(Dimension)).AsSpan(0, Dimension);
         for (var image = 0; image < imageCount; image++)
         {
             var row = _rowCount++;
-            var destination = _vectors.AsSpan(row * Dimension, Dimension);
+            var destination = StoresInt8 ? scratch : _vectors.AsSpan(row * Dimension, Dimension);
             vectors.Slice(image * Dimension, Dimension).CopyTo(destination);
             if (Metric == DistanceMetric.Cosine)
             {
                 ProductVectors.NormaliseInPlace(destination);
+            }
+
+            if (StoresInt8)
+            {
+                _scales[row] = Int8Quantizer.Quantize(destination, _codes.AsSpan(row * Dimension, Dimension));
             }
 
             _rowProduct[row] = product;
@@ -285,6 +310,11 @@ public sealed partial class HnswIndex
             }
 
             AllocateLinks(row, DrawLevel(row));
+        }
+
+        if (rented is not null)
+        {
+            ArrayPool<float>.Shared.Return(rented);
         }
 
         return first;
@@ -350,7 +380,24 @@ public sealed partial class HnswIndex
 
             var imagesPerProduct = (ImageCount + _products.Count - 1) / _products.Count;
             var width = Math.Max(ef, (int)Math.Min(int.MaxValue, (long)k * imagesPerProduct));
-            var rows = SearchGraph(unit, width, wanted);
+            List<(float Distance, int Row)> rows;
+            if (StoresInt8)
+            {
+                sbyte[]? rentedCodes = null;
+                var codes = Dimension <= StackQueryLimit
+                    ? stackalloc sbyte[Dimension]
+                    : (rentedCodes = ArrayPool<sbyte>.Shared.Rent(Dimension)).AsSpan(0, Dimension);
+                var scale = Int8Quantizer.Quantize(unit, codes);
+                rows = SearchGraph(new WalkQuery(default, codes, scale), width, wanted);
+                if (rentedCodes is not null)
+                {
+                    ArrayPool<sbyte>.Shared.Return(rentedCodes);
+                }
+            }
+            else
+            {
+                rows = SearchGraph(new WalkQuery(unit, default, 0f), width, wanted);
+            }
 
             // The walk's distances differ from the exact scan's in the last bits; score the few rows found
             // the way FlatVectorIndex does, so both indexes report the same score for a row.
@@ -469,7 +516,7 @@ public sealed partial class HnswIndex
             return;
         }
 
-        var maxRows = Array.MaxLength / Dimension;
+        var maxRows = Array.MaxLength / Math.Max(Dimension, Level0Stride);
         if (required > maxRows)
         {
             throw new InvalidOperationException(
@@ -477,7 +524,16 @@ public sealed partial class HnswIndex
         }
 
         var capacity = (int)Math.Min(maxRows, Math.Max(required, Math.Max(16L, 2L * _rowImage.Length)));
-        Array.Resize(ref _vectors, capacity * Dimension);
+        if (StoresInt8)
+        {
+            Array.Resize(ref _codes, capacity * Dimension);
+            Array.Resize(ref _scales, capacity);
+        }
+        else
+        {
+            Array.Resize(ref _vectors, capacity * Dimension);
+        }
+
         Array.Resize(ref _rowProduct, capacity);
         Array.Resize(ref _rowImage, capacity);
         Array.Resize(ref _rowLevel, capacity);

@@ -1,5 +1,19 @@
 namespace OutfitFinder.Core.Search;
 
+/// <summary>How an <see cref="HnswIndex"/> stores the vectors its graph walks.</summary>
+public enum HnswVectors
+{
+    /// <summary>Single-precision floats, 4 bytes a value: scores equal the exact scan's.</summary>
+    Float,
+
+    /// <summary>
+    /// Symmetric per-vector int8 codes and a scale, 1 byte a value: a quarter of the memory and of the bytes each
+    /// distance reads. The walk compares int8 codes; the rows found are re-scored with the float query against
+    /// their codes, so scores are close to, not equal to, the exact scan's. Cosine and dot only.
+    /// </summary>
+    Int8,
+}
+
 /// <summary>Build-time parameters of an <see cref="HnswIndex"/>.</summary>
 /// <param name="M">Neighbours linked per row on each upper level; level 0 holds up to 2M. At least 2. Default: 16.</param>
 /// <param name="EfConstruction">Candidates kept while linking a new row; higher builds slower and a better graph.
@@ -8,7 +22,9 @@ namespace OutfitFinder.Core.Search;
 /// <param name="ExactFilterFraction">A category filter matching fewer than this share of live rows is answered by an
 /// exact scan of the matching rows instead of a graph walk, which would have to wade through non-matching rows.
 /// In [0, 1]. Default: 0.1.</param>
-public sealed record HnswOptions(int M = 16, int EfConstruction = 200, int Seed = 42, double ExactFilterFraction = 0.1)
+/// <param name="Vectors">How vectors are stored: floats, or int8 codes for a quarter of the memory. Default: Float.</param>
+public sealed record HnswOptions(int M = 16, int EfConstruction = 200, int Seed = 42, double ExactFilterFraction = 0.1,
+    HnswVectors Vectors = HnswVectors.Float)
 {
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range; the message names it.</exception>
     internal void Validate()
@@ -27,6 +43,11 @@ public sealed record HnswOptions(int M = 16, int EfConstruction = 200, int Seed 
         {
             throw new ArgumentOutOfRangeException(nameof(ExactFilterFraction), ExactFilterFraction,
                 "ExactFilterFraction must be between 0 and 1.");
+        }
+
+        if (!Enum.IsDefined(Vectors))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Vectors), Vectors, "Vectors must be Float or Int8.");
         }
     }
 }

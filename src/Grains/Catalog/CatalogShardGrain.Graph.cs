@@ -65,6 +65,11 @@ public sealed partial class CatalogShardGrain
             : index.Search(query.Vector, k, query.Category);
     }
 
+    /// <summary>How this shard's graph stores vectors: as configured, except float for metrics int8 codes cannot serve.</summary>
+    private HnswVectors GraphVectors => index.Metric is DistanceMetric.Cosine or DistanceMetric.Dot
+        ? indexSettings.GraphVectors
+        : HnswVectors.Float;
+
     /// <summary>Loads the graph saved with the snapshot just loaded, if it is whole and bound to it.</summary>
     private async Task LoadGraphAsync(CancellationToken cancellationToken)
     {
@@ -94,6 +99,13 @@ public sealed partial class CatalogShardGrain
         catch (InvalidDataException e)
         {
             LogGraphRefused(catalogName, shardNumber, shardStore.GraphPath, e.Message);
+            return;
+        }
+
+        if (loaded.Options.Vectors != GraphVectors)
+        {
+            LogGraphRefused(catalogName, shardNumber, shardStore.GraphPath,
+                $"it stores {loaded.Options.Vectors} vectors and this shard's graphs store {GraphVectors} (Search:GraphVectors)");
             return;
         }
 
@@ -177,7 +189,7 @@ public sealed partial class CatalogShardGrain
         var cancellation = new CancellationTokenSource();
         (graphBacklog, graphBuildCancellation) = (backlog, cancellation);
         var (dimension, metric) = (index.Dimension, index.Metric);
-        var options = new HnswOptions(M: indexSettings.GraphM, EfConstruction: indexSettings.GraphEfConstruction);
+        var options = new HnswOptions(M: indexSettings.GraphM, EfConstruction: indexSettings.GraphEfConstruction, Vectors: GraphVectors);
         LogGraphBuildStarted(catalogName, shardNumber, items.Count, index.ImageCount, rebuild, graph?.TombstoneCount ?? 0);
         var build = Task.Run(async () =>
         {

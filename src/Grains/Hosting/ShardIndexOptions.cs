@@ -36,6 +36,13 @@ public sealed class ShardIndexOptions
     /// <summary>Candidates kept while linking a row; higher builds slower and a better graph. Default: 100.</summary>
     public int GraphEfConstruction { get; set; } = 100;
 
+    /// <summary>
+    /// How a graph stores its vectors: <c>Float</c>, or <c>Int8</c> codes for a quarter of the graph's vector memory
+    /// (scores then come from the codes: close to the exact scan's, not equal). Int8 applies to cosine and dot
+    /// catalogs; graphs of L2 and L1 catalogs stay float. Default: Float.
+    /// </summary>
+    public OutfitFinder.Core.Search.HnswVectors GraphVectors { get; set; } = OutfitFinder.Core.Search.HnswVectors.Float;
+
     /// <summary>Candidates kept per query when the request names none. Default: 64.</summary>
     public int DefaultEf { get; set; } = 64;
 
@@ -89,6 +96,11 @@ public sealed class ShardIndexOptionsValidator : IValidateOptions<ShardIndexOpti
         if (options.GraphEfConstruction < 1 || options.GraphEfConstruction > MaxEf)
         {
             failures.Add($"Search:GraphEfConstruction is {options.GraphEfConstruction}; it must be between 1 and {MaxEf}.");
+        }
+
+        if (!Enum.IsDefined(options.GraphVectors))
+        {
+            failures.Add($"Search:GraphVectors is {options.GraphVectors}; it must be Float or Int8.");
         }
 
         if (options.DefaultEf < 1 || options.DefaultEf > MaxEf)

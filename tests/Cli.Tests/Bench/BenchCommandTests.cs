@@ -125,6 +125,38 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task BenchIndex_BuildsTheGraphOverInt8Codes_ForHnswInt8()
+    {
+        await GenerateAsync("data", seed: 5, "--metric", "cosine");
+
+        var floats = JsonLines(await BenchAsync("data", "--index", "hnsw", "--param", "ef=300", "--param", "m=6", "--metric", "cosine"));
+        var result = await BenchAsync("data", "--index", "hnsw-int8", "--param", "ef=300", "--param", "m=6", "--metric", "cosine");
+
+        Assert.Equal(0, result.ExitCode);
+        var line = Assert.Single(JsonLines(result));
+        Assert.Equal("hnsw-int8", line.GetProperty("index").GetString());
+
+        // One byte a value plus the scale instead of four bytes a value; the same links.
+        var floatBytes = Assert.Single(floats).GetProperty("bytesPerVector").GetInt32();
+        Assert.Equal(floatBytes - (Dimension * 4) + Dimension + 4, line.GetProperty("bytesPerVector").GetInt32());
+
+        // ef 300 reaches every product; only the codes' rounding can reorder near-ties at the edge of the top k.
+        Assert.InRange(line.GetProperty("recall").GetDouble(), 0.95, 1.0);
+        Assert.Contains("hnsw-int8: the build grew the managed heap by", result.Output);
+    }
+
+    [Fact]
+    public async Task BenchIndex_RefusesHnswInt8_ForL2()
+    {
+        await GenerateAsync("data", seed: 6);
+
+        var result = await BenchAsync("data", "--index", "hnsw-int8", "--metric", "l2");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--index hnsw-int8 supports --metric cosine or dot.", result.Output);
+    }
+
+    [Fact]
     public async Task BenchIndex_MeasuresRecallAgainstExactSearch_WhenTruthIsAbsent()
     {
         await GenerateAsync("data", seed: 4, "--metric", "dot");
@@ -194,7 +226,7 @@ public sealed class BenchCommandTests : IDisposable
     [Theory]
     [InlineData("flat", "rerank=2", "error: --index flat takes no --param; got 'rerank=2'.")]
     [InlineData("int8", "nprobe=2", "error: --index int8 takes --param rerank=N[,N...]; got 'nprobe=2'.")]
-    [InlineData("hnsw", "rerank=2", "error: --index hnsw takes --param ef=N[,N...], m=N and efConstruction=N; got 'rerank=2'.")]
+    [InlineData("hnsw", "rerank=2", "error: --index hnsw and hnsw-int8 take --param ef=N[,N...], m=N and efConstruction=N; got 'rerank=2'.")]
     [InlineData("hnsw", "m=1", "error: m must be at least 2; got '1' in 'm=1'.")]
     [InlineData("int8", "rerank=0", "error: rerank must be a whole number of at least 1; got '0' in 'rerank=0'.")]
     public async Task BenchIndex_RejectsParam_ThatTheIndexDoesNotTake(string index, string param, string expected)
@@ -215,7 +247,7 @@ public sealed class BenchCommandTests : IDisposable
         var result = await BenchAsync("data", "--index", "ivf");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("--index must be flat, int8 or hnsw, got 'ivf'.", result.Output);
+        Assert.Contains("--index must be flat, int8, hnsw or hnsw-int8, got 'ivf'.", result.Output);
     }
 
     private Task<CliResult> GenerateAsync(string folder, int seed, params string[] extra) =>
