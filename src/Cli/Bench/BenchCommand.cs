@@ -20,6 +20,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(IndexCommand(services));
         bench.Subcommands.Add(GenCommand(services));
         bench.Subcommands.Add(ScanCommand(services));
+        bench.Subcommands.Add(FilterCommand(services));
         return bench;
     }
 
@@ -134,6 +135,72 @@ internal static class BenchCommand
                 parseResult.GetValue(seconds));
             var writer = services.Out.Profile.Out.Writer;
             foreach (var result in ScanBenchmark.Run(options, cancellationToken))
+            {
+                writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
+                writer.Flush();
+            }
+        });
+        return command;
+    }
+
+    private static Command FilterCommand(CliServices services)
+    {
+        var basePath = new Option<FileInfo>("--base") { Description = "Vectors to index (.fvecs).", Required = true, HelpName = "FILE" }
+            .AcceptExistingOnly();
+        var queries = new Option<FileInfo>("--queries") { Description = "Query vectors (.fvecs).", Required = true, HelpName = "FILE" }
+            .AcceptExistingOnly();
+        var k = PositiveInt("--k", 20, "Results per query, and the depth of recall.", "K");
+        var shares = new Option<double[]>("--shares")
+        {
+            Description = "Each category's share of the rows, one category per value, summing to at most 1.",
+            HelpName = "SHARE",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4],
+        };
+        shares.Validators.Add(result =>
+        {
+            var values = result.GetValueOrDefault<double[]>() ?? [];
+            if (values.Length == 0 || values.Any(value => !(value > 0 && value <= 1)) || values.Sum() > 1 + 1e-9)
+            {
+                result.AddError("--shares takes one or more shares above 0 and at most 1, summing to at most 1.");
+            }
+        });
+        var efs = new Option<int[]>("--ef")
+        {
+            Description = "Walk widths to measure.",
+            HelpName = "EF",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [HnswIndex.DefaultEf],
+        };
+        efs.Validators.Add(result =>
+        {
+            if ((result.GetValueOrDefault<int[]>() ?? []) is var values && (values.Length == 0 || values.Any(value => value < 1)))
+            {
+                result.AddError("--ef takes one or more widths of at least 1.");
+            }
+        });
+        var buildThreads = PositiveInt("--build-threads", 1, "Threads building the graph.", "N");
+        var metric = MetricOption();
+
+        var command = new Command("filter",
+            "Measure filtered search both ways on one graph: walking it and scanning the category's rows, per category share.")
+        {
+            basePath, queries, k, shares, efs, buildThreads, metric,
+        };
+        SetBenchAction(command, services, (parseResult, cancellationToken) =>
+        {
+            var options = new FilterBenchmarkOptions(
+                parseResult.GetRequiredValue(basePath).FullName,
+                parseResult.GetRequiredValue(queries).FullName,
+                parseResult.GetValue(k),
+                parseResult.GetValue(shares) ?? [],
+                parseResult.GetValue(efs) ?? [],
+                parseResult.GetValue(metric),
+                new HnswOptions(),
+                parseResult.GetValue(buildThreads));
+            var writer = services.Out.Profile.Out.Writer;
+            var notes = services.Error.Profile.Out.Writer;
+            foreach (var result in FilterBenchmark.Run(options, line => notes.WriteLine(line), cancellationToken))
             {
                 writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
                 writer.Flush();

@@ -344,8 +344,16 @@ public sealed partial class HnswIndex
     /// otherwise the graph is walked through every row and only matching ones are kept.</param>
     /// <param name="ef">Rows kept as candidates at level 0; raised to <c>k ×</c> the mean images per product
     /// when that is larger, so that deduplication by product still leaves k. Higher is slower and more exact.</param>
-    public IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, string? category = null, int ef = DefaultEf)
+    /// <param name="filter">With a category: scan its rows or walk the graph, or decide by its share (the default).
+    /// Ignored without a category.</param>
+    public IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, string? category = null, int ef = DefaultEf,
+        HnswFilterStrategy filter = HnswFilterStrategy.Auto)
     {
+        if (!Enum.IsDefined(filter))
+        {
+            throw new ArgumentOutOfRangeException(nameof(filter), filter, "Unknown filter strategy.");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ef, 1);
         ProductVectors.ValidateQuery(query, Dimension);
@@ -373,7 +381,7 @@ public sealed partial class HnswIndex
                 ProductVectors.NormaliseInPlace(unit);
             }
 
-            if (wanted is not null && IsSelective(wanted))
+            if (wanted is not null && (filter == HnswFilterStrategy.Scan || (filter == HnswFilterStrategy.Auto && IsSelective(wanted))))
             {
                 return BestPerProduct(ExactRows(unit, wanted), k);
             }

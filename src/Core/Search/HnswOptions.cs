@@ -14,6 +14,20 @@ public enum HnswVectors
     Int8,
 }
 
+/// <summary>How an <see cref="HnswIndex"/> answers a search filtered by category.</summary>
+public enum HnswFilterStrategy
+{
+    /// <summary>Scan the category's rows exactly when they are under <see cref="HnswOptions.ExactFilterFraction"/> of
+    /// the live rows, else walk the graph.</summary>
+    Auto,
+
+    /// <summary>Always walk the graph, keeping only the category's rows (recall falls as the category gets rarer).</summary>
+    Walk,
+
+    /// <summary>Always scan the category's rows exactly (cost grows with the category's size).</summary>
+    Scan,
+}
+
 /// <summary>Build-time parameters of an <see cref="HnswIndex"/>.</summary>
 /// <param name="M">Neighbours linked per row on each upper level; level 0 holds up to 2M. At least 2. Default: 16.</param>
 /// <param name="EfConstruction">Candidates kept while linking a new row; higher builds slower and a better graph.

@@ -157,6 +157,50 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task BenchFilter_MeasuresTheScanAndEachWalkPerShare_WithTheScanExact()
+    {
+        await GenerateAsync("data", seed: 7, "--metric", "cosine");
+
+        var result = await RunAsync("bench", "filter",
+            "--base", Path.Combine(_folder.Path, "data", "base.fvecs"),
+            "--queries", Path.Combine(_folder.Path, "data", "queries.fvecs"),
+            "--metric", "cosine", "--k", "5", "--shares", "0.1", "0.5", "--ef", "8", "300");
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = JsonLines(result);
+        Assert.Equal(
+            [(0.1, "scan", (int?)null), (0.1, "walk", 8), (0.1, "walk", 300), (0.5, "scan", null), (0.5, "walk", 8), (0.5, "walk", 300)],
+            lines.Select(line => (line.GetProperty("share").GetDouble(), line.GetProperty("strategy").GetString(),
+                line.GetProperty("ef").ValueKind == JsonValueKind.Null ? (int?)null : line.GetProperty("ef").GetInt32())));
+        Assert.All(lines.Where(line => line.GetProperty("strategy").GetString() == "scan"),
+            line => Assert.Equal(1.0, line.GetProperty("recall").GetDouble()));
+
+        // ef 300 keeps every row as a candidate, so the walk finds the whole category too.
+        Assert.All(lines.Where(line => line.TryGetProperty("ef", out var ef) && ef.ValueKind == JsonValueKind.Number && ef.GetInt32() == 300),
+            line => Assert.Equal(1.0, line.GetProperty("recall").GetDouble()));
+
+        // Each category holds about its share of the 300 rows.
+        var rows = lines.Where(line => line.GetProperty("strategy").GetString() == "scan")
+            .Select(line => line.GetProperty("rows").GetInt32()).ToArray();
+        Assert.InRange(rows[0], 15, 50);
+        Assert.InRange(rows[1], 120, 180);
+    }
+
+    [Fact]
+    public async Task BenchFilter_RefusesShares_ThatSumPastOne()
+    {
+        await GenerateAsync("data", seed: 8);
+
+        var result = await RunAsync("bench", "filter",
+            "--base", Path.Combine(_folder.Path, "data", "base.fvecs"),
+            "--queries", Path.Combine(_folder.Path, "data", "queries.fvecs"),
+            "--shares", "0.6", "0.6");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--shares takes one or more shares above 0 and at most 1, summing to at most 1.", result.Output);
+    }
+
+    [Fact]
     public async Task BenchIndex_MeasuresRecallAgainstExactSearch_WhenTruthIsAbsent()
     {
         await GenerateAsync("data", seed: 4, "--metric", "dot");

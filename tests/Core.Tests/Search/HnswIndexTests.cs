@@ -130,6 +130,34 @@ public sealed class HnswIndexTests(HnswClusteredCatalogs catalogs) : IClassFixtu
     }
 
     [Fact]
+    public void Search_ScansOrWalksAsTold_WhateverTheCategoryShare()
+    {
+        // "common" is 95 % of the rows, "rare" 5 %: Auto would walk the first and scan the second.
+        var random = new Random(12);
+        var products = SearchTestData.RandomProducts(random, 2_000, dimension: 24)
+            .Select((product, i) => product with { Category = i % 20 == 0 ? "rare" : "common" })
+            .ToList();
+        var hnsw = Build(products, 24, DistanceMetric.L2, new HnswOptions(M: 4, EfConstruction: 8));
+        var flat = SearchTestData.IndexOf(products, 24, DistanceMetric.L2);
+        var categoryOf = products.ToDictionary(product => product.Id, product => product.Category);
+
+        for (var q = 0; q < 20; q++)
+        {
+            var query = SearchTestData.RandomVector(random, 24);
+
+            // A scan is exact for any share, even a walk-sized one at ef 1.
+            Assert.Equal(flat.Search(query, 10, "common"), hnsw.Search(query, 10, "common", ef: 1, HnswFilterStrategy.Scan));
+
+            // A walk keeps only the category, even a rare one.
+            var walked = hnsw.Search(query, 10, "rare", ef: 1, HnswFilterStrategy.Walk);
+            Assert.Equal(10, walked.Count);
+            Assert.All(walked, hit => Assert.Equal("rare", categoryOf[hit.ProductId]));
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => hnsw.Search(new float[24], 10, "rare", filter: (HnswFilterStrategy)7));
+    }
+
+    [Fact]
     public void Search_ReturnsEachProductOnceWithItsBestImage_WhenProductsHaveSeveralImages()
     {
         var random = new Random(5);
