@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace OutfitFinder.Core.Search;
 
@@ -335,13 +336,145 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     }
 
     /// <summary>
-    /// <see cref="Scan{TScorer}"/> for cosine and dot, blocked for the kernel: products are taken in slot order
-    /// until their rows fill a block of about <see cref="DotKernels.RowBlock"/>, the block is scored against every
-    /// query at once, and each query then folds the block's scores product by product exactly as the per-row scan
-    /// does (best image first, then one offer to its heap). With one query this is the single-search path, so a
-    /// query alone and the same query in a batch see the same scores in the same order.
+    /// <see cref="Scan{TScorer}"/> for cosine and dot, blocked for the kernel. Without a category the rows are
+    /// scored where they lie (<see cref="ScanRows"/>); with one, only that category's products are gathered and
+    /// scored (<see cref="ScanProducts"/>). Either way a query alone and the same query in a batch get the same
+    /// scores, and the answer depends only on each product's best image, not on the order rows are visited.
     /// </summary>
     private void ScanDot(ReadOnlySpan<float> queries, int queryCount, string? category,
+        PriorityQueue<IndexHit, IndexHit>[] heaps, int limit)
+    {
+        if (category is null)
+        {
+            ScanRows(queries, queryCount, heaps, limit);
+        }
+        else
+        {
+            ScanProducts(queries, queryCount, category, heaps, limit);
+        }
+    }
+
+    /// <summary>
+    /// Scores the rows in storage order, <see cref="DotKernels.RowBlock"/> contiguous rows at a time against every
+    /// query, with no per-product bookkeeping on the way: the scan reads memory as a plain stream does. Only a row
+    /// that could enter its query's top k is traced to its product (<see cref="Consider"/>).
+    /// </summary>
+    /// <remarks>
+    /// The answer is still the top k of the per-product bests under <see cref="DistanceMetrics.Compare"/>, what the
+    /// product-by-product scan returns, though a product's images may lie far apart and out of image order. The heap
+    /// holds at most one entry per product, always one of its images, and a later image replaces it when better
+    /// (higher score, or equal with a lower image index). A product of the true top k enters when its best image
+    /// is met (some kept product's best is worse than that image) and is never pushed out after; a row scoring
+    /// below the weakest kept hit can neither enter nor improve a kept entry, so skipping it loses nothing.
+    /// Example, k = 1: a's image 1 (0.90) lies at row 5, b (0.92) at row 10, a's image 0 (0.95) at row 300:
+    /// a/1 is kept, b pushes it out, a/0 pushes b out, and a with image 0 at 0.95 is the answer.
+    /// </remarks>
+    private void ScanRows(ReadOnlySpan<float> queries, int queryCount,
+        PriorityQueue<IndexHit, IndexHit>[] heaps, int limit)
+    {
+        var dimension = Dimension;
+        var scores = ArrayPool<float>.Shared.Rent(queryCount * DotKernels.RowBlock);
+        var kept = new Dictionary<string, IndexHit>?[queryCount];
+        try
+        {
+            for (var first = 0; first < _rowCount; first += DotKernels.RowBlock)
+            {
+                var count = Math.Min(DotKernels.RowBlock, _rowCount - first);
+                DotKernels.DotBatch(queries, dimension, _vectors.AsSpan(first * dimension, count * dimension),
+                    scores.AsSpan(0, queryCount * count));
+                for (var q = 0; q < queryCount; q++)
+                {
+                    var heap = heaps[q];
+                    var blockScores = scores.AsSpan(q * count, count);
+
+                    // Once the heap is full most blocks hold no score that could enter: one vectorised maximum
+                    // turns the whole block away.
+                    var threshold = heap.Count < limit ? float.NegativeInfinity : heap.Peek().Score;
+                    if (heap.Count == limit && TensorPrimitives.Max(blockScores) < threshold)
+                    {
+                        continue;
+                    }
+
+                    for (var i = 0; i < blockScores.Length; i++)
+                    {
+                        if (blockScores[i] < threshold)
+                        {
+                            continue;
+                        }
+
+                        Consider(heap, ref kept[q], limit, first + i, blockScores[i]);
+                        if (heap.Count == limit)
+                        {
+                            threshold = heap.Peek().Score;
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scores);
+        }
+    }
+
+    /// <summary>
+    /// Offers one row to the heap as its product's hit. A product already kept is never kept twice: its entry
+    /// is replaced when this image scores higher, or equal with a lower image index, and left alone otherwise.
+    /// </summary>
+    /// <remarks>
+    /// <paramref name="kept"/> maps each product of several images in the heap to its entry (created on first
+    /// need, keyed by the product's own Id instance), so telling whether a product is kept costs one lookup even
+    /// at k = 1000. A product of one image cannot be kept yet, as its only row is this one. Replacing an entry
+    /// searches the heap, but happens at most once per further image of a product that clears the threshold.
+    /// </remarks>
+    private void Consider(PriorityQueue<IndexHit, IndexHit> heap, ref Dictionary<string, IndexHit>? kept, int limit,
+        int row, float score)
+    {
+        var product = _products[_rowProduct[row]];
+        var hit = new IndexHit(product.Id, _rowImage[row], score);
+        var several = product.Rows.Length > 1;
+        if (several && kept is not null && kept.TryGetValue(product.Id, out var held))
+        {
+            if (score > held.Score || (score == held.Score && hit.ImageIndex < held.ImageIndex))
+            {
+                heap.Remove(held, out _, out _, SameProduct.Instance);
+                heap.Enqueue(hit, hit);
+                kept[product.Id] = hit;
+            }
+
+            return;
+        }
+
+        if (heap.Count < limit)
+        {
+            heap.Enqueue(hit, hit);
+        }
+        else
+        {
+            // As Offer: a score strictly below the root's loses before any tie-break.
+            var root = heap.Peek();
+            if (score < root.Score || DistanceMetrics.Compare(Metric, hit, root) >= 0)
+            {
+                return;
+            }
+
+            heap.DequeueEnqueue(hit, hit);
+            kept?.Remove(root.ProductId);
+        }
+
+        if (several)
+        {
+            (kept ??= new Dictionary<string, IndexHit>(ReferenceEqualityComparer.Instance)).Add(product.Id, hit);
+        }
+    }
+
+    /// <summary>
+    /// The category-filtered scan: products are taken in slot order, skipping other categories, until their rows
+    /// fill a block of about <see cref="DotKernels.RowBlock"/>; the block is scored against every query at once,
+    /// and each query then folds the block's scores product by product (best image first, then one offer to its
+    /// heap). Gathering costs per-product work, but rows of other categories are never read.
+    /// </summary>
+    private void ScanProducts(ReadOnlySpan<float> queries, int queryCount, string category,
         PriorityQueue<IndexHit, IndexHit>[] heaps, int limit)
     {
         // Per block: the rows to score, and the slot and row count of each product they belong to, in order.
@@ -361,7 +494,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
                     var product = _products[next];
 
                     // Categories are interned, so ordinal equality is reference equality here.
-                    if (category is not null && !ReferenceEquals(product.Category, category))
+                    if (!ReferenceEquals(product.Category, category))
                     {
                         continue;
                     }
@@ -600,6 +733,16 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
         {
             Array.Resize(ref _products, Math.Max(required, Math.Max(InitialRowCapacity, 2 * _products.Length)));
         }
+    }
+
+    /// <summary>Hits of one product: each is built from its product's own Id instance, so identity decides.</summary>
+    private sealed class SameProduct : IEqualityComparer<IndexHit>
+    {
+        public static readonly SameProduct Instance = new();
+
+        public bool Equals(IndexHit x, IndexHit y) => ReferenceEquals(x.ProductId, y.ProductId);
+
+        public int GetHashCode(IndexHit obj) => RuntimeHelpers.GetHashCode(obj.ProductId);
     }
 
     /// <summary>A product's entry; <see cref="Rows"/>[i] is the row holding image i.</summary>
