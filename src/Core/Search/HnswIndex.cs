@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace OutfitFinder.Core.Search;
 
@@ -383,7 +384,7 @@ public sealed partial class HnswIndex
 
             if (wanted is not null && (filter == HnswFilterStrategy.Scan || (filter == HnswFilterStrategy.Auto && IsSelective(wanted))))
             {
-                return BestPerProduct(ExactRows(unit, wanted), k);
+                return BestPerProduct(ExactRows(unit, wanted, k), k);
             }
 
             var imagesPerProduct = (ImageCount + _products.Count - 1) / _products.Count;
@@ -432,19 +433,58 @@ public sealed partial class HnswIndex
         return live == 0 || _liveRowsByCategory[category] < Options.ExactFilterFraction * live;
     }
 
-    private List<(float Distance, int Row)> ExactRows(ReadOnlySpan<float> query, string category)
+    /// <summary>
+    /// The category's live rows scored exactly, cut to those that can matter: sorted nearest first, every row up to
+    /// the one that brings the k-th distinct product, and every row tied with it. A product whose best row lies
+    /// beyond that distance cannot be among the top k, so <see cref="BestPerProduct"/> gets the same answer from
+    /// these few rows as from all of them, without a dictionary entry and a hit for each of thousands of products.
+    /// </summary>
+    private List<(float Distance, int Row)> ExactRows(ReadOnlySpan<float> query, string category, int k)
     {
-        var rows = _rowsByCategory[category];
-        var found = new List<(float, int)>(_liveRowsByCategory[category]);
-        foreach (var row in rows)
+        var live = _liveRowsByCategory[category];
+        var distances = ArrayPool<float>.Shared.Rent(live);
+        var rows = ArrayPool<int>.Shared.Rent(live);
+        try
         {
-            if (!_deleted[row])
+            // The category's rows lie scattered through the block: fetching the next one while this one is
+            // scored keeps the scan from waiting on memory at every row.
+            var count = 0;
+            var categoryRows = CollectionsMarshal.AsSpan(_rowsByCategory[category]);
+            for (var i = 0; i < categoryRows.Length; i++)
             {
-                found.Add((ScoreDistance(query, row), row));
-            }
-        }
+                if (i + 1 < categoryRows.Length)
+                {
+                    Prefetch(categoryRows[i + 1]);
+                }
 
-        return found;
+                var row = categoryRows[i];
+                if (!_deleted[row])
+                {
+                    distances[count] = ScoreDistance(query, row);
+                    rows[count++] = row;
+                }
+            }
+
+            Array.Sort(distances, rows, 0, count);
+            var products = new HashSet<Product>(ReferenceEqualityComparer.Instance);
+            var found = new List<(float Distance, int Row)>(Math.Min(count, 2 * k));
+            var boundary = float.PositiveInfinity;
+            for (var i = 0; i < count && !(distances[i] > boundary); i++)
+            {
+                found.Add((distances[i], rows[i]));
+                if (products.Add(_rowProduct[rows[i]]!) && products.Count == k)
+                {
+                    boundary = distances[i];
+                }
+            }
+
+            return found;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(distances);
+            ArrayPool<int>.Shared.Return(rows);
+        }
     }
 
     /// <summary>

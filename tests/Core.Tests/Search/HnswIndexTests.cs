@@ -98,7 +98,7 @@ public sealed class HnswIndexTests(HnswClusteredCatalogs catalogs) : IClassFixtu
     [Fact]
     public void Search_FilteredRecallIsAtLeast95Percent_WhenTheFilterIsWalkedInTheGraph()
     {
-        // "c1" holds a quarter of the rows: above the 0.1 threshold, so the graph is walked.
+        // "c1" holds a quarter of the rows: above the 0.08 threshold, so the graph is walked.
         var (hnsw, flat) = catalogs.For(DistanceMetric.Cosine);
 
         var recall = Recall(hnsw, flat, HnswIndex.DefaultEf, category: "c1");
@@ -114,7 +114,7 @@ public sealed class HnswIndexTests(HnswClusteredCatalogs catalogs) : IClassFixtu
     [Fact]
     public void Search_MatchesTheExactScan_WhenTheFilterIsSelective()
     {
-        // Every 20th product is "rare": 5 % of the rows, under the 10 % threshold.
+        // Every 20th product is "rare": 5 % of the rows, under the 8 % threshold.
         var random = new Random(11);
         var products = SearchTestData.RandomProducts(random, 2_000, dimension: 24)
             .Select((product, i) => product with { Category = i % 20 == 0 ? "rare" : "common" })
