@@ -70,14 +70,7 @@ internal static class BenchCommand
                 parseResult.GetValue(metric),
                 parseResult.GetValue(buildThreads));
 
-            var writer = services.Out.Profile.Out.Writer;
-            var notes = services.Error.Profile.Out.Writer;
-            foreach (var result in IndexBenchmark.Run(options, line => notes.WriteLine(line), cancellationToken))
-            {
-                // Written around Spectre.Console so that nothing wraps or reflows the line.
-                writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
-                writer.Flush();
-            }
+            PrintJsonLines(services, IndexBenchmark.Run(options, Note(services), cancellationToken));
         });
         return command;
     }
@@ -133,12 +126,7 @@ internal static class BenchCommand
                 parseResult.GetValue(k),
                 parseResult.GetValue(batches) ?? [1],
                 parseResult.GetValue(seconds));
-            var writer = services.Out.Profile.Out.Writer;
-            foreach (var result in ScanBenchmark.Run(options, cancellationToken))
-            {
-                writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
-                writer.Flush();
-            }
+            PrintJsonLines(services, ScanBenchmark.Run(options, cancellationToken));
         });
         return command;
     }
@@ -198,13 +186,7 @@ internal static class BenchCommand
                 parseResult.GetValue(metric),
                 new HnswOptions(),
                 parseResult.GetValue(buildThreads));
-            var writer = services.Out.Profile.Out.Writer;
-            var notes = services.Error.Profile.Out.Writer;
-            foreach (var result in FilterBenchmark.Run(options, line => notes.WriteLine(line), cancellationToken))
-            {
-                writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
-                writer.Flush();
-            }
+            PrintJsonLines(services, FilterBenchmark.Run(options, Note(services), cancellationToken));
         });
         return command;
     }
@@ -256,6 +238,27 @@ internal static class BenchCommand
                 $"(top {files.TruthDepth}, {DistanceMetrics.ToWireName(options.Metric)})."));
         });
         return command;
+    }
+
+    /// <summary>
+    /// Prints each result as one JSON line as soon as it is measured, written around Spectre.Console so that
+    /// nothing wraps or reflows the line.
+    /// </summary>
+    private static void PrintJsonLines<T>(CliServices services, IEnumerable<T> results)
+    {
+        var writer = services.Out.Profile.Out.Writer;
+        foreach (var result in results)
+        {
+            writer.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
+            writer.Flush();
+        }
+    }
+
+    /// <summary>Lines for a person beside the results, on stderr so that stdout stays JSON lines.</summary>
+    private static Action<string> Note(CliServices services)
+    {
+        var notes = services.Error.Profile.Out.Writer;
+        return line => notes.WriteLine(line);
     }
 
     /// <summary>
