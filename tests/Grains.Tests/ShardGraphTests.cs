@@ -286,13 +286,24 @@ public sealed class ShardGraphTests
                 await shard.UpsertAsync(catalogue.Make(first: 600, count: 1)[0]);
                 Assert.Equal(1, (await shard.GetIndexStatsAsync()).GraphsPersisted);
 
+                // The shard re-ranks the int8 graph's candidates from its float vectors: exact scores, and the
+                // recall the float graph is held to.
+                var exactIndex = new FlatVectorIndex(Dimension, DistanceMetric.Cosine);
+                foreach (var (id, (category, vector)) in catalogue.Products)
+                {
+                    exactIndex.Upsert(id, category, vector);
+                }
+
                 var (found, wanted) = (0, 0);
                 for (var q = 0; q < 30; q++)
                 {
                     var query = catalogue.Query(5000 + q);
                     var exact = catalogue.Exact(query, K, null);
-                    found += (await shard.SearchAsync(new ShardQuery(query, K, null))).Count(hit => exact.Contains(hit.ProductId));
+                    var answer = await shard.SearchAsync(new ShardQuery(query, K, null));
+                    found += answer.Count(hit => exact.Contains(hit.ProductId));
                     wanted += exact.Count;
+                    var exactScores = exactIndex.Rescore(query, answer.Select(hit => hit.ProductId), K).ToDictionary(hit => hit.ProductId, hit => hit.Score);
+                    Assert.All(answer, hit => Assert.Equal(exactScores[hit.ProductId], hit.Score));
                 }
 
                 var recall = (double)found / wanted;

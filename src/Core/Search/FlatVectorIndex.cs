@@ -218,6 +218,84 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     }
 
     /// <summary>
+    /// Exact scores for the named products only, as <see cref="Search"/> would score them (same best image, same
+    /// score to the bit), best first, at most <paramref name="k"/>. Ids not held, and repeated ids, are skipped.
+    /// For re-ranking candidates that an approximate index found: the approximation decides which products are
+    /// looked at, this decides their order and scores.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1.</exception>
+    /// <exception cref="ArgumentException">The query's length is not <see cref="Dimension"/>, or it holds a NaN,
+    /// infinite or overflowing value.</exception>
+    public IReadOnlyList<IndexHit> Rescore(ReadOnlySpan<float> query, IEnumerable<string> productIds, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentNullException.ThrowIfNull(productIds);
+        ProductVectors.ValidateQuery(query, Dimension);
+
+        float[]? rented = null;
+        var unit = Metric != DistanceMetric.Cosine ? default
+            : Dimension <= StackQueryLimit ? stackalloc float[Dimension]
+            : (rented = ArrayPool<float>.Shared.Rent(Dimension)).AsSpan(0, Dimension);
+        try
+        {
+            if (Metric == DistanceMetric.Cosine)
+            {
+                query.CopyTo(unit);
+                ProductVectors.NormaliseInPlace(unit);
+            }
+
+            ReadOnlySpan<float> scored = Metric == DistanceMetric.Cosine ? unit : query;
+            var higherIsBetter = DistanceMetrics.HigherIsBetter(Metric);
+            var seen = new HashSet<int>();
+            var hits = new List<IndexHit>();
+            foreach (var productId in productIds)
+            {
+                if (productId is null || !_slotById.TryGetValue(productId, out var slot) || !seen.Add(slot))
+                {
+                    continue;
+                }
+
+                var product = _products[slot];
+                var best = ScoreRow(scored, product.Rows[0]);
+                var bestImage = 0;
+                for (var image = 1; image < product.Rows.Length; image++)
+                {
+                    var score = ScoreRow(scored, product.Rows[image]);
+                    if (DistanceMetrics.IsBetter(higherIsBetter, score, best))
+                    {
+                        (best, bestImage) = (score, image);
+                    }
+                }
+
+                hits.Add(new IndexHit(product.Id, bestImage, best));
+            }
+
+            hits.Sort(DistanceMetrics.BestFirst(Metric));
+            if (hits.Count > k)
+            {
+                hits.RemoveRange(k, hits.Count - k);
+            }
+
+            return hits;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>One row's score as every scan computes it (the dot kernels sum a pair in the order <see cref="DotKernels.Dot"/> does).</summary>
+    private float ScoreRow(ReadOnlySpan<float> query, int row) => Metric switch
+    {
+        DistanceMetric.Cosine or DistanceMetric.Dot => DotKernels.Dot(query, RowSpan(row)),
+        DistanceMetric.L2 => EuclideanScorer.Score(query, RowSpan(row)),
+        _ => ManhattanScorer.Score(query, RowSpan(row)),
+    };
+
+    /// <summary>
     /// Answers several queries in one pass over the vectors: <paramref name="queries"/> holds them back to back,
     /// <c>queryCount × Dimension</c> floats, and answer i is exactly what <see cref="Search"/> returns for query i
     /// (same hits, same scores, same order). For cosine and dot a block of rows is scored against every query

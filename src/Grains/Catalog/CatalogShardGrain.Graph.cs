@@ -60,10 +60,25 @@ public sealed partial class CatalogShardGrain
             throw new ArgumentException($"ef is {ef}; it must be between 1 and {ShardQuery.MaxEf}.");
         }
 
-        return graph is { } answering
-            ? answering.Search(query.Vector, k, query.Category, ef)
-            : index.Search(query.Vector, k, query.Category);
+        if (graph is not { } answering)
+        {
+            return index.Search(query.Vector, k, query.Category);
+        }
+
+        if (answering.Options.Vectors != HnswVectors.Int8)
+        {
+            return answering.Search(query.Vector, k, query.Category, ef);
+        }
+
+        // An int8 graph ranks by codes, whose rounding reorders near-ties at the edge of the top k. The shard
+        // holds every float vector anyway, so it takes a few more candidates from the graph and re-ranks them
+        // exactly: scores then equal the exact scan's, and recall is the walk's, not the codes'.
+        var candidates = answering.Search(query.Vector, Int8Candidates * k, query.Category, Math.Max(ef, Int8Candidates * k));
+        return index.Rescore(query.Vector, candidates.Select(hit => hit.ProductId), k);
     }
+
+    /// <summary>Candidates per wanted result an int8 graph hands to the exact re-ranking.</summary>
+    private const int Int8Candidates = 2;
 
     /// <summary>How this shard's graph stores vectors: as configured, except float for metrics int8 codes cannot serve.</summary>
     private HnswVectors GraphVectors => index.Metric is DistanceMetric.Cosine or DistanceMetric.Dot
