@@ -119,6 +119,11 @@ internal static class BenchCommands
                 result.AddError($"--ef must be between 1 and {ShardQuery.MaxEf}.");
             }
         });
+        var graphVectors = new Option<OutfitFinder.Core.Search.HnswVectors>("--graph-vectors")
+        {
+            Description = "The cluster's Search:GraphVectors: Float, or Int8 graphs whose candidates shards re-rank exactly.",
+            DefaultValueFactory = _ => OutfitFinder.Core.Search.HnswVectors.Float,
+        };
         var imageQueries = new Option<int>("--image-queries") { Description = "Timed searches by photo (embedded with ResNet18) per concurrency level; 0 for none.", DefaultValueFactory = _ => 50 };
         AllPositive(concurrency);
         NotNegative(warmUp);
@@ -126,13 +131,13 @@ internal static class BenchCommands
 
         var command = new Command("search", "The gateway over HTTP on loopback against in-process index searches, on synthetic vectors.")
         {
-            vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit, index, graphThreshold, ef, imageQueries,
+            vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit, index, graphThreshold, ef, imageQueries, graphVectors,
         };
         command.SetAction((parse, cancellationToken) => SearchBenchmark.RunAsync(
             new SearchSettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(queries), TimeSpan.FromSeconds(parse.GetValue(warmUp)),
                 parse.GetRequiredValue(concurrency), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed),
                 TimeSpan.FromSeconds(parse.GetValue(timeLimit)), parse.GetValue(index), parse.GetValue(graphThreshold), parse.GetValue(ef),
-                parse.GetValue(imageQueries)),
+                parse.GetValue(imageQueries), parse.GetValue(graphVectors)),
             new Report(Console.Out), cancellationToken));
         return command;
     }

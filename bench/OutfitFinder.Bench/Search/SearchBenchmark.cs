@@ -33,9 +33,11 @@ namespace OutfitFinder.Bench.Search;
 /// <param name="GraphThreshold">The cluster's <c>Search:GraphThreshold</c>.</param>
 /// <param name="Ef">Per-query ef sent with every search; null for the cluster's default.</param>
 /// <param name="ImageQueries">Timed searches by image per concurrency level; 0 for none.</param>
+/// <param name="GraphVectors">The cluster's <c>Search:GraphVectors</c>: float graphs, or int8 graphs re-ranked exactly.</param>
 internal sealed record SearchSettings(
     int Vectors, int Shards, int Queries, TimeSpan WarmUp, IReadOnlyList<int> Concurrency, int K, int Clusters, int Seed, TimeSpan TimeLimit,
-    ShardIndexKind Index = ShardIndexKind.Auto, int GraphThreshold = 20_000, int? Ef = null, int ImageQueries = 0)
+    ShardIndexKind Index = ShardIndexKind.Auto, int GraphThreshold = 20_000, int? Ef = null, int ImageQueries = 0,
+    HnswVectors GraphVectors = HnswVectors.Float)
 {
     /// <summary>The options the cluster runs with, to tell which shards answer from a graph.</summary>
     public ShardIndexOptions IndexOptions => new() { Index = Index, GraphThreshold = GraphThreshold };
@@ -82,7 +84,7 @@ internal static class SearchBenchmark
         var queries = space.Sample(WarmUpQueries + settings.Queries, settings.Seed + 1);
         var ids = Enumerable.Range(0, settings.Vectors).Select(row => "p" + row.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
         report.Line(
-            $"Search:Index={settings.Index}, Search:GraphThreshold={settings.GraphThreshold:N0}, ef={(settings.Ef is { } ef ? ef.ToString(CultureInfo.InvariantCulture) : "default")}. "
+            $"Search:Index={settings.Index}, Search:GraphThreshold={settings.GraphThreshold:N0}, Search:GraphVectors={settings.GraphVectors}, ef={(settings.Ef is { } ef ? ef.ToString(CultureInfo.InvariantCulture) : "default")}. "
             + $"{settings.Vectors:N0} vectors × {Dimension} (cosine) around {settings.Clusters:N0} Gaussian clusters (seed {settings.Seed}), "
             + $"{settings.Queries} timed queries (seed {settings.Seed + 1}) after {settings.WarmUp.TotalSeconds:F0} s of warm-up queries per run, k = {settings.K}; "
             + $"generated in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
@@ -111,7 +113,8 @@ internal static class SearchBenchmark
         var timed = new List<(SearchRun Run, string[][] Answers)>();
         SearchLoad load;
         await using (var gateway = await InProcessGateway.StartAsync(storageRoot,
-            [$"--Search:Index={settings.Index}", $"--Search:GraphThreshold={settings.GraphThreshold}"], cancellationToken))
+            [$"--Search:Index={settings.Index}", $"--Search:GraphThreshold={settings.GraphThreshold}", $"--Search:GraphVectors={settings.GraphVectors}"],
+            cancellationToken))
         {
             using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
             var create = await http.PutAsJsonAsync($"v1/catalogs/{Catalog}", new { metric = "cosine", shards = settings.Shards }, cancellationToken);
@@ -200,7 +203,7 @@ internal static class SearchBenchmark
             // What the shard grain runs, without the grain: the same graph over shard 0's products.
             var (graph, buildSeconds) = BuildGraph(vectors, ids, settings);
             report.Line($"In-process HnswIndex over shard 0's {graph.ImageCount:N0} vectors built in {buildSeconds:F1} s on one thread.");
-            var (graphRun, graphAnswers) = MeasureGraph(graph, queries, settings, cancellationToken);
+            var (graphRun, graphAnswers) = MeasureGraph(graph, shard, queries, settings, cancellationToken);
             runs.Add(graphRun with { SameAsExact = CountEqual(graphAnswers, exactShard), Recall = Recall(graphAnswers, exactShard) });
         }
 
@@ -389,7 +392,8 @@ internal static class SearchBenchmark
     private static (HnswIndex Graph, double Seconds) BuildGraph(float[] vectors, string[] ids, SearchSettings settings)
     {
         var defaults = new ShardIndexOptions();
-        var graph = new HnswIndex(Dimension, DistanceMetric.Cosine, new HnswOptions(M: defaults.GraphM, EfConstruction: defaults.GraphEfConstruction));
+        var graph = new HnswIndex(Dimension, DistanceMetric.Cosine,
+            new HnswOptions(M: defaults.GraphM, EfConstruction: defaults.GraphEfConstruction, Vectors: settings.GraphVectors));
         var started = Stopwatch.GetTimestamp();
         for (var row = 0; row < ids.Length; row++)
         {
@@ -402,15 +406,22 @@ internal static class SearchBenchmark
         return (graph, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
-    /// <summary>As <see cref="MeasureIndex"/>, for the graph with the run's ef.</summary>
+    /// <summary>
+    /// As <see cref="MeasureIndex"/>, for the graph with the run's ef; an int8 graph's candidates re-ranked exactly
+    /// from the shard's floats, as the shard grain does.
+    /// </summary>
     private static (SearchRun Run, string[][] Answers) MeasureGraph(
-        HnswIndex graph, float[] queries, SearchSettings settings, CancellationToken cancellationToken)
+        HnswIndex graph, FlatVectorIndex floats, float[] queries, SearchSettings settings, CancellationToken cancellationToken)
     {
         var ef = settings.Ef ?? new ShardIndexOptions().DefaultEf;
+        IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query) => graph.Options.Vectors == HnswVectors.Int8
+            ? floats.Rescore(query, graph.Search(query, 2 * settings.K, ef: Math.Max(ef, 2 * settings.K)).Select(hit => hit.ProductId), settings.K)
+            : graph.Search(query, settings.K, ef: ef);
+
         var warmUpStarted = Stopwatch.GetTimestamp();
         for (var q = 0; q < WarmUpQueries || Stopwatch.GetElapsedTime(warmUpStarted) < settings.WarmUp; q++)
         {
-            graph.Search(Query(queries, q % WarmUpQueries), settings.K, ef: ef);
+            Search(Query(queries, q % WarmUpQueries));
         }
 
         var latencies = new double[settings.Queries];
@@ -420,7 +431,7 @@ internal static class SearchBenchmark
         {
             cancellationToken.ThrowIfCancellationRequested();
             var sent = Stopwatch.GetTimestamp();
-            var hits = graph.Search(Query(queries, WarmUpQueries + i), settings.K, ef: ef);
+            var hits = Search(Query(queries, WarmUpQueries + i));
             latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
             answers[i] = hits.Select(hit => hit.ProductId).ToArray();
         }
