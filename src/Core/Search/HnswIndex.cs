@@ -396,11 +396,17 @@ public sealed partial class HnswIndex
                 var codes = Dimension <= StackQueryLimit
                     ? stackalloc sbyte[Dimension]
                     : (rentedCodes = ArrayPool<sbyte>.Shared.Rent(Dimension)).AsSpan(0, Dimension);
-                var scale = Int8Quantizer.Quantize(unit, codes);
-                rows = SearchGraph(new WalkQuery(default, codes, scale), width, wanted);
-                if (rentedCodes is not null)
+                try
                 {
-                    ArrayPool<sbyte>.Shared.Return(rentedCodes);
+                    var scale = Int8Quantizer.Quantize(unit, codes);
+                    rows = SearchGraph(new WalkQuery(default, codes, scale), width, wanted);
+                }
+                finally
+                {
+                    if (rentedCodes is not null)
+                    {
+                        ArrayPool<sbyte>.Shared.Return(rentedCodes);
+                    }
                 }
             }
             else
