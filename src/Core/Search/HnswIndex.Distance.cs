@@ -66,14 +66,7 @@ public sealed partial class HnswIndex
     {
         if (StoresInt8)
         {
-            var codes = _codes.AsSpan(row * Dimension, Dimension);
-            var sum = 0f;
-            for (var i = 0; i < codes.Length; i++)
-            {
-                sum = MathF.FusedMultiplyAdd(query[i], codes[i], sum);
-            }
-
-            return -(sum * _scales[row]);
+            return -(FloatTimesCodes(query, _codes.AsSpan(row * Dimension, Dimension)) * _scales[row]);
         }
 
         var vector = _vectors.AsSpan(row * Dimension, Dimension);
@@ -83,6 +76,44 @@ public sealed partial class HnswIndex
             DistanceMetric.L2 => TensorPrimitives.Distance(query, vector),
             _ => DistanceMetrics.ManhattanDistance(query, vector),
         };
+    }
+
+    /// <summary>
+    /// Σ query[i] · codes[i]: each 32 codes widened to four vectors of floats and multiplied into four accumulators,
+    /// then a scalar tail. Runs for every row a search returns and every row of a selective category scan.
+    /// </summary>
+    private static float FloatTimesCodes(ReadOnlySpan<float> query, ReadOnlySpan<sbyte> codes)
+    {
+        ref var q = ref MemoryMarshal.GetReference(query);
+        ref var c = ref MemoryMarshal.GetReference(codes);
+        var i = 0;
+        var sum = 0f;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var acc0 = Vector256<float>.Zero;
+            var acc1 = Vector256<float>.Zero;
+            var acc2 = Vector256<float>.Zero;
+            var acc3 = Vector256<float>.Zero;
+            for (; i <= codes.Length - (4 * WalkWidth); i += 4 * WalkWidth)
+            {
+                var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref c, (nuint)i));
+                var (w0, w1) = Vector256.Widen(low);
+                var (w2, w3) = Vector256.Widen(high);
+                acc0 = MultiplyAdd(acc0, Vector256.LoadUnsafe(ref q, (nuint)i), Vector256.ConvertToSingle(w0));
+                acc1 = MultiplyAdd(acc1, Vector256.LoadUnsafe(ref q, (nuint)(i + WalkWidth)), Vector256.ConvertToSingle(w1));
+                acc2 = MultiplyAdd(acc2, Vector256.LoadUnsafe(ref q, (nuint)(i + (2 * WalkWidth))), Vector256.ConvertToSingle(w2));
+                acc3 = MultiplyAdd(acc3, Vector256.LoadUnsafe(ref q, (nuint)(i + (3 * WalkWidth))), Vector256.ConvertToSingle(w3));
+            }
+
+            sum = Vector256.Sum((acc0 + acc1) + (acc2 + acc3));
+        }
+
+        for (; i < codes.Length; i++)
+        {
+            sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref q, i), Unsafe.Add(ref c, i), sum);
+        }
+
+        return sum;
     }
 
     /// <summary>Dot product over four 256-bit accumulators (32 floats per step), then a scalar tail.</summary>

@@ -49,6 +49,31 @@ public sealed class HnswInt8Tests(HnswClusteredCatalogs catalogs) : IClassFixtur
         Assert.True(worstScoreError < 0.02f, $"an int8 score was {worstScoreError:P2} off the exact one");
     }
 
+    [Theory]
+    [InlineData(7)]
+    [InlineData(32)]
+    [InlineData(45)]
+    [InlineData(128)]
+    public void Search_ScoresCloseToTheExactScan_WhateverTheDimension(int dimension)
+    {
+        // Whole 32-code steps, a tail, and both: the re-scoring of the float query against the codes.
+        var random = new Random(dimension);
+        var products = SearchTestData.RandomProducts(random, 120, dimension, maxImages: 1);
+        var index = new HnswIndex(dimension, DistanceMetric.Cosine, Int8);
+        foreach (var product in products)
+        {
+            index.Upsert(product.Id, product.Category, product.Flattened());
+        }
+
+        var flat = SearchTestData.IndexOf(products, dimension, DistanceMetric.Cosine);
+        for (var q = 0; q < 10; q++)
+        {
+            var query = SearchTestData.RandomVector(random, dimension);
+            var exact = flat.Search(query, 120).ToDictionary(hit => hit.ProductId, hit => hit.Score);
+            Assert.All(index.Search(query, 10, ef: 120), hit => Assert.InRange(hit.Score, exact[hit.ProductId] - 0.02f, exact[hit.ProductId] + 0.02f));
+        }
+    }
+
     [Fact]
     public void BytesPerVector_IsAQuarterOfTheFloatVectorsPlusTheLinks()
     {
