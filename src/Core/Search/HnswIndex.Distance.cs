@@ -33,8 +33,8 @@ public sealed partial class HnswIndex
 
     /// <summary>
     /// Lower is better: −dot for cosine (on unit vectors) and dot, else the metric's distance. Used to walk the
-    /// graph, where a search computes thousands of these: the float dot runs four independent FMA chains instead of
-    /// <see cref="DotKernels.Dot"/>'s one, so it is not bound by the FMA latency, and int8 rows are compared code
+    /// graph, where a search computes thousands of these: the float dot is <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>,
+    /// whose several accumulators keep it off the FMA latency that bounds <see cref="DotKernels.Dot"/>'s single chain, and int8 rows are compared code
     /// against code. Either differs from the exact scan's dot in the last bits, so reported scores come from
     /// <see cref="ScoreDistance"/>.
     /// </summary>
@@ -48,8 +48,7 @@ public sealed partial class HnswIndex
         var vector = _vectors.AsSpan(row * Dimension, Dimension);
         return Metric switch
         {
-            DistanceMetric.Cosine or DistanceMetric.Dot =>
-                -WalkDot(ref MemoryMarshal.GetReference(query.Floats), ref MemoryMarshal.GetReference(vector), Dimension),
+            DistanceMetric.Cosine or DistanceMetric.Dot => -TensorPrimitives.Dot(query.Floats, vector),
             DistanceMetric.L2 => TensorPrimitives.Distance(query.Floats, vector),
             _ => DistanceMetrics.ManhattanDistance(query.Floats, vector),
         };
@@ -111,41 +110,6 @@ public sealed partial class HnswIndex
         for (; i < codes.Length; i++)
         {
             sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref q, i), Unsafe.Add(ref c, i), sum);
-        }
-
-        return sum;
-    }
-
-    /// <summary>Dot product over four 256-bit accumulators (32 floats per step), then a scalar tail.</summary>
-    private static float WalkDot(ref float a, ref float b, int length)
-    {
-        var i = 0;
-        var sum = 0f;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var acc0 = Vector256<float>.Zero;
-            var acc1 = Vector256<float>.Zero;
-            var acc2 = Vector256<float>.Zero;
-            var acc3 = Vector256<float>.Zero;
-            for (; i <= length - (4 * WalkWidth); i += 4 * WalkWidth)
-            {
-                acc0 = MultiplyAdd(acc0, Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i));
-                acc1 = MultiplyAdd(acc1, Vector256.LoadUnsafe(ref a, (nuint)(i + WalkWidth)), Vector256.LoadUnsafe(ref b, (nuint)(i + WalkWidth)));
-                acc2 = MultiplyAdd(acc2, Vector256.LoadUnsafe(ref a, (nuint)(i + (2 * WalkWidth))), Vector256.LoadUnsafe(ref b, (nuint)(i + (2 * WalkWidth))));
-                acc3 = MultiplyAdd(acc3, Vector256.LoadUnsafe(ref a, (nuint)(i + (3 * WalkWidth))), Vector256.LoadUnsafe(ref b, (nuint)(i + (3 * WalkWidth))));
-            }
-
-            for (; i <= length - WalkWidth; i += WalkWidth)
-            {
-                acc0 = MultiplyAdd(acc0, Vector256.LoadUnsafe(ref a, (nuint)i), Vector256.LoadUnsafe(ref b, (nuint)i));
-            }
-
-            sum = Vector256.Sum((acc0 + acc1) + (acc2 + acc3));
-        }
-
-        for (; i < length; i++)
-        {
-            sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref a, i), Unsafe.Add(ref b, i), sum);
         }
 
         return sum;
