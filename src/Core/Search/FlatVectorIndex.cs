@@ -15,8 +15,13 @@ namespace OutfitFinder.Core.Search;
 /// For <see cref="DistanceMetric.Cosine"/> vectors are stored L2-normalised and the query is normalised
 /// once per search, so the scan is a plain dot product; scores equal
 /// <see cref="DistanceMetrics.Score"/> up to single-precision rounding.
+/// <para>The vectors live on the managed heap, or in a memory-mapped scratch file (see <see cref="VectorStorage"/>);
+/// dispose the index to release the file.</para>
 /// </remarks>
-public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
+/// <param name="dimension">Length of every vector; at least 1.</param>
+/// <param name="metric">How vectors are compared.</param>
+/// <param name="storage">Where the vectors live; null for <see cref="VectorStorage.Memory"/>.</param>
+public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, VectorStorage? storage = null) : IDisposable
 {
     private const int InitialRowCapacity = 16;
 
@@ -37,7 +42,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     private Product[] _products = [];
     private int _productCount;
 
-    private float[] _vectors = [];
+    private readonly VectorRows _vectors = (storage ?? VectorStorage.Memory).CreateRows();
     private int[] _rowProduct = [];
     private int[] _rowImage = [];
     private int _rowCount;
@@ -54,6 +59,9 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     public DistanceMetric Metric { get; } = Enum.IsDefined(metric)
         ? metric
         : throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
+
+    /// <summary>Where the vectors live.</summary>
+    public VectorStorage Storage { get; } = storage ?? VectorStorage.Memory;
 
     /// <summary>Number of products held.</summary>
     public int ProductCount => _productCount;
@@ -113,6 +121,47 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
     }
 
     /// <summary>
+    /// A copy of the index, products and vectors, whose vectors live in <paramref name="storage"/>: a frozen view
+    /// for work that runs beside later writes (a graph build, a snapshot write). The rows are copied as one block.
+    /// </summary>
+    public FlatVectorIndex Clone(VectorStorage storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        var copy = new FlatVectorIndex(Dimension, Metric, storage);
+        try
+        {
+            copy.EnsureRowCapacity(_rowCount);
+            copy.EnsureProductCapacity(_productCount);
+            _vectors.Values[..(_rowCount * Dimension)].CopyTo(copy._vectors.Values);
+            _rowProduct.AsSpan(0, _rowCount).CopyTo(copy._rowProduct);
+            _rowImage.AsSpan(0, _rowCount).CopyTo(copy._rowImage);
+            copy._rowCount = _rowCount;
+            foreach (var category in _categories)
+            {
+                copy._categories.Add(category);
+            }
+
+            for (var slot = 0; slot < _productCount; slot++)
+            {
+                var product = _products[slot];
+                copy._products[slot] = new Product(product.Id, product.Category, (int[])product.Rows.Clone());
+                copy._slotById.Add(product.Id, slot);
+            }
+
+            copy._productCount = _productCount;
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Releases the vectors' scratch file, if they have one. The index must not be used afterwards.</summary>
+    public void Dispose() => _vectors.Dispose();
+
+    /// <summary>
     /// Adds or replaces a product: <paramref name="vectors"/> holds its images' vectors,
     /// <c>imageCount × Dimension</c> floats; any previous rows of the product are dropped.
     /// The index is unchanged when this throws.
@@ -156,7 +205,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
         for (var image = 0; image < imageCount; image++)
         {
             var row = _rowCount++;
-            var destination = _vectors.AsSpan(row * Dimension, Dimension);
+            var destination = _vectors.Values.Slice(row * Dimension, Dimension);
             vectors.Slice(image * Dimension, Dimension).CopyTo(destination);
             if (Metric == DistanceMetric.Cosine)
             {
@@ -458,7 +507,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
             for (var first = 0; first < _rowCount; first += DotKernels.RowBlock)
             {
                 var count = Math.Min(DotKernels.RowBlock, _rowCount - first);
-                DotKernels.DotBatch(queries, dimension, _vectors.AsSpan(first * dimension, count * dimension),
+                DotKernels.DotBatch(queries, dimension, _vectors.Values.Slice(first * dimension, count * dimension),
                     scores.AsSpan(0, queryCount * count));
                 for (var q = 0; q < queryCount; q++)
                 {
@@ -608,7 +657,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
                     break;
                 }
 
-                DotKernels.DotBatch(queries, queryCount, _vectors, rowNumbers.AsSpan(0, gathered), Dimension,
+                DotKernels.DotBatch(queries, queryCount, _vectors.Values, rowNumbers.AsSpan(0, gathered), Dimension,
                     scores.AsSpan(0, queryCount * gathered));
                 for (var q = 0; q < queryCount; q++)
                 {
@@ -723,7 +772,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
         where TScorer : struct, IRowScorer
     {
         var higherIsBetter = DistanceMetrics.HigherIsBetter(Metric);
-        var block = _vectors.AsSpan();
+        var block = _vectors.Values;
         var dimension = Dimension;
 
         for (var slot = 0; slot < _productCount; slot++)
@@ -781,7 +830,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
         }
     }
 
-    private Span<float> RowSpan(int row) => _vectors.AsSpan(row * Dimension, Dimension);
+    private Span<float> RowSpan(int row) => _vectors.Values.Slice(row * Dimension, Dimension);
 
     private void EnsureRowCapacity(long required)
     {
@@ -798,9 +847,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric)
         }
 
         var capacity = (int)Math.Min(maxRows, Math.Max(required, Math.Max(InitialRowCapacity, 2L * _rowProduct.Length)));
-        var block = GC.AllocateUninitializedArray<float>(capacity * Dimension);
-        _vectors.AsSpan(0, _rowCount * Dimension).CopyTo(block);
-        _vectors = block;
+        _vectors.Grow(capacity * Dimension, _rowCount * Dimension);
         Array.Resize(ref _rowProduct, capacity);
         Array.Resize(ref _rowImage, capacity);
     }
