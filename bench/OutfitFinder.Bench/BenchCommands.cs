@@ -17,6 +17,7 @@ internal static class BenchCommands
         root.Subcommands.Add(Embed());
         root.Subcommands.Add(Search());
         root.Subcommands.Add(Ingest());
+        root.Subcommands.Add(Memory());
         return root;
     }
 
@@ -138,6 +139,34 @@ internal static class BenchCommands
                 parse.GetRequiredValue(concurrency), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed),
                 TimeSpan.FromSeconds(parse.GetValue(timeLimit)), parse.GetValue(index), parse.GetValue(graphThreshold), parse.GetValue(ef),
                 parse.GetValue(imageQueries), parse.GetValue(graphVectors)),
+            new Report(Console.Out), cancellationToken));
+        return command;
+    }
+
+    private static Command Memory()
+    {
+        var vectors = Positive(new Option<int>("--vectors") { Description = "Products in the catalog, one 512-d vector each.", DefaultValueFactory = _ => 1_000_000 });
+        var shards = Positive(new Option<int>("--shards") { Description = "Shards of the catalog.", DefaultValueFactory = _ => 4 });
+        var graphVectors = new Option<OutfitFinder.Core.Search.HnswVectors>("--graph-vectors")
+        {
+            Description = "The cluster's Search:GraphVectors: Float or Int8.", DefaultValueFactory = _ => OutfitFinder.Core.Search.HnswVectors.Int8,
+        };
+        var storage = new Option<ShardVectorStorage>("--vector-storage")
+        {
+            Description = "The cluster's Search:VectorStorage: Memory or MappedFile.", DefaultValueFactory = _ => ShardVectorStorage.MappedFile,
+        };
+        var queries = Positive(new Option<int>("--queries") { Description = "Queries whose recall and latency are measured afterwards.", DefaultValueFactory = _ => 200 });
+        var k = Positive(new Option<int>("--k") { Description = "Results per query.", DefaultValueFactory = _ => 20 });
+        var clusters = Positive(new Option<int>("--clusters") { Description = "Gaussian clusters the vectors gather around.", DefaultValueFactory = _ => 1000 });
+        var seed = new Option<int>("--seed") { Description = "Seed of the vectors; queries use seed + 1.", DefaultValueFactory = _ => 42 };
+        var timeLimit = Positive(new Option<int>("--time-limit") { Description = "Seconds after which the run stops with an error.", HelpName = "SECONDS", DefaultValueFactory = _ => 1800 });
+        var command = new Command("memory", "What the silo process holds for a loaded catalog whose shards answer from graphs, its peak, and the answers' recall.")
+        {
+            vectors, shards, graphVectors, storage, queries, k, clusters, seed, timeLimit,
+        };
+        command.SetAction((parse, cancellationToken) => ShardMemoryBenchmark.RunAsync(
+            new MemorySettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(graphVectors), parse.GetValue(storage),
+                parse.GetValue(queries), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed), TimeSpan.FromSeconds(parse.GetValue(timeLimit))),
             new Report(Console.Out), cancellationToken));
         return command;
     }

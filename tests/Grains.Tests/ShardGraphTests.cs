@@ -268,14 +268,19 @@ public sealed class ShardGraphTests
         }
     }
 
-    [Fact]
-    public async Task Shard_WithInt8Graphs_AnswersWithRecall_ReloadsItsGraph_AndRebuildsItWhenTheSettingChanges()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("MappedFile")]
+    public async Task Shard_WithInt8Graphs_AnswersWithRecall_ReloadsItsGraph_AndRebuildsItWhenTheSettingChanges(string vectorStorage)
     {
         var storage = Directory.CreateTempSubdirectory("outfit-int8-graph-").FullName;
+        var vectorFolder = Path.Combine(storage, "scratch-vectors");
         try
         {
             var int8 = Settings(threshold: 500);
             int8["Search:GraphVectors"] = "Int8";
+            int8["Search:VectorStorage"] = vectorStorage;
+            int8["Search:VectorFolder"] = vectorFolder;
             int8["Storage:Root"] = storage;
             var catalogue = new Catalogue();
             await using (var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: int8))
@@ -308,6 +313,27 @@ public sealed class ShardGraphTests
 
                 var recall = (double)found / wanted;
                 Assert.True(recall >= MinimumRecall, $"recall@{K} of the int8 graph is {recall:F3}, below {MinimumRecall}");
+
+                // A selective filter: the graph scans the category's codes and the shard re-ranks from its floats.
+                var (rareFound, rareWanted) = (0, 0);
+                for (var q = 0; q < 10; q++)
+                {
+                    var query = catalogue.Query(7000 + q);
+                    var answer = await shard.SearchAsync(new ShardQuery(query, K, "Rare"));
+                    Assert.All(answer, hit => Assert.Equal("Rare", hit.Category));
+                    var exact = catalogue.Exact(query, K, "Rare");
+                    rareFound += answer.Count(hit => exact.Contains(hit.ProductId));
+                    rareWanted += exact.Count;
+                }
+
+                Assert.True(rareFound >= rareWanted * MinimumRecall, $"filtered recall is {rareFound}/{rareWanted}");
+
+                // Mapped vectors live in scratch files unlinked once mapped: nothing to clean up, even after a crash.
+                Assert.Equal(vectorStorage == "MappedFile", Directory.Exists(vectorFolder));
+                if (Directory.Exists(vectorFolder) && !OperatingSystem.IsWindows())
+                {
+                    Assert.Empty(Directory.GetFiles(vectorFolder));
+                }
 
                 await cluster.Cluster.DeactivateAsync(shard);
                 var reloaded = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("graph-int8", 0));

@@ -191,38 +191,39 @@ public sealed partial class CatalogShardGrain
         }
 
         var started = Stopwatch.GetTimestamp();
-        var items = new List<(string ProductId, string? Category, float[] Vectors)>(products.Count);
-        foreach (var product in products.Values)
-        {
-            if (index.TryCopyVectors(product.ProductId, out var vectors))
-            {
-                items.Add((product.ProductId, product.Category, vectors));
-            }
-        }
 
+        // A frozen copy in the shard's own vector storage: with mapped files, the build's copy is one more file
+        // in the page cache instead of every vector again on the heap.
+        var frozen = index.Clone(index.Storage);
         var backlog = new List<ShardLogRecord>();
         var cancellation = new CancellationTokenSource();
         (graphBacklog, graphBuildCancellation) = (backlog, cancellation);
         var (dimension, metric) = (index.Dimension, index.Metric);
         var options = new HnswOptions(M: indexSettings.GraphM, EfConstruction: indexSettings.GraphEfConstruction, Vectors: GraphVectors);
-        LogGraphBuildStarted(catalogName, shardNumber, items.Count, index.ImageCount, rebuild, graph?.TombstoneCount ?? 0);
+        LogGraphBuildStarted(catalogName, shardNumber, frozen.ProductCount, index.ImageCount, rebuild, graph?.TombstoneCount ?? 0);
         var build = Task.Run(async () =>
         {
-            using var slot = await graphBuildSlots.EnterAsync(cancellation.Token);
-            return BuildGraph(dimension, metric, options, items, cancellation.Token);
-        }, cancellation.Token);
+            using (frozen)
+            {
+                using var slot = await graphBuildSlots.EnterAsync(cancellation.Token);
+                return BuildGraph(dimension, metric, options, frozen, cancellation.Token);
+            }
+        });
         _ = FinishGraphBuildAsync(build, backlog, cancellation, started);
     }
 
     // Off the grain's turn: touches only its arguments.
     private static HnswIndex BuildGraph(int dimension, DistanceMetric metric, HnswOptions options,
-        List<(string ProductId, string? Category, float[] Vectors)> items, CancellationToken cancellationToken)
+        FlatVectorIndex frozen, CancellationToken cancellationToken)
     {
         var built = new HnswIndex(dimension, metric, options);
-        foreach (var (productId, category, vectors) in items)
+        foreach (var product in frozen.Products)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            built.Upsert(productId, category, vectors);
+            if (frozen.TryCopyVectors(product.ProductId, out var vectors))
+            {
+                built.Upsert(product.ProductId, product.Category, vectors);
+            }
         }
 
         return built;

@@ -53,7 +53,7 @@ public sealed partial class CatalogShardGrain(
             throw new InvalidOperationException($"Catalog '{catalog}' has unknown metric '{definition.Metric}'.");
         }
 
-        index = new FlatVectorIndex(definition.Dimension, metric);
+        index = new FlatVectorIndex(definition.Dimension, metric, indexSettings.CreateVectorStorage());
 
         // Concurrent exact scans share one pass over the vectors (searches interleave: they are
         // read-only). A write waits for the searches in flight, so the batch never sees it half done.
@@ -93,6 +93,9 @@ public sealed partial class CatalogShardGrain(
         {
             await pending.WaitAsync(cancellationToken);
         }
+
+        // Last: the batcher has finished its pass, and compactions and graph builds read frozen clones.
+        index.Dispose();
     }
 
     /// <inheritdoc />

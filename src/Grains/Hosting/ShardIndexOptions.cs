@@ -13,6 +13,19 @@ public enum ShardIndexKind
     Hnsw,
 }
 
+/// <summary>Where a catalog shard keeps its full-precision vectors.</summary>
+public enum ShardVectorStorage
+{
+    /// <summary>On the managed heap: every vector always in memory.</summary>
+    Memory,
+    /// <summary>
+    /// In a memory-mapped scratch file under <see cref="ShardIndexOptions.VectorFolder"/>: the operating system's
+    /// page cache holds the rows searches touch and drops the rest under pressure. Pairs with an int8 graph, which
+    /// reads full-precision rows only to re-rank its candidates.
+    /// </summary>
+    MappedFile,
+}
+
 /// <summary>
 /// How catalog shards index their vectors. Every shard keeps the exact scan (it is the reference
 /// and answers while a graph is built); above a size it also builds an HNSW graph in the
@@ -57,6 +70,23 @@ public sealed class ShardIndexOptions
     /// shards. Default: half the processors, at least one.
     /// </summary>
     public int ConcurrentGraphBuilds { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
+
+    /// <summary>
+    /// Where shards keep their full-precision vectors: <c>Memory</c> or <c>MappedFile</c>. Default: Memory.
+    /// </summary>
+    public ShardVectorStorage VectorStorage { get; set; } = ShardVectorStorage.Memory;
+
+    /// <summary>
+    /// Local folder for <see cref="ShardVectorStorage.MappedFile"/> scratch files (created if missing; the files are
+    /// unlinked once mapped, so none outlives the silo). Put it on a disk, not a RAM-backed tmpfs. Default: the
+    /// system temporary folder's <c>outfitfinder-vectors</c>.
+    /// </summary>
+    public string VectorFolder { get; set; } = Path.Combine(Path.GetTempPath(), "outfitfinder-vectors");
+
+    /// <summary>The vector storage shards create their indexes with.</summary>
+    public OutfitFinder.Core.Search.VectorStorage CreateVectorStorage() => VectorStorage == ShardVectorStorage.MappedFile
+        ? OutfitFinder.Core.Search.VectorStorage.MappedFile(VectorFolder)
+        : OutfitFinder.Core.Search.VectorStorage.Memory;
 
     /// <summary>Whether a shard holding <paramref name="images"/> image vectors should have a graph.</summary>
     public bool WantsGraph(int images) => Index switch
@@ -116,6 +146,15 @@ public sealed class ShardIndexOptionsValidator : IValidateOptions<ShardIndexOpti
         if (options.ConcurrentGraphBuilds < 1 || options.ConcurrentGraphBuilds > 256)
         {
             failures.Add($"Search:ConcurrentGraphBuilds is {options.ConcurrentGraphBuilds}; it must be between 1 and 256.");
+        }
+
+        if (!Enum.IsDefined(options.VectorStorage))
+        {
+            failures.Add($"Search:VectorStorage is {options.VectorStorage}; it must be Memory or MappedFile.");
+        }
+        else if (options.VectorStorage == ShardVectorStorage.MappedFile && string.IsNullOrWhiteSpace(options.VectorFolder))
+        {
+            failures.Add("Search:VectorFolder is empty; Search:VectorStorage MappedFile needs a local folder for its scratch files.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

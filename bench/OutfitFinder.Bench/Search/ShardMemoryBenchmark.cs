@@ -1,0 +1,328 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans;
+using OutfitFinder.Bench.Reporting;
+using OutfitFinder.Core.Search;
+using OutfitFinder.Gateway.Search;
+using OutfitFinder.Grains;
+using OutfitFinder.Grains.Catalog;
+using OutfitFinder.Grains.Hosting;
+
+namespace OutfitFinder.Bench.Search;
+
+/// <summary>What <c>memory</c> measures.</summary>
+/// <param name="Vectors">Products in the catalog, one 512-float image vector each.</param>
+/// <param name="Shards">Shards of the catalog.</param>
+/// <param name="GraphVectors">The cluster's <c>Search:GraphVectors</c>.</param>
+/// <param name="VectorStorage">The cluster's <c>Search:VectorStorage</c>.</param>
+/// <param name="Queries">Queries whose recall and latency are measured after the memory figures.</param>
+/// <param name="K">Results per query.</param>
+/// <param name="Clusters">Clusters the synthetic vectors gather around.</param>
+/// <param name="Seed">Seed of the vectors; the queries use seed + 1.</param>
+/// <param name="TimeLimit">The whole command stops with an error after this long.</param>
+internal sealed record MemorySettings(
+    int Vectors, int Shards, HnswVectors GraphVectors, ShardVectorStorage VectorStorage, int Queries, int K, int Clusters, int Seed,
+    TimeSpan TimeLimit);
+
+/// <summary>One <c>memory</c> run: what the silo process holds for the catalog, and what its answers are worth.</summary>
+/// <param name="Benchmark">Always <c>memory</c>.</param>
+/// <param name="Vectors">Products loaded, one vector each.</param>
+/// <param name="Shards">Shards of the catalog.</param>
+/// <param name="GraphVectors">The graphs' vectors: Float or Int8.</param>
+/// <param name="VectorStorage">Where shards kept their float vectors.</param>
+/// <param name="LoadSeconds">Sending every vector to its shard, each batch durably logged.</param>
+/// <param name="GraphSeconds">From the end of the load until every shard answered from a saved graph.</param>
+/// <param name="BaselineAnonMiB">Anonymous resident memory of the running silo before the catalog was created.</param>
+/// <param name="CatalogAnonMiB">Anonymous resident memory the loaded catalog added (after full collections).</param>
+/// <param name="PeakCatalogAnonMiB">The most anonymous memory the catalog added at any sample, load, builds and compactions included.</param>
+/// <param name="HeapMiB">Live managed heap after full collections, the whole process.</param>
+/// <param name="FileMiB">File-backed resident memory (the page cache's mapped vector rows), which the kernel may drop.</param>
+/// <param name="FloatMiB">What the vectors take as floats: the memory an all-in-memory shard needs for them alone.</param>
+/// <param name="Recall">Share of the exact top k found by the fan-out's answers.</param>
+/// <param name="P50Ms">Median fan-out search latency, one query at a time.</param>
+/// <param name="P99Ms">99th percentile of the same.</param>
+internal sealed record MemoryRun(
+    string Benchmark, int Vectors, int Shards, string GraphVectors, string VectorStorage,
+    double LoadSeconds, double GraphSeconds, double BaselineAnonMiB, double CatalogAnonMiB, double PeakCatalogAnonMiB,
+    double HeapMiB, double FileMiB, double FloatMiB, double Recall, double P50Ms, double P99Ms);
+
+/// <summary>
+/// <c>memory</c>: loads a catalog of clustered synthetic vectors into the embedded silo, waits until every shard
+/// answers from its graph and has saved it, and reads what the process holds (Linux <c>/proc/self/status</c>),
+/// sampling the peak throughout. Vectors are generated and sent in chunks and never kept, so the figures are the
+/// silo's; recall is then measured against an exact scan of the regenerated chunks.
+/// </summary>
+internal static class ShardMemoryBenchmark
+{
+    private const string Catalog = "bench";
+    private const int Dimension = 512;
+    private const int ChunkSize = 4_000;
+    private const double MiB = 1024 * 1024;
+
+    public static async Task<int> RunAsync(MemorySettings settings, Report report, CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            report.Line("The memory benchmark reads /proc/self/status and runs on Linux only.");
+            return 2;
+        }
+
+        using var timeLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeLimit.CancelAfter(settings.TimeLimit);
+        report.Machine();
+        var storage = Directory.CreateTempSubdirectory("outfit-bench-memory-");
+        try
+        {
+            var run = await MeasureAsync(settings, report, storage.FullName, timeLimit.Token);
+            Print(report, run);
+            return 0;
+        }
+        catch (OperationCanceledException) when (timeLimit.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            report.Line($"STOPPED: the run took longer than --time-limit ({settings.TimeLimit.TotalSeconds:F0} s); no figures are reported.");
+            return 2;
+        }
+        finally
+        {
+            storage.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<MemoryRun> MeasureAsync(MemorySettings settings, Report report, string storageRoot, CancellationToken cancellationToken)
+    {
+        var space = new ClusteredVectors(settings.Clusters, Dimension, settings.Seed);
+        await using var gateway = await InProcessGateway.StartAsync(storageRoot,
+        [
+            "--Search:Index=Hnsw", $"--Search:GraphVectors={settings.GraphVectors}", $"--Search:VectorStorage={settings.VectorStorage}",
+            $"--Search:VectorFolder={Path.Combine(storageRoot, "scratch-vectors")}",
+        ], cancellationToken);
+        var grains = gateway.Grains;
+        using (var http = new HttpClient { BaseAddress = gateway.Address })
+        {
+            var create = await http.PutAsJsonAsync($"v1/catalogs/{Catalog}", new { metric = "cosine", shards = settings.Shards }, cancellationToken);
+            create.EnsureSuccessStatusCode();
+        }
+
+        var shards = Enumerable.Range(0, settings.Shards).Select(shard => grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(Catalog, shard))).ToArray();
+        foreach (var shard in shards)
+        {
+            await shard.GetCountsAsync(cancellationToken);
+        }
+
+        // The silo preloads ResNet18 in the background (hundreds of MiB): wait for it, so the baseline includes it.
+        gateway.Services.GetRequiredService<OutfitFinder.Grains.Extraction.EmbedderRegistry>().Get("resnet18");
+        var baseline = Settle();
+        using var sampler = new PeakSampler();
+
+        var started = Stopwatch.GetTimestamp();
+        for (var first = 0; first < settings.Vectors; first += ChunkSize)
+        {
+            var count = Math.Min(ChunkSize, settings.Vectors - first);
+            var vectors = Chunk(space, settings.Seed, first, count);
+            var batches = Enumerable.Range(0, count)
+                .Select(row => new ProductUpsert(Id(first + row), null, null, 1, PackedVectors.Pack(vectors.AsSpan(row * Dimension, Dimension))))
+                .GroupBy(product => ShardRouter.ShardOf(product.ProductId, settings.Shards));
+            await Task.WhenAll(batches.Select(batch => shards[batch.Key].UpsertBatchAsync([.. batch], cancellationToken)));
+        }
+
+        var loadSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        started = Stopwatch.GetTimestamp();
+        foreach (var shard in shards)
+        {
+            while (await shard.GetIndexStatsAsync(cancellationToken) is not { Answering: "hnsw", GraphBuilding: false })
+            {
+                await Task.Delay(250, cancellationToken);
+            }
+        }
+
+        // A fresh graph is saved with the next write's compaction: one write per shard, then wait for the blobs.
+        var rewrite = Chunk(space, settings.Seed, 0, Math.Min(ChunkSize, settings.Vectors));
+        var firstRowOfShard = Enumerable.Range(0, Math.Min(ChunkSize, settings.Vectors))
+            .GroupBy(row => ShardRouter.ShardOf(Id(row), settings.Shards))
+            .Select(rows => (Shard: rows.Key, Row: rows.First()));
+        foreach (var (shard, row) in firstRowOfShard)
+        {
+            await shards[shard].UpsertAsync(
+                new ProductUpsert(Id(row), null, null, 1, PackedVectors.Pack(rewrite.AsSpan(row * Dimension, Dimension))), cancellationToken);
+        }
+
+        await WaitForGraphBlobsAsync(storageRoot, settings.Shards, cancellationToken);
+        var graphSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var loaded = Settle();
+        var peak = sampler.Stop();
+
+        report.Line(
+            $"{settings.Vectors:N0} vectors × {Dimension} (cosine) around {settings.Clusters:N0} clusters (seed {settings.Seed}) in {settings.Shards} shards, "
+            + $"Search:GraphVectors={settings.GraphVectors}, Search:VectorStorage={settings.VectorStorage}: loaded in {loadSeconds:F1} s, graphs built and saved "
+            + $"{graphSeconds:F1} s later.");
+
+        var (recall, latencies) = await MeasureAnswersAsync(gateway, space, settings, cancellationToken);
+        return new MemoryRun("memory", settings.Vectors, settings.Shards, settings.GraphVectors.ToString(), settings.VectorStorage.ToString(),
+            Math.Round(loadSeconds, 1), Math.Round(graphSeconds, 1), Round(baseline.AnonBytes), Round(loaded.AnonBytes - baseline.AnonBytes),
+            Round(peak - baseline.AnonBytes), Round(loaded.HeapBytes), Round(loaded.FileBytes), Round((double)settings.Vectors * Dimension * sizeof(float)),
+            Math.Round(recall, 4), Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 99)));
+    }
+
+    /// <summary>
+    /// Searches through the fan-out (the gateway's path without HTTP), one at a time, and scores each answer against
+    /// an exact scan of every vector, regenerated chunk by chunk.
+    /// </summary>
+    private static async Task<(double Recall, double[] LatenciesMs)> MeasureAnswersAsync(
+        InProcessGateway gateway, ClusteredVectors space, MemorySettings settings, CancellationToken cancellationToken)
+    {
+        var catalog = await gateway.Services.GetRequiredService<CatalogDirectory>().FindAsync(Catalog, cancellationToken)
+            ?? throw new InvalidOperationException($"Catalog '{Catalog}' vanished.");
+        var fanOut = gateway.Services.GetRequiredService<SearchFanOut>();
+        var queries = space.Sample(settings.Queries, settings.Seed + 1);
+        var answers = new string[settings.Queries][];
+        var latencies = new double[settings.Queries];
+        for (var q = 0; q < settings.Queries; q++)
+        {
+            var query = queries.AsSpan(q * Dimension, Dimension).ToArray();
+            var sent = Stopwatch.GetTimestamp();
+            var result = await fanOut.SearchAsync(catalog, query, settings.K, null, null, cancellationToken);
+            latencies[q] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+            answers[q] = [.. result.Hits.Select(hit => hit.ProductId)];
+        }
+
+        var best = new IReadOnlyList<IndexHit>[settings.Queries];
+        Array.Fill(best, []);
+        for (var first = 0; first < settings.Vectors; first += ChunkSize)
+        {
+            var count = Math.Min(ChunkSize, settings.Vectors - first);
+            var vectors = Chunk(space, settings.Seed, first, count);
+            using var exact = new FlatVectorIndex(Dimension, DistanceMetric.Cosine);
+            for (var row = 0; row < count; row++)
+            {
+                exact.Upsert(Id(first + row), null, vectors.AsSpan(row * Dimension, Dimension));
+            }
+
+            var hits = exact.SearchBatch(queries, settings.K);
+            for (var q = 0; q < settings.Queries; q++)
+            {
+                best[q] = TopKMerge.Merge([best[q], hits[q]], settings.K, DistanceMetric.Cosine, hit => hit);
+            }
+        }
+
+        var found = Enumerable.Range(0, settings.Queries).Sum(q => answers[q].Intersect(best[q].Select(hit => hit.ProductId)).Count());
+        return ((double)found / best.Sum(hits => hits.Count), latencies);
+    }
+
+    private static float[] Chunk(ClusteredVectors space, int seed, int first, int count) =>
+        space.Sample(count, unchecked(seed * 7919 + first / ChunkSize + 2));
+
+    private static string Id(int row) => "p" + row.ToString("D7", CultureInfo.InvariantCulture);
+
+    private static async Task WaitForGraphBlobsAsync(string storageRoot, int shards, CancellationToken cancellationToken)
+    {
+        for (var shard = 0; shard < shards; shard++)
+        {
+            var graph = Path.Combine(storageRoot, CatalogPaths.ShardFolder(Catalog, shard), "graph");
+            while (!File.Exists(graph))
+            {
+                await Task.Delay(250, cancellationToken);
+            }
+        }
+
+        // The graph blob is the compaction's last write but one (covered logs are deleted after it).
+        await Task.Delay(1000, cancellationToken);
+    }
+
+    /// <summary>Full blocking, compacting collections, then the process's memory as the kernel counts it.</summary>
+    private static (double AnonBytes, double FileBytes, double HeapBytes) Settle()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+
+        var (anon, file) = ProcessMemory.Read();
+        return (anon, file, GC.GetTotalMemory(forceFullCollection: false));
+    }
+
+    private static double Round(double bytes) => Math.Round(bytes / MiB, 1);
+
+    private static void Print(Report report, MemoryRun run)
+    {
+        var table = new MarkdownTable("vectors", "shards", "graph", "float vectors", "catalog anon MiB", "peak anon MiB", "heap MiB (process)",
+            "page cache MiB", "floats alone MiB", "recall@k", "p50 ms", "p99 ms");
+        table.Add(run.Vectors.ToString("N0", CultureInfo.InvariantCulture), run.Shards.ToString(CultureInfo.InvariantCulture), run.GraphVectors,
+            run.VectorStorage, Format(run.CatalogAnonMiB), Format(run.PeakCatalogAnonMiB), Format(run.HeapMiB), Format(run.FileMiB),
+            Format(run.FloatMiB), run.Recall.ToString("F4", CultureInfo.InvariantCulture), Format(run.P50Ms), Format(run.P99Ms));
+        report.Table(table);
+        report.Line($"Silo process before the catalog: {Format(run.BaselineAnonMiB)} MiB anonymous. \"catalog anon\" is what the loaded catalog added, "
+            + "after full collections; \"peak\" is the most it added at any 100 ms sample from the first write to the saved graphs.");
+        report.Json(run);
+        report.LoadAtEnd();
+    }
+
+    private static string Format(double value) => value.ToString("N1", CultureInfo.InvariantCulture);
+
+    /// <summary>Samples anonymous resident memory every 100 ms on its own thread and keeps the highest.</summary>
+    private sealed class PeakSampler : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Thread _thread;
+        private double _peak;
+
+        public PeakSampler()
+        {
+            _thread = new Thread(() =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    _peak = Math.Max(_peak, ProcessMemory.Read().AnonBytes);
+                    _stop.Token.WaitHandle.WaitOne(100);
+                }
+            }) { IsBackground = true, Name = "memory-peak-sampler" };
+            _thread.Start();
+        }
+
+        public double Stop()
+        {
+            _stop.Cancel();
+            _thread.Join();
+            return _peak = Math.Max(_peak, ProcessMemory.Read().AnonBytes);
+        }
+
+        public void Dispose()
+        {
+            if (!_stop.IsCancellationRequested)
+            {
+                Stop();
+            }
+
+            _stop.Dispose();
+        }
+    }
+}
+
+/// <summary>The process's resident memory split as Linux reports it in <c>/proc/self/status</c>.</summary>
+internal static class ProcessMemory
+{
+    /// <summary>RssAnon (heap and every other private allocation) and RssFile (mapped files' cached pages), in bytes.</summary>
+    public static (double AnonBytes, double FileBytes) Read()
+    {
+        double anon = 0, file = 0;
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+            {
+                anon = Kilobytes(line) * 1024;
+            }
+            else if (line.StartsWith("RssFile:", StringComparison.Ordinal))
+            {
+                file = Kilobytes(line) * 1024;
+            }
+        }
+
+        return (anon, file);
+    }
+
+    private static double Kilobytes(string line) =>
+        double.Parse(line.Split(':', 2)[1].Replace("kB", "", StringComparison.Ordinal).Trim(), CultureInfo.InvariantCulture);
+}
