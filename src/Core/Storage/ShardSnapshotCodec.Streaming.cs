@@ -468,14 +468,29 @@ public static partial class ShardSnapshotCodec
                 return value;
             }
 
-            // Larger than the buffer: read whole into a buffer of its own.
-            var bytes = ArrayPool<byte>.Shared.Rent(count);
+            // Larger than the buffer: gathered into an array of its own, grown as the bytes arrive,
+            // so that a damaged length from a stream of unknown length cannot allocate gigabytes.
+            var bytes = ArrayPool<byte>.Shared.Rent(_buffer.Length);
             try
             {
-                var buffered = Math.Min(count, _end - _start);
-                Buffered(buffered).CopyTo(bytes);
-                Consume(buffered);
-                await ReadThroughAsync(bytes.AsMemory(buffered, count - buffered), cancellationToken).ConfigureAwait(false);
+                var gathered = 0;
+                while (gathered < count)
+                {
+                    if (gathered == bytes.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(2L * bytes.Length, count));
+                        bytes.AsSpan(0, gathered).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(bytes);
+                        bytes = larger;
+                    }
+
+                    await EnsureAsync(1, cancellationToken).ConfigureAwait(false);
+                    var take = Math.Min(Math.Min(count, bytes.Length) - gathered, _end - _start);
+                    Buffered(take).CopyTo(bytes.AsSpan(gathered));
+                    Consume(take);
+                    gathered += take;
+                }
+
                 return Decode(bytes.AsSpan(0, count));
             }
             finally
@@ -539,21 +554,6 @@ public static partial class ShardSnapshotCodec
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
-        }
-
-        private async ValueTask ReadThroughAsync(Memory<byte> destination, CancellationToken cancellationToken)
-        {
-            try
-            {
-                await _source.ReadExactlyAsync(destination, cancellationToken).ConfigureAwait(false);
-            }
-            catch (EndOfStreamException)
-            {
-                throw Damaged($"the stream ends within a string after byte {_consumed}");
-            }
-
-            _hash.Append(destination.Span);
-            _consumed += destination.Length;
         }
 
         private static string Decode(ReadOnlySpan<byte> bytes) =>
