@@ -50,9 +50,9 @@ public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardL
 /// guessed around, because the logs it covered may be gone. Left-over generations below <c>s</c>
 /// (a crash between steps 2 and 3) are deleted by the next open.</para>
 /// <para>One owner: the shard grain activation. <see cref="AppendAsync"/> and
-/// <see cref="StartNewGenerationAsync"/> run in its turns; WriteSnapshotAsync may run off-turn, at most one at a time, and touches no
-/// state the turns change (the streamed form reads its rows off-turn, so they must be a view that
-/// the turns do not change meanwhile).</para>
+/// <see cref="StartNewGenerationAsync"/> run in its turns; WriteSnapshotAsync may run off-turn, at
+/// most one at a time, and touches no state the turns change (the streamed form enumerates its rows
+/// off-turn, so they must be a view that the turns leave alone meanwhile).</para>
 /// </remarks>
 public sealed partial class ShardStore
 {
