@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Azure;
@@ -10,7 +11,7 @@ namespace OutfitFinder.Core.Storage;
 /// <summary>
 /// <see cref="IBlobStore"/> on an Azure Blob Storage container (Azurite on a laptop or in tests).
 /// A blob path is the blob's name. Every blob this store creates is an append blob, so every blob
-/// accepts <see cref="AppendAsync"/>, including one that <see cref="WriteAsync"/> has just
+/// accepts <see cref="AppendAsync"/>, including one that a replacing write has just
 /// replaced (a shard log is rewritten to cut a torn tail, then appended to).
 /// </summary>
 /// <remarks>
@@ -22,7 +23,7 @@ namespace OutfitFinder.Core.Storage;
 /// several; a failure between them leaves a torn tail, which is what <see cref="ShardLog"/> cuts.
 /// </para>
 /// <para>
-/// <b>Replacing writes</b> upload the content to a staging append blob under
+/// <b>Replacing writes</b>, whole or streamed, upload the content to a staging append blob under
 /// <see cref="StagingFolder"/>, copy it over the destination on the server and delete it. The
 /// service swaps the destination's content in one step when it completes a copy, so readers see
 /// the old or the new content, never a mix, and the copy keeps the blob an append blob. A copy
@@ -52,6 +53,10 @@ public sealed class AzureBlobStore : IBlobStore
     // A read retries when an append or a replacing write changes the blob between the attempts
     // the client library makes to finish one download.
     private const int ReadAttempts = 3;
+
+    // Block size of streamed writes, and so the most a streamed write buffers: large enough that
+    // a 2 GB snapshot takes ~500 of an append blob's 50,000 blocks, small enough to hold cheaply.
+    private const int StreamedBlockBytes = 4 * 1024 * 1024;
 
     // Striped like the local folder store's locks, and static so that two store instances on the
     // same container in one process still serialise.
@@ -153,7 +158,41 @@ public sealed class AzureBlobStore : IBlobStore
     /// <paramref name="cancellationToken"/> is honoured until the copy into place starts; after
     /// that the write runs to its end, since the service would finish the copy anyway.
     /// </remarks>
-    public async Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        ReplaceAsync(path, (staging, token) => AppendBlocksAsync(staging, path, content, position: 0, token), cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The content goes to the staging blob in blocks of at most 4 MiB as it is written (so at
+    /// most one block is buffered), then is copied into place like the bytes form. A block blob
+    /// opened for writing (<c>BlockBlobClient.OpenWriteAsync</c>) would not do: it empties the
+    /// existing blob as it opens, so a failed write would lose the old content, and the blob
+    /// would no longer accept appends. Synchronous writes to the stream are refused.
+    /// </remarks>
+    public Task WriteAsync(string path, Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writeContent);
+        return ReplaceAsync(path, async (staging, token) =>
+        {
+            var stream = new StagingStream(this, staging, path, Math.Min(_maxAppendBlockBytes, StreamedBlockBytes));
+            try
+            {
+                await writeContent(stream, token).ConfigureAwait(false);
+                await stream.FlushAsync(token).ConfigureAwait(false);
+            }
+            finally
+            {
+                stream.Dispose();
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Uploads new content to a fresh staging append blob with <paramref name="upload"/>, then
+    /// copies it over <paramref name="path"/>; the staging blob is deleted whatever happens.
+    /// </summary>
+    private async Task ReplaceAsync(string path, Func<AppendBlobClient, CancellationToken, Task> upload,
+        CancellationToken cancellationToken)
     {
         var name = ValidatedName(path);
         var destination = _container.GetBlobClient(name);
@@ -161,7 +200,7 @@ public sealed class AzureBlobStore : IBlobStore
         try
         {
             await staging.CreateAsync(new AppendBlobCreateOptions(), cancellationToken).ConfigureAwait(false);
-            await AppendBlocksAsync(staging, path, content, position: 0, cancellationToken).ConfigureAwait(false);
+            await upload(staging, cancellationToken).ConfigureAwait(false);
 
             var pathLock = LockFor(name);
             await pathLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -376,6 +415,99 @@ public sealed class AzureBlobStore : IBlobStore
         MemoryMarshal.TryGetArray(bytes, out var segment)
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(bytes.ToArray(), writable: false);
+
+    /// <summary>
+    /// The stream a streamed write is given: collects what is written into blocks of
+    /// <c>blockBytes</c> and appends each full one to the staging blob; <see cref="FlushAsync"/>
+    /// appends the partial last one. Writes as large as a block skip the buffer.
+    /// </summary>
+    private sealed class StagingStream(AzureBlobStore store, AppendBlobClient staging, string path, int blockBytes) : Stream
+    {
+        private byte[]? _buffer;
+        private int _buffered;
+        private long _appended;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => _appended + _buffered;
+            set => throw new NotSupportedException();
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            while (!buffer.IsEmpty)
+            {
+                if (_buffered == 0 && buffer.Length >= blockBytes)
+                {
+                    await AppendAsync(buffer[..blockBytes], cancellationToken).ConfigureAwait(false);
+                    buffer = buffer[blockBytes..];
+                    continue;
+                }
+
+                _buffer ??= ArrayPool<byte>.Shared.Rent(blockBytes);
+                var count = Math.Min(buffer.Length, blockBytes - _buffered);
+                buffer[..count].CopyTo(_buffer.AsMemory(_buffered));
+                _buffered += count;
+                buffer = buffer[count..];
+                if (_buffered == blockBytes)
+                {
+                    await FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            if (_buffered > 0)
+            {
+                await AppendAsync(_buffer.AsMemory(0, _buffered), cancellationToken).ConfigureAwait(false);
+                _buffered = 0;
+            }
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) =>
+            throw new NotSupportedException($"Blob '{path}' is written with asynchronous writes only: a synchronous one would block on the network.");
+
+        // Sending a block would block on the network: only FlushAsync sends the partial block.
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && _buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = null;
+                _buffered = 0;
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private async Task AppendAsync(ReadOnlyMemory<byte> block, CancellationToken cancellationToken)
+        {
+            await store.AppendBlocksAsync(staging, path, block, _appended, cancellationToken).ConfigureAwait(false);
+            _appended += block.Length;
+        }
+    }
 
     private SemaphoreSlim LockFor(string name)
     {

@@ -94,7 +94,18 @@ public sealed class LocalFolderBlobStore : IBlobStore
     }
 
     /// <inheritdoc />
-    public async Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        WriteFileAsync(path, (stream, token) => stream.WriteAsync(content, token).AsTask(), content.Length, cancellationToken);
+
+    /// <inheritdoc />
+    public Task WriteAsync(string path, Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writeContent);
+        return WriteFileAsync(path, writeContent, preallocationSize: 0, cancellationToken);
+    }
+
+    private async Task WriteFileAsync(string path, Func<Stream, CancellationToken, Task> writeContent, long preallocationSize,
+        CancellationToken cancellationToken)
     {
         var file = ToFilePath(path);
         var folder = Path.GetDirectoryName(file)!;
@@ -108,10 +119,11 @@ public sealed class LocalFolderBlobStore : IBlobStore
                 Access = FileAccess.Write,
                 Share = FileShare.None,
                 Options = FileOptions.Asynchronous,
-                PreallocationSize = content.Length,
+                PreallocationSize = preallocationSize,
             }))
             {
-                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                await writeContent(stream, cancellationToken).ConfigureAwait(false);
+                // Durable before it is renamed into place: a crash must not leave a named but empty blob.
                 stream.Flush(flushToDisk: true);
             }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
@@ -48,6 +49,60 @@ public static class ShardGraphCodec
         var end = HeaderBytes + payload.Length;
         BinaryPrimitives.WriteUInt64LittleEndian(span[end..], XxHash64.HashToUInt64(span[..end]));
         return buffer;
+    }
+
+    /// <summary>
+    /// Writes to <paramref name="destination"/> the graph blob that <see cref="Encode"/> makes for
+    /// the rest of <paramref name="payload"/> (from its position to its end), copying the payload
+    /// through a 1 MiB buffer. Returns the bytes written.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="payload"/> cannot tell its length (it must be seekable).</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="payload"/> ended before the length it gave; the trailer is not written.</exception>
+    public static async Task<long> WriteAsync(Stream destination, long replayFromGeneration, ulong snapshotHash, Stream payload,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(payload);
+        if (!payload.CanSeek)
+        {
+            throw new ArgumentException("The graph payload must be a seekable stream: its length goes in the header, before it.", nameof(payload));
+        }
+
+        var length = payload.Length - payload.Position;
+        var hash = new XxHash64();
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(HeaderBytes + length, 1024 * 1024));
+        try
+        {
+            Magic.CopyTo(buffer);
+            BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(4), Version);
+            BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(6), 0);
+            BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(8), replayFromGeneration);
+            BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(16), snapshotHash);
+            BinaryPrimitives.WriteInt64LittleEndian(buffer.AsSpan(24), length);
+            hash.Append(buffer.AsSpan(0, HeaderBytes));
+            await destination.WriteAsync(buffer.AsMemory(0, HeaderBytes), cancellationToken).ConfigureAwait(false);
+            for (long copied = 0; copied < length;)
+            {
+                var read = await payload.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - copied)), cancellationToken)
+                    .ConfigureAwait(false);
+                if (read == 0)
+                {
+                    throw new InvalidOperationException($"The graph payload ended after {copied} of the {length} bytes it announced.");
+                }
+
+                hash.Append(buffer.AsSpan(0, read));
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                copied += read;
+            }
+
+            BinaryPrimitives.WriteUInt64LittleEndian(buffer, hash.GetCurrentHashAsUInt64());
+            await destination.WriteAsync(buffer.AsMemory(0, TrailerBytes), cancellationToken).ConfigureAwait(false);
+            return HeaderBytes + length + TrailerBytes;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Reads a blob written by <see cref="Encode"/>; the payload is a slice of <paramref name="bytes"/>.</summary>

@@ -25,7 +25,7 @@ namespace OutfitFinder.Core.Storage;
 /// the 32-byte header (<c>4F465353 0100 00 00 04000000 0300000000000000 00000000 0000000000000000</c>)
 /// and its 8-byte hash, 40 bytes.
 /// </remarks>
-public static class ShardSnapshotCodec
+public static partial class ShardSnapshotCodec
 {
     /// <summary>The only version this build writes and reads.</summary>
     public const ushort Version = 1;

@@ -3,11 +3,18 @@ using Microsoft.Extensions.Logging;
 
 namespace OutfitFinder.Core.Storage;
 
-/// <summary>What <see cref="ShardStore.OpenAsync"/> recovered.</summary>
-/// <param name="Snapshot">The last snapshot; null when the shard has never been compacted.</param>
+/// <summary>What <see cref="ShardStore"/>'s OpenAsync recovered.</summary>
+/// <param name="Snapshot">
+/// The last snapshot, materialised; null when the shard has never been compacted, and when the
+/// snapshot was streamed to the caller instead (see <see cref="SnapshotHeader"/>).
+/// </param>
 /// <param name="Records">Log records after the snapshot, oldest generation first, to apply over it in order.</param>
 /// <param name="Generations">How many log generations were replayed.</param>
-public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardLogRecord> Records, int Generations);
+public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardLogRecord> Records, int Generations)
+{
+    /// <summary>The last snapshot's header, whether materialised or streamed; null when the shard has never been compacted.</summary>
+    public ShardSnapshotHeader? SnapshotHeader { get; init; }
+}
 
 /// <summary>
 /// A catalog shard's durable state in one folder of a blob store: at most one snapshot and the
@@ -43,8 +50,9 @@ public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardL
 /// guessed around, because the logs it covered may be gone. Left-over generations below <c>s</c>
 /// (a crash between steps 2 and 3) are deleted by the next open.</para>
 /// <para>One owner: the shard grain activation. <see cref="AppendAsync"/> and
-/// <see cref="StartNewGenerationAsync"/> run in its turns; <see cref="WriteSnapshotAsync(ShardSnapshot, byte[], CancellationToken)"/> may run
-/// off-turn, at most one at a time, and touches no state the turns change.</para>
+/// <see cref="StartNewGenerationAsync"/> run in its turns; WriteSnapshotAsync may run off-turn, at
+/// most one at a time, and touches no state the turns change (the streamed form enumerates its rows
+/// off-turn, so they must be a view that the turns leave alone meanwhile).</para>
 /// </remarks>
 public sealed partial class ShardStore
 {
@@ -106,25 +114,77 @@ public sealed partial class ShardStore
     /// <summary>
     /// Loads the snapshot (if any) and every log generation after it, cutting a damaged tail from
     /// each (see <see cref="ShardLog.LoadAsync"/>), and deletes generations the snapshot covers.
-    /// Must succeed before the first append.
+    /// Must succeed before the first append. The snapshot is returned materialised in
+    /// <see cref="ShardRecovery.Snapshot"/>, so it must fit in one array; a large shard opens with
+    /// <see cref="OpenAsync(Action{SnapshotProduct, ReadOnlySpan{float}}, CancellationToken)"/> instead.
     /// </summary>
-    /// <exception cref="InvalidDataException">The snapshot is damaged or of an unknown version.</exception>
+    /// <exception cref="InvalidDataException">The snapshot is damaged, of an unknown version, or too large to materialise.</exception>
     public async Task<ShardRecovery> OpenAsync(CancellationToken cancellationToken)
+    {
+        List<SnapshotProduct>? products = null;
+        float[]? vectors = null;
+        var filled = 0;
+        var recovery = await OpenAsync(header =>
+        {
+            if ((long)header.ImageCount * header.Dimension > Array.MaxLength)
+            {
+                throw new InvalidDataException($"it holds {header.ImageCount} images of {header.Dimension} floats, more than one array holds; open it streamed");
+            }
+
+            products = new List<SnapshotProduct>(header.ProductCount);
+            vectors = new float[header.ImageCount * header.Dimension];
+        }, (product, floats) =>
+        {
+            products!.Add(product);
+            floats.CopyTo(vectors.AsSpan(filled));
+            filled += floats.Length;
+        }, cancellationToken).ConfigureAwait(false);
+        return recovery.SnapshotHeader is { } h
+            ? recovery with { Snapshot = new ShardSnapshot(h.Dimension, h.Metric, h.ReplayFromGeneration, products!, vectors!) }
+            : recovery;
+    }
+
+    /// <summary>
+    /// Loads the shard like <see cref="OpenAsync(CancellationToken)"/>, but streams the snapshot:
+    /// <paramref name="onSnapshotProduct"/> is called once per snapshot product, in order, with
+    /// that product's vectors in a reused buffer valid only during the call (see
+    /// <see cref="ShardSnapshotCodec.ReadAsync(Stream, Action{SnapshotProduct, ReadOnlySpan{float}}, CancellationToken)"/>),
+    /// and the recovery carries only the snapshot's <see cref="ShardRecovery.SnapshotHeader"/>.
+    /// The snapshot blob is never held whole.
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// The snapshot is damaged or of an unknown version. The checksum is checked only after the
+    /// last product was handed over, so the caller must then discard every product it received.
+    /// </exception>
+    public Task<ShardRecovery> OpenAsync(Action<SnapshotProduct, ReadOnlySpan<float>> onSnapshotProduct,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onSnapshotProduct);
+        return OpenAsync(onHeader: null, onSnapshotProduct, cancellationToken);
+    }
+
+    private async Task<ShardRecovery> OpenAsync(Action<ShardSnapshotHeader>? onHeader,
+        Action<SnapshotProduct, ReadOnlySpan<float>> onSnapshotProduct, CancellationToken cancellationToken)
     {
         _log = null;
         _openedSnapshot = null;
-        var bytes = await _store.ReadAsync(SnapshotPath, cancellationToken).ConfigureAwait(false);
-        ShardSnapshot? snapshot = null;
-        if (bytes is not null)
+        ShardSnapshotHeader? snapshot = null;
+        var source = await _store.OpenReadAsync(SnapshotPath, cancellationToken).ConfigureAwait(false);
+        if (source is not null)
         {
-            try
+            await using (source.ConfigureAwait(false))
             {
-                snapshot = ShardSnapshotCodec.Decode(bytes);
-                _openedSnapshot = (snapshot.ReplayFromGeneration, ShardGraphCodec.SnapshotHash(bytes));
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidDataException($"Shard snapshot '{SnapshotPath}' cannot be loaded: {e.Message}", e);
+                try
+                {
+                    var (header, hash) = await ShardSnapshotCodec.ReadAsync(source, onHeader, onSnapshotProduct, cancellationToken)
+                        .ConfigureAwait(false);
+                    snapshot = header;
+                    _openedSnapshot = (header.ReplayFromGeneration, hash);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new InvalidDataException($"Shard snapshot '{SnapshotPath}' cannot be loaded: {e.Message}", e);
+                }
             }
         }
 
@@ -155,7 +215,7 @@ public sealed partial class ShardStore
         CurrentLogRecords = lastReplay.Records.Count;
         CurrentLogAppends = lastReplay.Records.Count;
         await DeleteGenerationsBelowAsync(generations, replayFrom, cancellationToken).ConfigureAwait(false);
-        return new ShardRecovery(snapshot, records, replayed);
+        return new ShardRecovery(null, records, replayed) { SnapshotHeader = snapshot };
     }
 
     /// <summary>Appends <paramref name="records"/> to the current generation; returns once they are durable.</summary>
@@ -213,32 +273,67 @@ public sealed partial class ShardStore
     /// when there is none, then deletes the log generations the snapshot covers. Returns the bytes
     /// written. Safe to run off the owner's turn.
     /// </summary>
+    /// <exception cref="ArgumentException">The vectors do not match the products' image counts.</exception>
     public async Task<long> WriteSnapshotAsync(ShardSnapshot snapshot, byte[]? graph, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var bytes = ShardSnapshotCodec.Encode(snapshot);
-        await _store.WriteAsync(SnapshotPath, bytes, cancellationToken).ConfigureAwait(false);
+        long images = 0;
+        foreach (var product in snapshot.Products)
+        {
+            images += product.ImageCount;
+        }
+
+        if (images * snapshot.Dimension != snapshot.Vectors.Length)
+        {
+            throw new ArgumentException($"The products have {images} images of {snapshot.Dimension} floats, but {snapshot.Vectors.Length} floats were given.", nameof(snapshot));
+        }
+
+        var header = new ShardSnapshotHeader(snapshot.Dimension, snapshot.Metric, snapshot.ReplayFromGeneration, snapshot.Products.Count, images);
+        using var payload = graph is null ? null : new MemoryStream(graph, writable: false);
+        return await WriteSnapshotAsync(header, Rows(snapshot), payload, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streams the snapshot that <paramref name="header"/> and <paramref name="rows"/> describe
+    /// (see <see cref="ShardSnapshotCodec.WriteAsync"/>: the rows are enumerated twice) into place
+    /// atomically, then the graph blob from the rest of <paramref name="graphPayload"/> (the saved
+    /// form of a search graph over exactly these products, a seekable stream) bound to it, or
+    /// deletes the graph blob when there is none, then deletes the log generations the snapshot
+    /// covers. Neither blob is held whole. Returns the bytes written. Safe to run off the owner's
+    /// turn.
+    /// </summary>
+    /// <exception cref="ArgumentException">The rows do not match the header; the old snapshot stays in place.</exception>
+    /// <exception cref="InvalidOperationException">The rows changed between their two enumerations; the old snapshot stays in place.</exception>
+    public async Task<long> WriteSnapshotAsync(ShardSnapshotHeader header, IEnumerable<SnapshotRow> rows, Stream? graphPayload,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        (ulong Hash, long Length) snapshot = default;
+        await _store.WriteAsync(SnapshotPath, async (stream, token) =>
+            snapshot = await ShardSnapshotCodec.WriteAsync(stream, header, rows, token).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
         long graphBytes = 0;
-        if (graph is null)
+        if (graphPayload is null)
         {
             await _store.DeleteAsync(GraphPath, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            var blob = ShardGraphCodec.Encode(snapshot.ReplayFromGeneration, ShardGraphCodec.SnapshotHash(bytes), graph);
-            await _store.WriteAsync(GraphPath, blob, cancellationToken).ConfigureAwait(false);
-            graphBytes = blob.Length;
+            await _store.WriteAsync(GraphPath, async (stream, token) =>
+                graphBytes = await ShardGraphCodec.WriteAsync(stream, header.ReplayFromGeneration, snapshot.Hash, graphPayload, token)
+                    .ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
         }
 
         var generations = await ListGenerationsAsync(cancellationToken).ConfigureAwait(false);
-        await DeleteGenerationsBelowAsync(generations, snapshot.ReplayFromGeneration, cancellationToken).ConfigureAwait(false);
-        return bytes.Length + graphBytes;
+        await DeleteGenerationsBelowAsync(generations, header.ReplayFromGeneration, cancellationToken).ConfigureAwait(false);
+        return snapshot.Length + graphBytes;
     }
 
     /// <summary>
-    /// The saved graph bound to the snapshot <see cref="OpenAsync"/> loaded: its payload, or a
+    /// The saved graph bound to the snapshot that OpenAsync (either form) loaded: its payload, or a
     /// reason it cannot be used (damaged, or bound to another snapshot), or neither when there is no
-    /// graph blob. Call after <see cref="OpenAsync"/>, before any compaction.
+    /// graph blob. Call after OpenAsync, before any compaction.
     /// </summary>
     public async Task<(ArraySegment<byte>? Payload, string? Refused)> ReadGraphAsync(CancellationToken cancellationToken)
     {
@@ -269,6 +364,17 @@ public sealed partial class ShardStore
         }
 
         return (graph.Payload, null);
+    }
+
+    private static IEnumerable<SnapshotRow> Rows(ShardSnapshot snapshot)
+    {
+        var offset = 0;
+        foreach (var product in snapshot.Products)
+        {
+            var length = product.ImageCount * snapshot.Dimension;
+            yield return new SnapshotRow(product, snapshot.Vectors.AsMemory(offset, length));
+            offset += length;
+        }
     }
 
     private async Task<List<long>> ListGenerationsAsync(CancellationToken cancellationToken)

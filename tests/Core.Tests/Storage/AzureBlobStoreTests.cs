@@ -82,6 +82,55 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite) : BlobStoreContr
     }
 
     [SkippableFact]
+    public async Task WriteAsync_StreamsBlocksOfAtMostTheLimit_AndLeavesAnAppendBlob()
+    {
+        var store = new AzureBlobStore(AzureStore.Container, maxAppendBlockBytes: 1_000);
+        var content = Bytes(2_500, seed: 1);
+        await store.AppendAsync("snapshot", "old"u8.ToArray(), CancellationToken.None);
+
+        await store.WriteAsync("snapshot", async (stream, token) =>
+        {
+            for (var offset = 0; offset < content.Length; offset += 700)
+            {
+                await stream.WriteAsync(content.AsMemory(offset, Math.Min(700, content.Length - offset)), token);
+            }
+        }, CancellationToken.None);
+        await store.AppendAsync("snapshot", "+"u8.ToArray(), CancellationToken.None);
+
+        Assert.Equal(content.Append((byte)'+').ToArray(), await store.ReadAsync("snapshot", CancellationToken.None));
+        Assert.Equal(4, await CommittedBlocksAsync("snapshot"));
+        Assert.Equal(["snapshot"], await ContainerBlobNamesAsync());
+    }
+
+    [SkippableFact]
+    public async Task WriteAsync_LeavesNoStagingBlob_WhenTheStreamedWriterThrows()
+    {
+        await Store.WriteAsync("blob", "old"u8.ToArray(), CancellationToken.None);
+
+        await Assert.ThrowsAsync<IOException>(() => Store.WriteAsync("blob", async (stream, token) =>
+        {
+            await stream.WriteAsync(Bytes(5 * 1024 * 1024, seed: 2), token);
+            throw new IOException("The source broke.");
+        }, CancellationToken.None));
+
+        Assert.Equal("old"u8.ToArray(), await Store.ReadAsync("blob", CancellationToken.None));
+        Assert.Equal(["blob"], await ContainerBlobNamesAsync());
+    }
+
+    [SkippableFact]
+    public async Task WriteAsync_RefusesSynchronousWritesToTheStream()
+    {
+        var e = await Assert.ThrowsAsync<NotSupportedException>(() => Store.WriteAsync("blob", (stream, _) =>
+        {
+            stream.Write("x"u8);
+            return Task.CompletedTask;
+        }, CancellationToken.None));
+
+        Assert.Contains("asynchronous", e.Message, StringComparison.Ordinal);
+        Assert.Null(await Store.ReadAsync("blob", CancellationToken.None));
+    }
+
+    [SkippableFact]
     public async Task AppendAsync_AppendsOnce_WhenTheAnswerToACommittedBlockIsLost()
     {
         var loseAnswer = new LoseFirstAppendAnswerPolicy();

@@ -124,6 +124,76 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task WriteAsync_StoresWhatTheWriterStreamed_WhenWrittenInPieces()
+    {
+        var content = Bytes(10_000, seed: 3);
+
+        await Store.WriteAsync("catalogs/shoes/shards/0/snapshot", async (stream, token) =>
+        {
+            await stream.WriteAsync(content.AsMemory(0, 1), token);
+            await stream.WriteAsync(content.AsMemory(1, 4_000), token);
+            await stream.WriteAsync(content.AsMemory(4_001), token);
+        }, CancellationToken.None);
+
+        Assert.Equal(content, await Store.ReadAsync("catalogs/shoes/shards/0/snapshot", CancellationToken.None));
+        Assert.Equal(["catalogs/shoes/shards/0/snapshot"], await ListAsync(""));
+    }
+
+    [SkippableFact]
+    public async Task WriteAsync_StoresALargeStreamedBlob_WhenItSpansManyWrites()
+    {
+        // Over 8 MiB: several 4 MiB blocks on Azure, written both in small pieces and in one large write.
+        var content = Bytes(9 * 1024 * 1024 + 123, seed: 4);
+        await Store.WriteAsync("big", "old"u8.ToArray(), CancellationToken.None);
+
+        await Store.WriteAsync("big", async (stream, token) =>
+        {
+            var offset = 0;
+            for (; offset < 3 * 1024 * 1024; offset += 65_537)
+            {
+                await stream.WriteAsync(content.AsMemory(offset, 65_537), token);
+            }
+
+            await stream.WriteAsync(content.AsMemory(offset), token);
+        }, CancellationToken.None);
+
+        await using var read = await Store.OpenReadAsync("big", CancellationToken.None);
+        using var copy = new MemoryStream();
+        await read!.CopyToAsync(copy);
+        Assert.True(content.AsSpan().SequenceEqual(copy.ToArray()), $"read {copy.Length} bytes that differ from the {content.Length} written");
+    }
+
+    [SkippableFact]
+    public async Task WriteAsync_KeepsOldContentAndLeavesNothingElse_WhenTheWriterThrows()
+    {
+        var old = Bytes(5_000, seed: 5);
+        await Store.WriteAsync("a/blob", old, CancellationToken.None);
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.WriteAsync("a/blob", async (stream, token) =>
+        {
+            await stream.WriteAsync(Bytes(5 * 1024 * 1024, seed: 6), token);
+            throw new InvalidOperationException("The rows changed.");
+        }, CancellationToken.None));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.WriteAsync("a/new", (_, _) =>
+            throw new InvalidOperationException("Nothing to write."), CancellationToken.None));
+
+        Assert.Equal("The rows changed.", e.Message);
+        Assert.Equal(old, await Store.ReadAsync("a/blob", CancellationToken.None));
+        Assert.Null(await Store.ReadAsync("a/new", CancellationToken.None));
+        Assert.Equal(["a/blob"], await ListAsync(""));
+    }
+
+    [SkippableFact]
+    public async Task WriteAsync_StoresEmptyBlob_WhenTheWriterWritesNothing()
+    {
+        await Store.WriteAsync("empty", "x"u8.ToArray(), CancellationToken.None);
+
+        await Store.WriteAsync("empty", (_, _) => Task.CompletedTask, CancellationToken.None);
+
+        Assert.Equal(Array.Empty<byte>(), await Store.ReadAsync("empty", CancellationToken.None));
+    }
+
+    [SkippableFact]
     public async Task OpenReadAsync_StreamsWholeContent_AndReturnsNullWhenMissing()
     {
         var content = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray();
@@ -260,6 +330,7 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.ReadAsync(path, CancellationToken.None)),
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.OpenReadAsync(path, CancellationToken.None)),
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteAsync(path, content, CancellationToken.None)),
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.WriteAsync(path, (stream, token) => stream.WriteAsync(content, token).AsTask(), CancellationToken.None)),
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.AppendAsync(path, content, CancellationToken.None)),
             await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.DeleteAsync(path, CancellationToken.None)),
         };

@@ -37,6 +37,20 @@ public sealed class LocalFolderBlobStoreTests : BlobStoreContractTests
     }
 
     [Fact]
+    public async Task WriteAsync_LeavesNoTemporaryFile_WhenTheWriterThrows()
+    {
+        await Store.WriteAsync("a/blob", "old"u8.ToArray(), CancellationToken.None);
+
+        await Assert.ThrowsAsync<IOException>(() => Store.WriteAsync("a/blob", async (stream, token) =>
+        {
+            await stream.WriteAsync(new byte[100_000], token);
+            throw new IOException("Disk full.");
+        }, CancellationToken.None));
+
+        Assert.Equal(["blob"], Directory.GetFiles(Path.Combine(_folder.Path, "a")).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task ReadAsync_ReturnsNull_WhenPathNamesAFolderOfOtherBlobs()
     {
         await Store.WriteAsync("a/b", "x"u8.ToArray(), CancellationToken.None);

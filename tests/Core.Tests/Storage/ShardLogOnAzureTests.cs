@@ -1,12 +1,13 @@
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging.Abstractions;
+using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
 
 namespace OutfitFinder.Core.Tests.Storage;
 
 /// <summary>
 /// A shard log's life on Azurite: the torn-tail cut rewrites the log with a replacing write, and
-/// the log must still take appends afterwards.
+/// the log must still take appends afterwards; a shard's streamed snapshot and graph round-trip.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public sealed class ShardLogOnAzureTests(AzuriteFixture azurite) : IAsyncLifetime
@@ -57,6 +58,50 @@ public sealed class ShardLogOnAzureTests(AzuriteFixture azurite) : IAsyncLifetim
         Assert.Equal(ShardLogCodec.Encode([.. records[..3], records[4]]).Length, reloaded.LengthBytes);
         var properties = (await _store.Container.GetBlobClient(LogPath).GetPropertiesAsync()).Value;
         Assert.Equal(BlobType.Append, properties.BlobType);
+    }
+
+    [SkippableFact]
+    public async Task ShardStore_RoundTripsAStreamedSnapshotAndGraph_ThatSpanSeveralBlocks()
+    {
+        azurite.SkipUnlessRunning();
+        var snapshot = ShardSnapshotStreamingTests.Large();
+        var header = new ShardSnapshotHeader(snapshot.Dimension, snapshot.Metric, 1, snapshot.Products.Count,
+            snapshot.Products.Sum(p => (long)p.ImageCount));
+        var rows = new List<SnapshotRow>();
+        var offset = 0;
+        foreach (var product in snapshot.Products)
+        {
+            rows.Add(new SnapshotRow(product, snapshot.Vectors.AsMemory(offset, product.ImageCount * snapshot.Dimension)));
+            offset += product.ImageCount * snapshot.Dimension;
+        }
+
+        var graph = new byte[5 * 1024 * 1024];
+        new Random(2).NextBytes(graph);
+        var store = new ShardStore(_store, "catalogs/shoes/shards/4", NullLogger.Instance);
+        await store.OpenAsync(CancellationToken.None);
+        await store.StartNewGenerationAsync(CancellationToken.None);
+        using (var payload = new MemoryStream(graph, writable: false))
+        {
+            await store.WriteSnapshotAsync(header, rows, payload, CancellationToken.None);
+        }
+
+        var reopened = new ShardStore(_store, "catalogs/shoes/shards/4", NullLogger.Instance);
+        var products = new List<SnapshotProduct>();
+        var vectors = new List<float>();
+        var recovery = await reopened.OpenAsync((product, floats) =>
+        {
+            products.Add(product);
+            vectors.AddRange(floats);
+        }, CancellationToken.None);
+        var (bound, refused) = await reopened.ReadGraphAsync(CancellationToken.None);
+
+        Assert.Equal(header with { ReplayFromGeneration = 1 }, recovery.SnapshotHeader);
+        Assert.Equal(snapshot.Products, products);
+        Assert.Equal(snapshot.Vectors.Select(BitConverter.SingleToInt32Bits), vectors.Select(BitConverter.SingleToInt32Bits));
+        Assert.Null(refused);
+        Assert.True(graph.AsSpan().SequenceEqual(bound!.Value), "the graph read back differs from the one written");
+        Assert.Equal(ShardSnapshotCodec.Encode(snapshot with { ReplayFromGeneration = 1 }),
+            await _store.ReadAsync(store.SnapshotPath, CancellationToken.None));
     }
 
     private ShardLog OpenLog() => new(_store, LogPath, NullLogger.Instance);

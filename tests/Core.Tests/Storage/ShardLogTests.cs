@@ -220,6 +220,9 @@ public sealed class ShardLogTests : IDisposable
         public Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
             inner.WriteAsync(path, content, cancellationToken);
 
+        public Task WriteAsync(string path, Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken) =>
+            inner.WriteAsync(path, writeContent, cancellationToken);
+
         public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken) => inner.DeleteAsync(path, cancellationToken);
 
         public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) =>
