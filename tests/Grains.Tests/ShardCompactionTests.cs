@@ -49,30 +49,49 @@ public sealed class ShardCompactionTests
         return answers;
     }
 
-    [Fact]
-    public async Task Shard_AnswersAsBefore_AfterCompactionAndReload()
+    [Theory]
+    [InlineData("Memory")]
+    [InlineData("MappedFile")]
+    public async Task Shard_AnswersAsBefore_AfterCompactionAndReload(string vectorStorage)
     {
-        await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: SmallLog);
-        await cluster.Client.GetGrain<ICatalogGrain>("compact").CreateAsync(new CatalogSpec("resnet18", "cosine", 1));
-        var shard = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("compact", 0));
-        var kept = await WriteAsync(shard, count: 12, seed: 10);
-        var answers = await AnswersAsync(shard, 10);
-        var scores = (await shard.SearchAsync(new ShardQuery(UnitVector(13), 8, null))).Select(hit => hit.Score).ToArray();
+        // Every compaction streams a frozen clone of the vectors (a mapped file, for MappedFile) into the snapshot.
+        var vectorFolder = Path.Combine(Path.GetTempPath(), $"outfit-compaction-vectors-{Guid.NewGuid():N}");
+        var settings = new Dictionary<string, string?>(SmallLog)
+        {
+            ["Search:VectorStorage"] = vectorStorage,
+            ["Search:VectorFolder"] = vectorFolder,
+        };
+        try
+        {
+            await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: settings);
+            await cluster.Client.GetGrain<ICatalogGrain>("compact").CreateAsync(new CatalogSpec("resnet18", "cosine", 1));
+            var shard = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("compact", 0));
+            var kept = await WriteAsync(shard, count: 12, seed: 10);
+            var answers = await AnswersAsync(shard, 10);
+            var scores = (await shard.SearchAsync(new ShardQuery(UnitVector(13), 8, null))).Select(hit => hit.Score).ToArray();
 
-        await cluster.Cluster.DeactivateAsync(shard);
-        var folder = Path.Combine(cluster.StorageRoot, "catalogs", "compact", "shards", "0");
-        var reloaded = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("compact", 0));
+            await cluster.Cluster.DeactivateAsync(shard);
+            var folder = Path.Combine(cluster.StorageRoot, "catalogs", "compact", "shards", "0");
+            var reloaded = cluster.Client.GetGrain<ICatalogShardGrain>(ShardKeys.For("compact", 0));
 
-        Assert.True(File.Exists(Path.Combine(folder, "snapshot")));
-        Assert.False(File.Exists(Path.Combine(folder, "log")), "generation 0 is covered by the snapshot and deleted");
-        Assert.Equal(new ShardCounts(kept.Length, kept.Length * 2 - 1), await reloaded.GetCountsAsync());
-        Assert.Equal(answers, await AnswersAsync(reloaded, 10));
-        var reloadedScores = (await reloaded.SearchAsync(new ShardQuery(UnitVector(13), 8, null))).Select(hit => hit.Score).ToArray();
-        Assert.Equal(scores.Length, reloadedScores.Length);
-        Assert.All(scores.Zip(reloadedScores), pair => Assert.Equal(pair.First, pair.Second, 1e-6f));
-        Assert.Equal(1, (await reloaded.GetAsync("p1"))!.ImageCount);
-        Assert.Null(await reloaded.GetAsync("p0"));
-        Assert.Null(await reloaded.GetAsync("p9"));
+            Assert.True(File.Exists(Path.Combine(folder, "snapshot")));
+            Assert.False(File.Exists(Path.Combine(folder, "log")), "generation 0 is covered by the snapshot and deleted");
+            Assert.Equal(new ShardCounts(kept.Length, kept.Length * 2 - 1), await reloaded.GetCountsAsync());
+            Assert.Equal(answers, await AnswersAsync(reloaded, 10));
+            var reloadedScores = (await reloaded.SearchAsync(new ShardQuery(UnitVector(13), 8, null))).Select(hit => hit.Score).ToArray();
+            Assert.Equal(scores.Length, reloadedScores.Length);
+            Assert.All(scores.Zip(reloadedScores), pair => Assert.Equal(pair.First, pair.Second, 1e-6f));
+            Assert.Equal(1, (await reloaded.GetAsync("p1"))!.ImageCount);
+            Assert.Null(await reloaded.GetAsync("p0"));
+            Assert.Null(await reloaded.GetAsync("p9"));
+        }
+        finally
+        {
+            if (Directory.Exists(vectorFolder))
+            {
+                Directory.Delete(vectorFolder, recursive: true);
+            }
+        }
     }
 
     [Fact]

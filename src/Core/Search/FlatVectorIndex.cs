@@ -121,6 +121,35 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
     }
 
     /// <summary>
+    /// As <see cref="TryCopyVectors(string, out float[])"/>, into the first <c>imageCount × Dimension</c> floats of
+    /// <paramref name="destination"/>, for callers that reuse one buffer across products.
+    /// </summary>
+    /// <returns>False when the product is not held.</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than the product's vectors.</exception>
+    public bool TryCopyVectors(string productId, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(productId);
+        if (!_slotById.TryGetValue(productId, out var slot))
+        {
+            return false;
+        }
+
+        var rows = _products[slot].Rows;
+        if (destination.Length < rows.Length * Dimension)
+        {
+            throw new ArgumentException(
+                $"Product '{productId}' has {rows.Length} vectors of {Dimension} floats; the destination holds {destination.Length} floats.", nameof(destination));
+        }
+
+        for (var image = 0; image < rows.Length; image++)
+        {
+            RowSpan(rows[image]).CopyTo(destination.Slice(image * Dimension, Dimension));
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// A copy of the index, products and vectors, whose vectors live in <paramref name="storage"/>: a frozen view
     /// for work that runs beside later writes (a graph build, a snapshot write). The rows are copied as one block.
     /// </summary>

@@ -310,21 +310,39 @@ public sealed partial class CatalogShardGrain
     }
 
     /// <summary>
-    /// The graph's saved form for the snapshot being copied in this turn, or null without a graph.
-    /// Serialised under the turn because later writes change the graph.
+    /// The graph's saved form for the snapshot being frozen in this turn, positioned at its start, or null without
+    /// a graph. Serialised under the turn because later writes change the graph; with mapped vectors, into a scratch
+    /// file beside them (deleted when closed) rather than onto the heap.
     /// </summary>
-    private byte[]? SaveGraphForSnapshot()
+    private Stream? SaveGraphForSnapshot()
     {
         if (graph is null)
         {
             return null;
         }
 
-        using var stream = new MemoryStream();
-        graph.Save(stream);
+        Stream stream = index.Storage.Folder is { } folder ? ScratchFile(folder) : new MemoryStream();
+        try
+        {
+            graph.Save(stream);
+            stream.Position = 0;
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+
         graphPersisted = true;
         graphsPersisted++;
-        return stream.ToArray();
+        return stream;
+    }
+
+    private static FileStream ScratchFile(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        return new FileStream(Path.Combine(folder, $"graph-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew,
+            FileAccess.ReadWrite, FileShare.None, bufferSize: 1 << 16, FileOptions.DeleteOnClose);
     }
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Information,

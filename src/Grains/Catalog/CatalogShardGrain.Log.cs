@@ -16,7 +16,7 @@ public sealed partial class CatalogShardGrain
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information,
         Message = "Shard {Catalog}/{Shard} wrote a snapshot of {Products} products, {Images} images ({SnapshotBytes} bytes) in {ElapsedMs:F0} ms; replay now starts at log generation {ReplayFromGeneration}")]
-    private partial void LogCompacted(string catalog, int shard, int products, int images, long snapshotBytes,
+    private partial void LogCompacted(string catalog, int shard, int products, long images, long snapshotBytes,
         long replayFromGeneration, double elapsedMs);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning,

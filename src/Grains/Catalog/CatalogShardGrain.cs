@@ -62,10 +62,16 @@ public sealed partial class CatalogShardGrain(
             : null;
         shardStore = new ShardStore(store, CatalogPaths.ShardFolder(catalog, shard), logger);
         var started = Stopwatch.GetTimestamp();
-        var recovery = await shardStore.OpenAsync(cancellationToken);
-        if (recovery.Snapshot is { } snapshot)
+        // The snapshot streams straight into the index, product by product: no copy of the shard is ever held whole.
+        var recovery = await shardStore.OpenAsync(LoadSnapshotProduct, cancellationToken);
+        if (recovery.SnapshotHeader is { } header)
         {
-            LoadSnapshot(snapshot, metric);
+            if (header.Dimension != definition.Dimension || header.Metric != metric)
+            {
+                throw new InvalidDataException(
+                    $"Shard snapshot '{shardStore.SnapshotPath}' holds {header.Dimension}-float {header.Metric} vectors; catalog '{definition.Name}' is {definition.Dimension}-float {metric}.");
+            }
+
             await LoadGraphAsync(cancellationToken);
         }
 
@@ -74,7 +80,7 @@ public sealed partial class CatalogShardGrain(
             Apply(record);
         }
 
-        LogShardLoaded(catalog, shard, products.Count, index.ImageCount, recovery.Snapshot?.Products.Count ?? 0,
+        LogShardLoaded(catalog, shard, products.Count, index.ImageCount, recovery.SnapshotHeader?.ProductCount ?? 0,
             recovery.Records.Count, recovery.Generations, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         StartGraphBuildIfDue();
     }
@@ -208,22 +214,17 @@ public sealed partial class CatalogShardGrain(
         ApplyToGraph(record);
     }
 
-    private void LoadSnapshot(ShardSnapshot snapshot, DistanceMetric metric)
+    // Called by the snapshot reader for each product in turn; the span is its buffer, copied by the index.
+    private void LoadSnapshotProduct(SnapshotProduct product, ReadOnlySpan<float> vectors)
     {
-        if (snapshot.Dimension != definition.Dimension || snapshot.Metric != metric)
+        if (vectors.Length != product.ImageCount * definition.Dimension)
         {
             throw new InvalidDataException(
-                $"Shard snapshot '{shardStore.SnapshotPath}' holds {snapshot.Dimension}-float {snapshot.Metric} vectors; catalog '{definition.Name}' is {definition.Dimension}-float {metric}.");
+                $"Shard snapshot '{shardStore.SnapshotPath}' holds {vectors.Length} floats for the {product.ImageCount} images of product '{product.ProductId}'; catalog '{definition.Name}' is {definition.Dimension}-float.");
         }
 
-        var offset = 0;
-        foreach (var product in snapshot.Products)
-        {
-            var length = product.ImageCount * snapshot.Dimension;
-            index.Upsert(product.ProductId, product.Category, snapshot.Vectors.AsSpan(offset, length));
-            products[product.ProductId] = new ProductView(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
-            offset += length;
-        }
+        index.Upsert(product.ProductId, product.Category, vectors);
+        products[product.ProductId] = new ProductView(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
     }
 
     /// <summary>
@@ -247,12 +248,11 @@ public sealed partial class CatalogShardGrain(
         {
             var started = Stopwatch.GetTimestamp();
             var replayFrom = await shardStore.StartNewGenerationAsync(CancellationToken.None);
-            var snapshot = CopyState(replayFrom);
-            var savedGraph = SaveGraphForSnapshot();
-            LogCompactionStarted(catalogName, shardNumber, generation, logBytes, logRecords, snapshot.Products.Count,
+            var snapshot = FreezeState(replayFrom);
+            LogCompactionStarted(catalogName, shardNumber, generation, logBytes, logRecords, snapshot.Header.ProductCount,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             var (catalog, shard, target) = (catalogName, shardNumber, shardStore);
-            runningCompaction = Task.Run(() => WriteSnapshotAsync(target, snapshot, savedGraph, catalog, shard));
+            runningCompaction = Task.Run(() => WriteSnapshotAsync(target, snapshot, catalog, shard));
         }
         catch (Exception e)
         {
@@ -260,40 +260,85 @@ public sealed partial class CatalogShardGrain(
         }
     }
 
-    private ShardSnapshot CopyState(long replayFrom)
+    /// <summary>
+    /// The state as of this turn, for a snapshot written off the turn: the product rows, a frozen clone of the
+    /// vectors in the shard's own storage (a mapped file stays off the heap), and the graph's saved form.
+    /// </summary>
+    private FrozenSnapshot FreezeState(long replayFrom)
     {
         var rows = new SnapshotProduct[products.Count];
-        var vectors = new float[(long)index.ImageCount * definition.Dimension];
-        var (row, offset) = (0, 0);
+        var row = 0;
         foreach (var product in products.Values)
         {
-            if (!index.TryCopyVectors(product.ProductId, out var productVectors))
-            {
-                throw new InvalidOperationException($"Product '{product.ProductId}' is listed but has no vectors in the index.");
-            }
-
-            productVectors.CopyTo(vectors, offset);
-            offset += productVectors.Length;
-            rows[row++] = new SnapshotProduct(product.ProductId, product.Category, product.MetadataJson, productVectors.Length / definition.Dimension);
+            rows[row++] = new SnapshotProduct(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
         }
 
-        return new ShardSnapshot(definition.Dimension, index.Metric, replayFrom, rows, vectors);
+        var vectors = index.Clone(index.Storage);
+        try
+        {
+            var header = new ShardSnapshotHeader(definition.Dimension, index.Metric, replayFrom, rows.Length, index.ImageCount);
+            return new FrozenSnapshot(header, rows, vectors, SaveGraphForSnapshot());
+        }
+        catch
+        {
+            vectors.Dispose();
+            throw;
+        }
     }
 
     // Off the grain's turn: touches only its arguments and the (thread-safe) logger.
-    private async Task WriteSnapshotAsync(ShardStore target, ShardSnapshot snapshot, byte[]? savedGraph, string catalog, int shard)
+    private async Task WriteSnapshotAsync(ShardStore target, FrozenSnapshot snapshot, string catalog, int shard)
     {
         var started = Stopwatch.GetTimestamp();
-        try
+        using (snapshot)
         {
-            var bytes = await target.WriteSnapshotAsync(snapshot, savedGraph, CancellationToken.None);
-            LogCompacted(catalog, shard, snapshot.Products.Count, snapshot.Vectors.Length / snapshot.Dimension, bytes,
-                snapshot.ReplayFromGeneration, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            try
+            {
+                var bytes = await target.WriteSnapshotAsync(snapshot.Header, snapshot.Rows(), snapshot.Graph, CancellationToken.None);
+                LogCompacted(catalog, shard, snapshot.Header.ProductCount, snapshot.Header.ImageCount, bytes,
+                    snapshot.Header.ReplayFromGeneration, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            catch (Exception e)
+            {
+                // Nothing is lost: the old snapshot and every log generation after it are still there.
+                LogCompactionFailed(e, catalog, shard, snapshot.Header.ReplayFromGeneration - 1);
+            }
         }
-        catch (Exception e)
+    }
+
+    /// <summary>A shard's state frozen in one turn, owned by the snapshot write that streams it out.</summary>
+    private sealed class FrozenSnapshot(ShardSnapshotHeader header, SnapshotProduct[] products, FlatVectorIndex vectors, Stream? graph)
+        : IDisposable
+    {
+        public ShardSnapshotHeader Header { get; } = header;
+
+        public Stream? Graph { get; } = graph;
+
+        /// <summary>Each product with its vectors, through one reused buffer (the writer copies a row before asking for the next).</summary>
+        public IEnumerable<SnapshotRow> Rows()
         {
-            // Nothing is lost: the old snapshot and every log generation after it are still there.
-            LogCompactionFailed(e, catalog, shard, snapshot.ReplayFromGeneration - 1);
+            var buffer = Array.Empty<float>();
+            foreach (var product in products)
+            {
+                var length = product.ImageCount * Header.Dimension;
+                if (buffer.Length < length)
+                {
+                    buffer = new float[length];
+                }
+
+                if (!vectors.TryCopyVectors(product.ProductId, buffer.AsSpan(0, length)))
+                {
+                    throw new InvalidOperationException($"Product '{product.ProductId}' is listed but has no vectors in the index.");
+                }
+
+                yield return new SnapshotRow(product, buffer.AsMemory(0, length));
+            }
+        }
+
+        public void Dispose()
+        {
+            vectors.Dispose();
+            Graph?.Dispose();
         }
     }
 

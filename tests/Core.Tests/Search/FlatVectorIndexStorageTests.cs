@@ -125,6 +125,21 @@ public sealed class FlatVectorIndexStorageTests : IDisposable
         Assert.True(original.Contains(before[1].ProductId));
     }
 
+    [Fact]
+    public void TryCopyVectors_IntoABuffer_CopiesEveryImage_AndRefusesAShortOne()
+    {
+        var random = new Random(9);
+        using var index = new FlatVectorIndex(Dimension, DistanceMetric.Dot, VectorStorage.MappedFile(_folder));
+        var vectors = Enumerable.Range(0, 3).SelectMany(_ => SearchTestData.RandomVector(random, Dimension)).ToArray();
+        index.Upsert("three-images", null, vectors);
+
+        var buffer = new float[4 * Dimension];
+        Assert.True(index.TryCopyVectors("three-images", buffer));
+        Assert.Equal(vectors, buffer[..(3 * Dimension)]);
+        Assert.False(index.TryCopyVectors("absent", buffer));
+        Assert.Throws<ArgumentException>(() => index.TryCopyVectors("three-images", new float[3 * Dimension - 1]));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("   ")]
