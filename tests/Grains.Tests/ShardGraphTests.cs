@@ -136,6 +136,14 @@ public sealed class ShardGraphTests
         await shard.UpsertAsync(late);
         Assert.True(await shard.DeleteAsync("p7"));
         catalogue.Products.Remove("p7");
+
+        // A product replaced during the build is brought over as it is now, and one created and deleted is not at all.
+        var moved = catalogue.Query(9_999);
+        await shard.UpsertAsync(new ProductUpsert("p11", "Common", null, 1, PackedVectors.Pack(moved)));
+        catalogue.Products["p11"] = ("Common", moved);
+        await shard.UpsertAsync(catalogue.Make(first: 90_000, count: 1)[0]);
+        Assert.True(await shard.DeleteAsync("p90000"));
+        catalogue.Products.Remove("p90000");
         await WriteAsync(shard, catalogue, first: 2501, count: 499);
         Assert.Equal("flat", (await shard.GetIndexStatsAsync()).Answering);
 
@@ -146,6 +154,10 @@ public sealed class ShardGraphTests
 
         var lateVector = catalogue.Products[late.ProductId].Vector;
         Assert.Equal(late.ProductId, (await shard.SearchAsync(new ShardQuery(lateVector, 1, null)))[0].ProductId);
+        var movedHit = (await shard.SearchAsync(new ShardQuery(moved, 1, null)))[0];
+        Assert.Equal(("p11", 1f), (movedHit.ProductId, MathF.Round(movedHit.Score, 4)));
+        Assert.Equal(new ShardCounts(2999, 2999), await shard.GetCountsAsync());
+        Assert.Equal(2999, stats.GraphRows - stats.GraphTombstones);
         var deletedQuery = new ShardQuery(catalogue.Query(7), 50, null);
         Assert.DoesNotContain(await shard.SearchAsync(deletedQuery), hit => hit.ProductId == "p7");
 

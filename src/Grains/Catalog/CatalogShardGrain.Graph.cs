@@ -16,10 +16,12 @@ namespace OutfitFinder.Grains.Catalog;
 /// <remarks>
 /// <para>Invariant: when <c>graph</c> is set it holds exactly the products of the exact index, so it
 /// can answer any search. A build starts from a copy of the products taken under a write's turn;
-/// every write after that copy is queued in <c>graphBacklog</c>, and the build's completion replays
-/// the queue into the new graph in one synchronous step on the grain's scheduler (never between a
-/// write's log append and its apply), so no write is missed. Until then the previous graph, if any,
-/// or the exact scan answers.</para>
+/// the id of every product written after that copy is kept in <c>graphBacklog</c>, and the build's
+/// completion brings those products into the new graph as the exact index holds them then, the last
+/// of them in one synchronous step on the grain's scheduler (never between a write's log append and
+/// its apply), so no write is missed. Until then the previous graph, if any, or the exact scan answers.</para>
+/// <para>The backlog holds ids, not the writes: a bulk load during a build queues a few dozen bytes per
+/// product instead of its vectors, and a product written many times is brought over once.</para>
 /// <para>Deletes and replacements tombstone graph rows; past
 /// <see cref="ShardIndexOptions.RebuildTombstoneFraction"/> the graph is rebuilt the same way.</para>
 /// </remarks>
@@ -32,8 +34,11 @@ public sealed partial class CatalogShardGrain
     /// </summary>
     private const int SynchronousCatchUpLimit = 64;
 
+    /// <summary>Backlog products read from the exact index per off-turn catch-up step: bounds that step's copy.</summary>
+    private const int CatchUpChunk = 4096;
+
     private HnswIndex? graph;
-    private List<ShardLogRecord>? graphBacklog;
+    private HashSet<string>? graphBacklog;
     private CancellationTokenSource? graphBuildCancellation;
     private bool graphPersisted;
     private int graphsBuilt;
@@ -141,7 +146,7 @@ public sealed partial class CatalogShardGrain
     /// <summary>Keeps the answering graph and any running build's backlog in step with a write just applied.</summary>
     private void ApplyToGraph(ShardLogRecord record)
     {
-        graphBacklog?.Add(record);
+        graphBacklog?.Add(record.ProductId);
         if (graph is null)
         {
             return;
@@ -195,7 +200,7 @@ public sealed partial class CatalogShardGrain
         // A frozen copy in the shard's own vector storage: with mapped files, the build's copy is one more file
         // in the page cache instead of every vector again on the heap.
         var frozen = index.Clone(index.Storage);
-        var backlog = new List<ShardLogRecord>();
+        var backlog = new HashSet<string>(StringComparer.Ordinal);
         var cancellation = new CancellationTokenSource();
         (graphBacklog, graphBuildCancellation) = (backlog, cancellation);
         var (dimension, metric) = (index.Dimension, index.Metric);
@@ -233,7 +238,7 @@ public sealed partial class CatalogShardGrain
     /// Awaited on the grain's scheduler, so each continuation runs between turns, never inside one:
     /// replaying the last of the backlog and swapping the graph in is one synchronous step.
     /// </summary>
-    private async Task FinishGraphBuildAsync(Task<HnswIndex> build, List<ShardLogRecord> backlog,
+    private async Task FinishGraphBuildAsync(Task<HnswIndex> build, HashSet<string> backlog,
         CancellationTokenSource cancellation, long started)
     {
         HnswIndex built;
@@ -258,11 +263,10 @@ public sealed partial class CatalogShardGrain
         {
             while (ReferenceEquals(graphBacklog, pending) && pending.Count > SynchronousCatchUpLimit)
             {
-                // Later writes go to a fresh backlog while this one is replayed on the thread pool.
-                var batch = pending;
-                pending = graphBacklog = [];
-                await Task.Run(() => batch.ForEach(record => ApplyTo(built, record)), cancellation.Token);
-                replayed += batch.Count;
+                // A chunk is read here, in a turn, and applied on the thread pool; writes meanwhile add their ids again.
+                var chunk = TakeFromBacklog(pending, CatchUpChunk);
+                await Task.Run(() => chunk.ForEach(change => ApplyTo(built, change)), cancellation.Token);
+                replayed += chunk.Count;
             }
 
             if (!ReferenceEquals(graphBacklog, pending))
@@ -270,10 +274,9 @@ public sealed partial class CatalogShardGrain
                 return;
             }
 
-            foreach (var record in pending)
-            {
-                ApplyTo(built, record);
-            }
+            var rest = TakeFromBacklog(pending, int.MaxValue);
+            rest.ForEach(change => ApplyTo(built, change));
+            replayed += rest.Count;
         }
         catch (OperationCanceledException)
         {
@@ -290,10 +293,52 @@ public sealed partial class CatalogShardGrain
         graphPersisted = false;
         graphsBuilt++;
         EndBuild(pending, cancellation);
-        LogGraphBuilt(catalogName, shardNumber, built.ImageCount, replayed + pending.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        LogGraphBuilt(catalogName, shardNumber, built.ImageCount, replayed, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private void EndBuild(List<ShardLogRecord> backlog, CancellationTokenSource cancellation)
+    /// <summary>
+    /// Removes up to <paramref name="max"/> ids from the backlog and reads each product as the exact index holds it
+    /// now: its vectors to upsert, or none when it was deleted. Runs in a turn.
+    /// </summary>
+    private List<GraphChange> TakeFromBacklog(HashSet<string> backlog, int max)
+    {
+        var changes = new List<GraphChange>(Math.Min(max, backlog.Count));
+        foreach (var productId in backlog)
+        {
+            if (changes.Count == max)
+            {
+                break;
+            }
+
+            changes.Add(index.TryCopyVectors(productId, out var vectors)
+                ? new GraphChange(productId, products[productId].Category, vectors)
+                : new GraphChange(productId, null, null));
+        }
+
+        foreach (var change in changes)
+        {
+            backlog.Remove(change.ProductId);
+        }
+
+        return changes;
+    }
+
+    private static void ApplyTo(HnswIndex target, GraphChange change)
+    {
+        if (change.Vectors is null)
+        {
+            target.Remove(change.ProductId);
+        }
+        else
+        {
+            target.Upsert(change.ProductId, change.Category, change.Vectors);
+        }
+    }
+
+    /// <summary>A backlog product as the exact index held it when read: vectors to upsert, or null when deleted.</summary>
+    private readonly record struct GraphChange(string ProductId, string? Category, float[]? Vectors);
+
+    private void EndBuild(HashSet<string> backlog, CancellationTokenSource cancellation)
     {
         if (ReferenceEquals(graphBacklog, backlog))
         {
@@ -350,8 +395,8 @@ public sealed partial class CatalogShardGrain
     private partial void LogGraphBuildStarted(string catalog, int shard, int products, int images, bool rebuild, int tombstones);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Information,
-        Message = "Shard {Catalog}/{Shard} now answers from an HNSW graph of {Images} images, built in {ElapsedMs:F0} ms with {BacklogWrites} writes made during the build replayed")]
-    private partial void LogGraphBuilt(string catalog, int shard, int images, int backlogWrites, double elapsedMs);
+        Message = "Shard {Catalog}/{Shard} now answers from an HNSW graph of {Images} images, built in {ElapsedMs:F0} ms, with the {BacklogProducts} products written during the build brought over")]
+    private partial void LogGraphBuilt(string catalog, int shard, int images, int backlogProducts, double elapsedMs);
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning,
         Message = "Shard {Catalog}/{Shard} failed to build its HNSW graph; the current index keeps answering and a later write retries")]
