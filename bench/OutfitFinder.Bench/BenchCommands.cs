@@ -160,13 +160,26 @@ internal static class BenchCommands
         var clusters = Positive(new Option<int>("--clusters") { Description = "Gaussian clusters the vectors gather around.", DefaultValueFactory = _ => 1000 });
         var seed = new Option<int>("--seed") { Description = "Seed of the vectors; queries use seed + 1.", DefaultValueFactory = _ => 42 };
         var timeLimit = Positive(new Option<int>("--time-limit") { Description = "Seconds after which the run stops with an error.", HelpName = "SECONDS", DefaultValueFactory = _ => 1800 });
+        var index = new Option<ShardIndexKind>("--index")
+        {
+            Description = "The cluster's Search:Index: Auto (graphs built in the background from 20,000 vectors per shard) or Hnsw (from the first).",
+            DefaultValueFactory = _ => ShardIndexKind.Auto,
+        };
+        index.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<ShardIndexKind>() == ShardIndexKind.Flat)
+            {
+                result.AddError("--index must be Auto or Hnsw: the benchmark measures shards that answer from graphs.");
+            }
+        });
         var command = new Command("memory", "What the silo process holds for a loaded catalog whose shards answer from graphs, its peak, and the answers' recall.")
         {
-            vectors, shards, graphVectors, storage, queries, k, clusters, seed, timeLimit,
+            vectors, shards, graphVectors, storage, queries, k, clusters, seed, timeLimit, index,
         };
         command.SetAction((parse, cancellationToken) => ShardMemoryBenchmark.RunAsync(
             new MemorySettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(graphVectors), parse.GetValue(storage),
-                parse.GetValue(queries), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed), TimeSpan.FromSeconds(parse.GetValue(timeLimit))),
+                parse.GetValue(queries), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed), TimeSpan.FromSeconds(parse.GetValue(timeLimit)),
+                parse.GetValue(index)),
             new Report(Console.Out), cancellationToken));
         return command;
     }

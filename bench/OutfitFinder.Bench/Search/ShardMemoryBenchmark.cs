@@ -22,9 +22,10 @@ namespace OutfitFinder.Bench.Search;
 /// <param name="Clusters">Clusters the synthetic vectors gather around.</param>
 /// <param name="Seed">Seed of the vectors; the queries use seed + 1.</param>
 /// <param name="TimeLimit">The whole command stops with an error after this long.</param>
+/// <param name="Index">The cluster's <c>Search:Index</c>: Auto builds each graph in the background from 20,000 vectors on, Hnsw from the first.</param>
 internal sealed record MemorySettings(
     int Vectors, int Shards, HnswVectors GraphVectors, ShardVectorStorage VectorStorage, int Queries, int K, int Clusters, int Seed,
-    TimeSpan TimeLimit);
+    TimeSpan TimeLimit, ShardIndexKind Index = ShardIndexKind.Auto);
 
 /// <summary>One <c>memory</c> run: what the silo process holds for the catalog, and what its answers are worth.</summary>
 /// <param name="Benchmark">Always <c>memory</c>.</param>
@@ -95,7 +96,7 @@ internal static class ShardMemoryBenchmark
         var space = new ClusteredVectors(settings.Clusters, Dimension, settings.Seed);
         await using var gateway = await InProcessGateway.StartAsync(storageRoot,
         [
-            "--Search:Index=Hnsw", $"--Search:GraphVectors={settings.GraphVectors}", $"--Search:VectorStorage={settings.VectorStorage}",
+            $"--Search:Index={settings.Index}", $"--Search:GraphVectors={settings.GraphVectors}", $"--Search:VectorStorage={settings.VectorStorage}",
             $"--Search:VectorFolder={Path.Combine(storageRoot, "scratch-vectors")}",
         ], cancellationToken);
         var grains = gateway.Grains;
@@ -155,7 +156,7 @@ internal static class ShardMemoryBenchmark
 
         report.Line(
             $"{settings.Vectors:N0} vectors × {Dimension} (cosine) around {settings.Clusters:N0} clusters (seed {settings.Seed}) in {settings.Shards} shards, "
-            + $"Search:GraphVectors={settings.GraphVectors}, Search:VectorStorage={settings.VectorStorage}: loaded in {loadSeconds:F1} s, graphs built and saved "
+            + $"Search:Index={settings.Index}, Search:GraphVectors={settings.GraphVectors}, Search:VectorStorage={settings.VectorStorage}: loaded in {loadSeconds:F1} s, graphs built and saved "
             + $"{graphSeconds:F1} s later.");
 
         var (recall, latencies) = await MeasureAnswersAsync(gateway, space, settings, cancellationToken);
