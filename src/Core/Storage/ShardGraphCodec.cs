@@ -10,6 +10,9 @@ namespace OutfitFinder.Core.Storage;
 /// <param name="Payload">The saved index, exactly as its owner wrote it.</param>
 public sealed record ShardGraph(long ReplayFromGeneration, ulong SnapshotHash, ArraySegment<byte> Payload);
 
+/// <summary>The fixed header of a graph blob: the snapshot it is bound to, and how long its payload is.</summary>
+public readonly record struct ShardGraphHeader(long ReplayFromGeneration, ulong SnapshotHash, long PayloadLength);
+
 /// <summary>
 /// Binary form of a shard's saved search graph, written next to its snapshot and bound to it: a
 /// graph is only loaded over the snapshot whose generation and checksum it names, so a graph left
@@ -33,6 +36,39 @@ public static class ShardGraphCodec
 
     private const int HeaderBytes = 32;
     private const int TrailerBytes = sizeof(ulong);
+
+    /// <summary>Bytes of the header, before the payload.</summary>
+    public const int HeaderLength = HeaderBytes;
+
+    /// <summary>Bytes of the trailer (the checksum), after the payload.</summary>
+    public const int TrailerLength = TrailerBytes;
+
+    /// <summary>Reads the header that starts a graph blob (the checksum covers it but is only known at the end).</summary>
+    /// <exception cref="InvalidDataException">Not a graph blob's header, or of another version, or an impossible length.</exception>
+    public static ShardGraphHeader ReadHeader(ReadOnlySpan<byte> header)
+    {
+        if (header.Length < HeaderBytes || !header.StartsWith(Magic))
+        {
+            throw new InvalidDataException("Not a shard graph: the blob does not start with the \"OFSG\" header.");
+        }
+
+        var version = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
+        if (version != Version)
+        {
+            throw new InvalidDataException($"Shard graph has format version {version}; this build reads version {Version}.");
+        }
+
+        var length = BinaryPrimitives.ReadInt64LittleEndian(header[24..]);
+        if (length < 0)
+        {
+            throw new InvalidDataException($"Shard graph claims a {length}-byte payload.");
+        }
+
+        return new ShardGraphHeader(
+            BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(header[16..]),
+            length);
+    }
     private static ReadOnlySpan<byte> Magic => "OFSG"u8;
 
     /// <summary>The graph blob for <paramref name="payload"/>, bound to one snapshot.</summary>

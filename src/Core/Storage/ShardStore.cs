@@ -29,7 +29,7 @@ public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardL
 /// <para>An optional <c>graph</c> blob holds a search graph saved with a snapshot and bound to it
 /// by the snapshot's generation and checksum (see <see cref="ShardGraphCodec"/>). It is written
 /// after its snapshot, so a crash between the two leaves a graph bound to the older snapshot,
-/// which <see cref="ReadGraphAsync"/> refuses; the owner then rebuilds the graph from its vectors.</para>
+/// which <see cref="ReadGraphAsync(Stream, CancellationToken)"/> refuses; the owner then rebuilds the graph from its vectors.</para>
 /// <para>Why no acknowledged write is lost, whatever step a crash interrupts. Worked sequence for a
 /// compaction of a shard whose snapshot covers up to generation 3 and whose writes go to
 /// generation 4:</para>
@@ -333,37 +333,85 @@ public sealed partial class ShardStore
     /// <summary>
     /// The saved graph bound to the snapshot that OpenAsync (either form) loaded: its payload, or a
     /// reason it cannot be used (damaged, or bound to another snapshot), or neither when there is no
-    /// graph blob. Call after OpenAsync, before any compaction.
+    /// graph blob. Call after OpenAsync, before any compaction. Holds the whole payload in memory: large
+    /// graphs can go to a file with <see cref="ReadGraphAsync(Stream, CancellationToken)"/>.
     /// </summary>
     public async Task<(ArraySegment<byte>? Payload, string? Refused)> ReadGraphAsync(CancellationToken cancellationToken)
     {
-        var bytes = await _store.ReadAsync(GraphPath, cancellationToken).ConfigureAwait(false);
-        if (bytes is null)
+        using var payload = new MemoryStream();
+        var (found, refused) = await ReadGraphAsync(payload, cancellationToken).ConfigureAwait(false);
+        return found ? (new ArraySegment<byte>(payload.GetBuffer(), 0, (int)payload.Length), null) : (null, refused);
+    }
+
+    /// <summary>
+    /// Copies the payload of the saved graph bound to the snapshot that OpenAsync loaded into
+    /// <paramref name="destination"/> (a scratch file keeps a large graph off the heap), checking the blob's
+    /// checksum on the way: Found is true only when every byte checked out, so the caller parses nothing
+    /// unverified. Otherwise Refused says why (damaged, cut short, or bound to another snapshot, which is
+    /// seen from the header before any payload is copied) and <paramref name="destination"/> must be
+    /// discarded; both are empty when there is no graph blob.
+    /// </summary>
+    public async Task<(bool Found, string? Refused)> ReadGraphAsync(Stream destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var source = await _store.OpenReadAsync(GraphPath, cancellationToken).ConfigureAwait(false);
+        if (source is null)
         {
-            return (null, null);
+            return (false, null);
         }
 
-        ShardGraph graph;
-        try
+        await using (source.ConfigureAwait(false))
         {
-            graph = ShardGraphCodec.Decode(bytes);
-        }
-        catch (InvalidDataException e)
-        {
-            return (null, e.Message);
-        }
+            var header = new byte[ShardGraphCodec.HeaderLength];
+            var read = await source.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            ShardGraphHeader bound;
+            try
+            {
+                bound = read == header.Length
+                    ? ShardGraphCodec.ReadHeader(header)
+                    : throw new InvalidDataException($"Not a shard graph: {read} bytes, shorter than its header.");
+            }
+            catch (InvalidDataException e)
+            {
+                return (false, e.Message);
+            }
 
-        if (_openedSnapshot is not { } opened)
-        {
-            return (null, "there is no snapshot for it to belong to");
-        }
+            if (_openedSnapshot is not { } opened)
+            {
+                return (false, "there is no snapshot for it to belong to");
+            }
 
-        if (graph.ReplayFromGeneration != opened.ReplayFromGeneration || graph.SnapshotHash != opened.Hash)
-        {
-            return (null, $"it belongs to the snapshot of generation {graph.ReplayFromGeneration} (hash {graph.SnapshotHash:x16}), not to the loaded one of generation {opened.ReplayFromGeneration} (hash {opened.Hash:x16})");
-        }
+            if (bound.ReplayFromGeneration != opened.ReplayFromGeneration || bound.SnapshotHash != opened.Hash)
+            {
+                return (false, $"it belongs to the snapshot of generation {bound.ReplayFromGeneration} (hash {bound.SnapshotHash:x16}), not to the loaded one of generation {opened.ReplayFromGeneration} (hash {opened.Hash:x16})");
+            }
 
-        return (graph.Payload, null);
+            var hash = new System.IO.Hashing.XxHash64();
+            hash.Append(header);
+            using (var payload = new HashingReadStream(source, bound.PayloadLength, hash))
+            {
+                await payload.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+                if (payload.Remaining != 0)
+                {
+                    return (false, $"Shard graph is cut short: {payload.Position} of its {bound.PayloadLength} payload bytes are there.");
+                }
+            }
+
+            var trailer = new byte[ShardGraphCodec.TrailerLength + 1];
+            var got = await source.ReadAtLeastAsync(trailer, trailer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (got != ShardGraphCodec.TrailerLength)
+            {
+                return (false, got < ShardGraphCodec.TrailerLength
+                    ? "Shard graph is cut short: its checksum is missing."
+                    : "Shard graph is damaged: bytes follow its checksum.");
+            }
+
+            var stored = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(trailer);
+            var computed = hash.GetCurrentHashAsUInt64();
+            return stored == computed
+                ? (true, null)
+                : (false, $"Shard graph is damaged: its XxHash64 is {computed:x16} but {stored:x16} was stored.");
+        }
     }
 
     private static IEnumerable<SnapshotRow> Rows(ShardSnapshot snapshot)

@@ -99,8 +99,11 @@ public sealed partial class CatalogShardGrain
         }
 
         var started = Stopwatch.GetTimestamp();
-        var (payload, refused) = await shardStore.ReadGraphAsync(cancellationToken);
-        if (payload is not { } bytes)
+
+        // The payload is checked whole before it is parsed; with mapped vectors it waits in a scratch file, off the heap.
+        await using var spool = index.Storage.Folder is { } folder ? ScratchFile(folder) : (Stream)new MemoryStream();
+        var (found, refused) = await shardStore.ReadGraphAsync(spool, cancellationToken);
+        if (!found)
         {
             if (refused is not null)
             {
@@ -111,10 +114,11 @@ public sealed partial class CatalogShardGrain
         }
 
         HnswIndex loaded;
+        var graphBytes = spool.Length;
         try
         {
-            using var stream = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
-            loaded = HnswIndex.Load(stream);
+            spool.Position = 0;
+            loaded = HnswIndex.Load(spool);
         }
         catch (InvalidDataException e)
         {
@@ -140,7 +144,7 @@ public sealed partial class CatalogShardGrain
         graph = loaded;
         graphPersisted = true;
         graphsLoaded++;
-        LogGraphLoaded(catalogName, shardNumber, loaded.ImageCount, bytes.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        LogGraphLoaded(catalogName, shardNumber, loaded.ImageCount, graphBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>Keeps the answering graph and any running build's backlog in step with a write just applied.</summary>
@@ -404,7 +408,7 @@ public sealed partial class CatalogShardGrain
 
     [LoggerMessage(EventId = 1013, Level = LogLevel.Information,
         Message = "Shard {Catalog}/{Shard} loaded its HNSW graph of {Images} images ({GraphBytes} bytes) in {ElapsedMs:F0} ms instead of rebuilding it")]
-    private partial void LogGraphLoaded(string catalog, int shard, int images, int graphBytes, double elapsedMs);
+    private partial void LogGraphLoaded(string catalog, int shard, int images, long graphBytes, double elapsedMs);
 
     [LoggerMessage(EventId = 1014, Level = LogLevel.Warning,
         Message = "Shard {Catalog}/{Shard} ignores its saved graph {GraphPath}: {Reason}. The exact index answers and the graph is rebuilt from the shard's vectors")]

@@ -100,6 +100,50 @@ public sealed class ShardGraphStoreTests : IDisposable
         Assert.Contains("damaged", refused, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("cut in the payload", "cut short")]
+    [InlineData("cut in the checksum", "cut short")]
+    [InlineData("a byte appended", "bytes follow")]
+    [InlineData("a header byte flipped", "damaged")]
+    [InlineData("not a graph", "Not a shard graph")]
+    public async Task ReadGraphAsync_IntoAStream_FindsItOnlyWhenEveryByteChecksOut(string damage, string reason)
+    {
+        var store = Open();
+        await store.OpenAsync(CancellationToken.None);
+        await CompactAsync(store, products: 1, Payload(1));
+        var bytes = (await _store.ReadAsync(store.GraphPath, CancellationToken.None))!;
+        byte[] damaged = damage switch
+        {
+            "cut in the payload" => bytes[..600],
+            "cut in the checksum" => bytes[..^3],
+            "a byte appended" => [.. bytes, 0],
+            "a header byte flipped" => Flip(bytes, 6),
+            _ => [.. "NOPE"u8, .. bytes[4..]],
+        };
+        await _store.WriteAsync(store.GraphPath, damaged, CancellationToken.None);
+
+        var reopened = Open();
+        await reopened.OpenAsync(CancellationToken.None);
+        using var payload = new MemoryStream();
+        var (found, refused) = await reopened.ReadGraphAsync(payload, CancellationToken.None);
+
+        Assert.False(found);
+        Assert.Contains(reason, refused, StringComparison.Ordinal);
+
+        // Whole, it streams into the destination byte for byte.
+        await _store.WriteAsync(store.GraphPath, bytes, CancellationToken.None);
+        using var whole = new MemoryStream();
+        Assert.Equal((true, null), await reopened.ReadGraphAsync(whole, CancellationToken.None));
+        Assert.Equal(Payload(1), whole.ToArray());
+    }
+
+    private static byte[] Flip(byte[] bytes, int at)
+    {
+        var copy = (byte[])bytes.Clone();
+        copy[at] ^= 1;
+        return copy;
+    }
+
     [Fact]
     public void Decode_RefusesACutShortBlob()
     {
