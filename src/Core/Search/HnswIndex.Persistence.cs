@@ -16,24 +16,70 @@ public sealed partial class HnswIndex
     /// Writes the whole index: header (magic, version, payload length), payload (parameters, products, rows with
     /// their vectors and links) and the payload's SHA-256. A reloaded index answers every search exactly as this one.
     /// </summary>
-    /// <remarks>The payload is assembled in memory first so that its checksum can follow it; a shard's index must fit
-    /// in one 2 GB buffer.</remarks>
+    /// <remarks>Written in two passes over the index: the first only measures and hashes the payload, so that the
+    /// header can announce its length and the checksum follow it without the payload ever being held in memory (a
+    /// shard's graph is hundreds of megabytes). The index must not change meanwhile, as with any read.</remarks>
     public void Save(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        using var payload = new MemoryStream();
-        using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true))
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long length;
+        using (var measuring = new MeasuringStream(sha))
         {
-            WritePayload(writer);
+            using (var writer = new BinaryWriter(measuring, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                WritePayload(writer);
+            }
+
+            length = measuring.Length;
         }
 
-        var bytes = payload.GetBuffer().AsSpan(0, (int)payload.Length);
-        using var header = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        header.Write(Magic);
-        header.Write(FormatVersion);
-        header.Write((long)bytes.Length);
-        header.Write(bytes);
-        header.Write(SHA256.HashData(bytes));
+        using var output = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        output.Write(Magic);
+        output.Write(FormatVersion);
+        output.Write(length);
+        WritePayload(output);
+        output.Write(sha.GetHashAndReset());
+    }
+
+    /// <summary>A write-only sink that keeps nothing: it counts what is written and hashes it.</summary>
+    private sealed class MeasuringStream(IncrementalHash hash) : Stream
+    {
+        private long _length;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => _length;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.AppendData(buffer);
+            _length += buffer.Length;
+        }
+
+        public override void WriteByte(byte value) => Write([value]);
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     /// <summary>Reads an index written by <see cref="Save"/>.</summary>
