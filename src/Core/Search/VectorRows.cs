@@ -44,7 +44,10 @@ internal sealed class ManagedVectorRows : VectorRows
 /// Earlier views stay mapped until disposal. A search is never meant to overlap a write, but a pass whose caller
 /// gave up (a cancelled request) can still be reading when the next write grows the block: unmapping under it would
 /// crash the process, where a managed array would merely be replaced. Keeping them costs address space only: the
-/// views share the file's pages, and with doubling growth they add up to less than twice the last one.
+/// views share the file's pages, and with doubling growth they add up to less than twice the last one. On Linux an
+/// earlier view's page-table entries are dropped on growth (<c>madvise(MADV_DONTNEED)</c>, which for a shared file
+/// mapping discards no data: a straggler faults the same pages back in), so the process's resident size counts
+/// each row once.
 /// </remarks>
 internal sealed unsafe class MappedVectorRows : VectorRows
 {
@@ -100,10 +103,22 @@ internal sealed unsafe class MappedVectorRows : VectorRows
 
         byte* pointer = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        if (_mappings.Count > 0 && OperatingSystem.IsLinux())
+        {
+            var (_, previous) = _mappings[^1];
+            var previousBytes = (nuint)((ulong)_capacity * sizeof(float));
+            _ = Madvise((nint)_values - (nint)previous.PointerOffset, previousBytes + (nuint)previous.PointerOffset, MadviseDontNeed);
+        }
+
         _mappings.Add((map, view));
         _values = (float*)(pointer + view.PointerOffset);
         _capacity = capacity;
     }
+
+    private const int MadviseDontNeed = 4;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static extern int Madvise(nint address, nuint length, int advice);
 
     public override void Dispose()
     {

@@ -126,6 +126,28 @@ public sealed class FlatVectorIndexStorageTests : IDisposable
     }
 
     [Fact]
+    public void MappedRows_KeepEarlierViewsReadable_AfterGrowth()
+    {
+        // A pass whose caller gave up may still hold a span of an earlier view when a write grows the block.
+        using var rows = new MappedVectorRows(_folder);
+        rows.Grow(1024, 0);
+        var early = rows.Values;
+        for (var i = 0; i < early.Length; i++)
+        {
+            early[i] = i;
+        }
+
+        rows.Grow(1 << 20, 1024);
+        rows.Grow(1 << 21, 1024);
+        Assert.Equal(Enumerable.Range(0, 1024).Select(i => (float)i), early.ToArray());
+        Assert.Equal(early.ToArray(), rows.Values[..1024].ToArray());
+
+        // Writes through the newest view show through the earliest: one file behind them all.
+        rows.Values[7] = -1;
+        Assert.Equal(-1, early[7]);
+    }
+
+    [Fact]
     public void TryCopyVectors_IntoABuffer_CopiesEveryImage_AndRefusesAShortOne()
     {
         var random = new Random(9);
