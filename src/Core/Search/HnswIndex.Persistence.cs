@@ -103,25 +103,46 @@ public sealed partial class HnswIndex
             }
 
             var length = header.ReadInt64();
-            if (length is < 0 or > int.MaxValue)
+            if (length < 0)
             {
                 throw new InvalidDataException($"The saved HNSW index claims an impossible payload of {length} bytes.");
             }
 
-            var bytes = header.ReadBytes((int)length);
+            // Parsed as it streams in, never held whole: the checksum is computed on the way and checked at the end,
+            // and every count is checked against the payload's length before anything is allocated for it.
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var payload = new OutfitFinder.Core.Storage.ObservedReadStream(stream, length, sha.AppendData);
+            HnswIndex index;
+            using (var reader = new BinaryReader(payload, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                try
+                {
+                    index = ReadPayload(reader, version, length);
+                }
+                catch (InvalidDataException ex)
+                {
+                    // Structure is checked as it streams in, so damage usually shows here, before the checksum.
+                    throw new InvalidDataException($"The saved HNSW index is corrupt: {ex.Message}", ex);
+                }
+            }
+
+            if (payload.Remaining != 0)
+            {
+                throw new InvalidDataException($"The saved HNSW index holds {payload.Remaining} bytes after its payload.");
+            }
+
             var checksum = header.ReadBytes(ChecksumLength);
-            if (bytes.Length != length || checksum.Length != ChecksumLength)
+            if (checksum.Length != ChecksumLength)
             {
                 throw new InvalidDataException("The saved HNSW index is truncated.");
             }
 
-            if (!SHA256.HashData(bytes).AsSpan().SequenceEqual(checksum))
+            if (!sha.GetHashAndReset().AsSpan().SequenceEqual(checksum))
             {
                 throw new InvalidDataException("The saved HNSW index is corrupt: its checksum does not match.");
             }
 
-            using var reader = new BinaryReader(new MemoryStream(bytes, writable: false));
-            return ReadPayload(reader, version);
+            return index;
         }
         catch (EndOfStreamException ex)
         {
@@ -184,7 +205,7 @@ public sealed partial class HnswIndex
         }
     }
 
-    private static HnswIndex ReadPayload(BinaryReader reader, int version)
+    private static HnswIndex ReadPayload(BinaryReader reader, int version, long payloadLength)
     {
         var dimension = reader.ReadInt32();
         var metric = (DistanceMetric)reader.ReadInt32();
@@ -205,7 +226,8 @@ public sealed partial class HnswIndex
         }
 
         var rowCount = reader.ReadInt32();
-        if (rowCount < 0 || (long)rowCount * dimension > Array.MaxLength)
+        var vectorBytes = index.StoresInt8 ? dimension + sizeof(float) : dimension * sizeof(float);
+        if (rowCount < 0 || (long)rowCount * dimension > Array.MaxLength || (long)rowCount * vectorBytes > payloadLength)
         {
             throw new InvalidDataException($"The saved HNSW index claims {rowCount} rows.");
         }
@@ -261,7 +283,13 @@ public sealed partial class HnswIndex
         {
             var id = reader.ReadString();
             var category = index.Intern(reader.ReadBoolean() ? reader.ReadString() : null);
-            var rows = new int[reader.ReadInt32()];
+            var imageCount = reader.ReadInt32();
+            if (imageCount is < 1 || imageCount > rowCount)
+            {
+                throw new InvalidDataException($"Product '{id}' of the saved HNSW index claims {imageCount} images.");
+            }
+
+            var rows = new int[imageCount];
             var product = new Product(id, category, rows);
             for (var image = 0; image < rows.Length; image++)
             {

@@ -388,7 +388,7 @@ public sealed partial class ShardStore
 
             var hash = new System.IO.Hashing.XxHash64();
             hash.Append(header);
-            using (var payload = new HashingReadStream(source, bound.PayloadLength, hash))
+            using (var payload = new ObservedReadStream(source, bound.PayloadLength, hash.Append))
             {
                 await payload.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
                 if (payload.Remaining != 0)

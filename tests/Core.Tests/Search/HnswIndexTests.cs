@@ -251,8 +251,15 @@ public sealed class HnswIndexTests(HnswClusteredCatalogs catalogs) : IClassFixtu
         var bytes = Saved(hnsw);
         bytes[bytes.Length / 2] ^= 0x40;
 
+        // Refused either by the structure checks made as it streams in or by the checksum at the end.
         var corrupt = Assert.Throws<InvalidDataException>(() => HnswIndex.Load(new MemoryStream(bytes)));
-        Assert.Contains("checksum", corrupt.Message, StringComparison.Ordinal);
+        Assert.Contains("corrupt", corrupt.Message, StringComparison.Ordinal);
+
+        // A flipped bit inside a vector passes every structure check: only the checksum can see it.
+        var vectorBit = Saved(hnsw);
+        vectorBit[100] ^= 0x01;
+        var checksum = Assert.Throws<InvalidDataException>(() => HnswIndex.Load(new MemoryStream(vectorBit)));
+        Assert.Contains("checksum", checksum.Message, StringComparison.Ordinal);
         Assert.Throws<InvalidDataException>(() => HnswIndex.Load(new MemoryStream(bytes, 0, bytes.Length - 40)));
     }
 

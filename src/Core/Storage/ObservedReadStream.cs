@@ -1,13 +1,12 @@
-using System.IO.Hashing;
-
 namespace OutfitFinder.Core.Storage;
 
 /// <summary>
-/// The next <c>length</c> bytes of another stream, read-only and forward-only, appended to a running hash as they
-/// are read: a loader can parse a blob's payload as it arrives while the blob's checksum is computed on the way.
-/// Reads end at the bound; the inner stream is left open, positioned after what was read.
+/// The next <c>length</c> bytes of another stream, read-only and forward-only, each byte shown to
+/// <c>observe</c> (a running checksum) as it is read: a payload can be parsed or copied as it arrives while
+/// its checksum is computed on the way. Reads end at the bound; the inner stream is left open, positioned
+/// after what was read.
 /// </summary>
-internal sealed class HashingReadStream(Stream inner, long length, XxHash64 hash) : Stream
+internal sealed class ObservedReadStream(Stream inner, long length, Action<ReadOnlySpan<byte>> observe) : Stream
 {
     private readonly long _length = length;
     private long _remaining = length;
@@ -60,7 +59,7 @@ internal sealed class HashingReadStream(Stream inner, long length, XxHash64 hash
 
     private int Account(ReadOnlySpan<byte> read)
     {
-        hash.Append(read);
+        observe(read);
         _remaining -= read.Length;
         return read.Length;
     }
