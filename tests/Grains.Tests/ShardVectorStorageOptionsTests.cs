@@ -15,11 +15,23 @@ public sealed class ShardVectorStorageOptionsTests
     }
 
     [Fact]
-    public void MappedFile_UsesTheConfiguredFolder()
+    public void MappedFile_UsesTheConfiguredFolder_WhichStartUpAccepts()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "some-scratch");
-        var storage = new ShardIndexOptions { VectorStorage = ShardVectorStorage.MappedFile, VectorFolder = folder }.CreateVectorStorage();
-        Assert.Equal(Path.GetFullPath(folder), storage.Folder);
+        var folder = Path.Combine(Path.GetTempPath(), $"some-scratch-{Guid.NewGuid():N}");
+        try
+        {
+            var options = new ShardIndexOptions { VectorStorage = ShardVectorStorage.MappedFile, VectorFolder = folder };
+            Assert.Equal(Path.GetFullPath(folder), options.CreateVectorStorage().Folder);
+            Assert.True(new ShardIndexOptionsValidator().Validate(null, options).Succeeded);
+            Assert.Empty(Directory.GetFiles(folder));
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 
     [Fact]
@@ -29,6 +41,22 @@ public sealed class ShardVectorStorageOptionsTests
         var noFolder = validator.Validate(null, new ShardIndexOptions { VectorStorage = ShardVectorStorage.MappedFile, VectorFolder = " " });
         Assert.True(noFolder.Failed);
         Assert.Contains("Search:VectorFolder", noFolder.FailureMessage, StringComparison.Ordinal);
+
+        // A folder that cannot be created: its parent is a file.
+        var file = Path.GetTempFileName();
+        try
+        {
+            var unwritable = validator.Validate(null, new ShardIndexOptions
+            {
+                VectorStorage = ShardVectorStorage.MappedFile, VectorFolder = Path.Combine(file, "vectors"),
+            });
+            Assert.True(unwritable.Failed);
+            Assert.Contains("cannot hold scratch files", unwritable.FailureMessage, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
 
         var unknown = validator.Validate(null, new ShardIndexOptions { VectorStorage = (ShardVectorStorage)7 });
         Assert.True(unknown.Failed);

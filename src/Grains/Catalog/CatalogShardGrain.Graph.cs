@@ -202,8 +202,19 @@ public sealed partial class CatalogShardGrain
         var started = Stopwatch.GetTimestamp();
 
         // A frozen copy in the shard's own vector storage: with mapped files, the build's copy is one more file
-        // in the page cache instead of every vector again on the heap.
-        var frozen = index.Clone(index.Storage);
+        // in the page cache instead of every vector again on the heap. This runs after a write is durable and
+        // applied, so a failure here (a full scratch disk) must not fail that write: a later write retries.
+        FlatVectorIndex frozen;
+        try
+        {
+            frozen = index.Clone(index.Storage);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutOfMemoryException)
+        {
+            LogGraphBuildFailed(e, catalogName, shardNumber);
+            return;
+        }
+
         var backlog = new HashSet<string>(StringComparer.Ordinal);
         var cancellation = new CancellationTokenSource();
         (graphBacklog, graphBuildCancellation) = (backlog, cancellation);

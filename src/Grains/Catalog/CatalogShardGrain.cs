@@ -101,7 +101,7 @@ public sealed partial class CatalogShardGrain(
         }
 
         // Last: the batcher has finished its pass, and compactions and graph builds read frozen clones.
-        index.Dispose();
+        index?.Dispose();
     }
 
     /// <inheritdoc />

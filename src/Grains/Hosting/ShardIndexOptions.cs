@@ -156,7 +156,30 @@ public sealed class ShardIndexOptionsValidator : IValidateOptions<ShardIndexOpti
         {
             failures.Add("Search:VectorFolder is empty; Search:VectorStorage MappedFile needs a local folder for its scratch files.");
         }
+        else if (options.VectorStorage == ShardVectorStorage.MappedFile && CannotWrite(options.VectorFolder) is { } reason)
+        {
+            failures.Add($"Search:VectorFolder '{options.VectorFolder}' cannot hold scratch files: {reason}");
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Why a file cannot be created in <paramref name="folder"/> (creating the folder if missing), or null when one can.</summary>
+    private static string? CannotWrite(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            using (new FileStream(Path.Combine(folder, $"probe-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.Write,
+                FileShare.None, bufferSize: 1, FileOptions.DeleteOnClose))
+            {
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return e.Message;
+        }
     }
 }
