@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Tests.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Search;
 
@@ -90,7 +91,7 @@ public sealed class FvecsTests
         var values = new ClusteredVectors(3, 1, seed: 2).Next(50);
         using var stream = new MemoryStream();
         Fvecs.WriteFloats(stream, values, 3);
-        using var pipe = new ForwardOnlyStream(stream.ToArray());
+        using var pipe = new ForwardOnlyStream(stream.ToArray(), _ => 7);
 
         var block = Fvecs.ReadFloatBlock(pipe);
 
@@ -207,43 +208,5 @@ public sealed class FvecsTests
 
         Assert.StartsWith("3 values are not a whole number of 2-dimensional vectors.", error.Message);
         Assert.Equal(0, stream.Length);
-    }
-
-    /// <summary>A stream that only reads forwards, a few bytes at a time, like a pipe.</summary>
-    private sealed class ForwardOnlyStream(byte[] data) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var read = Math.Min(Math.Min(count, 7), data.Length - _position);
-            data.AsSpan(_position, read).CopyTo(buffer.AsSpan(offset));
-            _position += read;
-            return read;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,5 +1,6 @@
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Tests.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Storage;
 
@@ -66,7 +67,7 @@ public sealed class ShardSnapshotStreamingTests
     {
         var products = new List<SnapshotProduct>();
         var vectors = new List<float>();
-        using Stream source = trickle ? new TricklingStream(bytes) : new MemoryStream(bytes, writable: false);
+        using Stream source = trickle ? new ForwardOnlyStream(bytes, read => 1 + (read * 7919 % 300_000)) : new MemoryStream(bytes, writable: false);
         var (header, hash) = await ShardSnapshotCodec.ReadAsync(source, (product, floats) =>
         {
             products.Add(product);
@@ -242,44 +243,5 @@ public sealed class ShardSnapshotStreamingTests
         public IEnumerator<SnapshotRow> GetEnumerator() => enumerate().GetEnumerator();
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-    }
-
-    /// <summary>A non-seekable stream that hands out its bytes in small, uneven reads, as a network stream may.</summary>
-    private sealed class TricklingStream(byte[] bytes) : Stream
-    {
-        private int _position;
-        private int _reads;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            var size = Math.Min(Math.Min(count, 1 + (_reads++ * 7919 % 300_000)), bytes.Length - _position);
-            bytes.AsSpan(_position, size).CopyTo(buffer.AsSpan(offset));
-            _position += size;
-            return size;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
