@@ -35,11 +35,32 @@ public static partial class ShardSnapshotCodec
     /// than image count × dimension.
     /// </exception>
     /// <exception cref="InvalidOperationException">The second enumeration of <paramref name="rows"/> yielded other products than the first.</exception>
-    public static async Task<(ulong Hash, long Length)> WriteAsync(Stream destination, ShardSnapshotHeader header,
+    public static Task<(ulong Hash, long Length)> WriteAsync(Stream destination, ShardSnapshotHeader header,
         IEnumerable<SnapshotRow> rows, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(rows);
+        return WriteAsync(destination, header, rows.Select(row => row.Product), rows, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="WriteAsync(Stream, ShardSnapshotHeader, IEnumerable{SnapshotRow}, CancellationToken)"/>, for a
+    /// caller that lists the products and fetches each one's vectors on demand: <paramref name="vectorsOf"/> is
+    /// called once per product, only when its vectors are written (the first pass reads the list alone), and the
+    /// memory it returns may be reused for the next product.
+    /// </summary>
+    public static Task<(ulong Hash, long Length)> WriteAsync(Stream destination, ShardSnapshotHeader header,
+        IReadOnlyList<SnapshotProduct> products, Func<SnapshotProduct, ReadOnlyMemory<float>> vectorsOf, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        ArgumentNullException.ThrowIfNull(vectorsOf);
+        return WriteAsync(destination, header, products, products.Select(product => new SnapshotRow(product, vectorsOf(product))), cancellationToken);
+    }
+
+    // The products pass writes the rows that lead the format; the vectors pass must yield the same products.
+    private static async Task<(ulong Hash, long Length)> WriteAsync(Stream destination, ShardSnapshotHeader header,
+        IEnumerable<SnapshotProduct> productsPass, IEnumerable<SnapshotRow> rows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
         if (header.Dimension < 1 || !Enum.IsDefined(header.Metric) || header.ReplayFromGeneration < 0
             || header.ProductCount < 0 || header.ImageCount < 0)
         {
@@ -54,9 +75,8 @@ public static partial class ShardSnapshotCodec
         var firstPass = new XxHash64();
         var products = 0;
         long images = 0;
-        foreach (var row in rows)
+        foreach (var product in productsPass)
         {
-            var product = row.Product;
             if (product.ProductId is null || product.ImageCount < 0)
             {
                 throw new ArgumentException($"Snapshot row {products} has {(product.ProductId is null ? "no product id" : $"{product.ImageCount} images")}.", nameof(rows));

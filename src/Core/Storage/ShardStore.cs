@@ -295,7 +295,7 @@ public sealed partial class ShardStore
 
     /// <summary>
     /// Streams the snapshot that <paramref name="header"/> and <paramref name="rows"/> describe
-    /// (see <see cref="ShardSnapshotCodec.WriteAsync"/>: the rows are enumerated twice) into place
+    /// (see <see cref="ShardSnapshotCodec.WriteAsync(Stream, ShardSnapshotHeader, IEnumerable{SnapshotRow}, CancellationToken)"/>: the rows are enumerated twice) into place
     /// atomically, then the graph blob from the rest of <paramref name="graphPayload"/> (the saved
     /// form of a search graph over exactly these products, a seekable stream) bound to it, or
     /// deletes the graph blob when there is none, then deletes the log generations the snapshot
@@ -304,13 +304,34 @@ public sealed partial class ShardStore
     /// </summary>
     /// <exception cref="ArgumentException">The rows do not match the header; the old snapshot stays in place.</exception>
     /// <exception cref="InvalidOperationException">The rows changed between their two enumerations; the old snapshot stays in place.</exception>
-    public async Task<long> WriteSnapshotAsync(ShardSnapshotHeader header, IEnumerable<SnapshotRow> rows, Stream? graphPayload,
+    public Task<long> WriteSnapshotAsync(ShardSnapshotHeader header, IEnumerable<SnapshotRow> rows, Stream? graphPayload,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
+        return WriteSnapshotAsync(header, (stream, token) => ShardSnapshotCodec.WriteAsync(stream, header, rows, token), graphPayload,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="WriteSnapshotAsync(ShardSnapshotHeader, IEnumerable{SnapshotRow}, Stream, CancellationToken)"/>,
+    /// with the products listed and each one's vectors fetched only when written (see
+    /// <see cref="ShardSnapshotCodec.WriteAsync(Stream, ShardSnapshotHeader, IReadOnlyList{SnapshotProduct}, Func{SnapshotProduct, ReadOnlyMemory{float}}, CancellationToken)"/>).
+    /// </summary>
+    public Task<long> WriteSnapshotAsync(ShardSnapshotHeader header, IReadOnlyList<SnapshotProduct> products,
+        Func<SnapshotProduct, ReadOnlyMemory<float>> vectorsOf, Stream? graphPayload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        ArgumentNullException.ThrowIfNull(vectorsOf);
+        return WriteSnapshotAsync(header, (stream, token) => ShardSnapshotCodec.WriteAsync(stream, header, products, vectorsOf, token),
+            graphPayload, cancellationToken);
+    }
+
+    private async Task<long> WriteSnapshotAsync(ShardSnapshotHeader header,
+        Func<Stream, CancellationToken, Task<(ulong Hash, long Length)>> writeSnapshot, Stream? graphPayload, CancellationToken cancellationToken)
+    {
         (ulong Hash, long Length) snapshot = default;
         await _store.WriteAsync(SnapshotPath, async (stream, token) =>
-            snapshot = await ShardSnapshotCodec.WriteAsync(stream, header, rows, token).ConfigureAwait(false),
+            snapshot = await writeSnapshot(stream, token).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         long graphBytes = 0;
         if (graphPayload is null)

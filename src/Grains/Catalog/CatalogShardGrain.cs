@@ -294,7 +294,7 @@ public sealed partial class CatalogShardGrain(
         {
             try
             {
-                var bytes = await target.WriteSnapshotAsync(snapshot.Header, snapshot.Rows(), snapshot.Graph, CancellationToken.None);
+                var bytes = await target.WriteSnapshotAsync(snapshot.Header, snapshot.Products, snapshot.VectorsOf, snapshot.Graph, CancellationToken.None);
                 LogCompacted(catalog, shard, snapshot.Header.ProductCount, snapshot.Header.ImageCount, bytes,
                     snapshot.Header.ReplayFromGeneration, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
@@ -314,25 +314,22 @@ public sealed partial class CatalogShardGrain(
 
         public Stream? Graph { get; } = graph;
 
-        /// <summary>Each product with its vectors, through one reused buffer (the writer copies a row before asking for the next).</summary>
-        public IEnumerable<SnapshotRow> Rows()
+        public IReadOnlyList<SnapshotProduct> Products { get; } = products;
+
+        private float[] _buffer = [];
+
+        /// <summary>A product's vectors, in one buffer reused for the next product (the writer copies them out first).</summary>
+        public ReadOnlyMemory<float> VectorsOf(SnapshotProduct product)
         {
-            var buffer = Array.Empty<float>();
-            foreach (var product in products)
+            var length = product.ImageCount * Header.Dimension;
+            if (_buffer.Length < length)
             {
-                var length = product.ImageCount * Header.Dimension;
-                if (buffer.Length < length)
-                {
-                    buffer = new float[length];
-                }
-
-                if (!vectors.TryCopyVectors(product.ProductId, buffer.AsSpan(0, length)))
-                {
-                    throw new InvalidOperationException($"Product '{product.ProductId}' is listed but has no vectors in the index.");
-                }
-
-                yield return new SnapshotRow(product, buffer.AsMemory(0, length));
+                _buffer = new float[length];
             }
+
+            return vectors.TryCopyVectors(product.ProductId, _buffer.AsSpan(0, length))
+                ? _buffer.AsMemory(0, length)
+                : throw new InvalidOperationException($"Product '{product.ProductId}' is listed but has no vectors in the index.");
         }
 
         public void Dispose()

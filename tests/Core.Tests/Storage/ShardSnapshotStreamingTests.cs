@@ -91,6 +91,30 @@ public sealed class ShardSnapshotStreamingTests
     }
 
     [Theory]
+    [MemberData(nameof(Snapshots))]
+    public async Task WriteAsync_FromAProductListAndVectorsOnDemand_WritesTheBytesEncodeWrites_FetchingEachProductOnce(string name)
+    {
+        var snapshot = Named(name);
+        var encoded = ShardSnapshotCodec.Encode(snapshot);
+        var vectorsById = RowsOf(snapshot).ToDictionary(row => row.Product.ProductId, row => row.Vectors);
+        var fetched = new List<string>();
+        var reused = new float[vectorsById.Values.Select(v => v.Length).DefaultIfEmpty(0).Max()];
+        using var destination = new MemoryStream();
+
+        // One buffer for every product, as a caller copying out of its index would do.
+        var (hash, length) = await ShardSnapshotCodec.WriteAsync(destination, HeaderOf(snapshot), snapshot.Products, product =>
+        {
+            fetched.Add(product.ProductId);
+            vectorsById[product.ProductId].CopyTo(reused);
+            return reused.AsMemory(0, vectorsById[product.ProductId].Length);
+        }, CancellationToken.None);
+
+        Assert.True(encoded.AsSpan().SequenceEqual(destination.ToArray()), $"{destination.Length} streamed bytes differ from the {encoded.Length} encoded");
+        Assert.Equal((ShardGraphCodec.SnapshotHash(encoded), (long)encoded.Length), (hash, length));
+        Assert.Equal(snapshot.Products.Select(product => product.ProductId), fetched);
+    }
+
+    [Theory]
     [InlineData("sample", false)]
     [InlineData("large", false)]
     [InlineData("large", true)]
