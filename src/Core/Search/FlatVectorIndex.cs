@@ -21,7 +21,7 @@ namespace OutfitFinder.Core.Search;
 /// <param name="dimension">Length of every vector; at least 1.</param>
 /// <param name="metric">How vectors are compared.</param>
 /// <param name="storage">Where the vectors live; null for <see cref="VectorStorage.Memory"/>.</param>
-public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, VectorStorage? storage = null) : IDisposable
+public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, VectorStorage? storage = null) : IVectorIndex
 {
     private const int InitialRowCapacity = 16;
 
@@ -858,6 +858,10 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
             _products[owner].Rows[ownerImage] = row;
         }
     }
+
+    /// <inheritdoc />
+    IReadOnlyList<IndexHit> IVectorIndex.Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options) =>
+        Search(query, k, options.Category);
 
     private Span<float> RowSpan(int row) => _vectors.Values.Slice(row * Dimension, Dimension);
 

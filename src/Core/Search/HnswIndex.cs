@@ -27,7 +27,7 @@ namespace OutfitFinder.Core.Search;
 /// The exception is <see cref="UpsertMany"/> on several threads, whose edges depend on how the threads interleave.
 /// </para>
 /// </remarks>
-public sealed partial class HnswIndex
+public sealed partial class HnswIndex : IVectorIndex
 {
     /// <summary>Candidates kept per query at level 0 unless the caller says otherwise. Default: 64.</summary>
     public const int DefaultEf = 64;
@@ -603,5 +603,14 @@ public sealed partial class HnswIndex
         public string? Category { get; } = category;
 
         public int[] Rows { get; } = rows;
+    }
+
+    /// <inheritdoc />
+    IReadOnlyList<IndexHit> IVectorIndex.Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options) =>
+        Search(query, k, options.Category, options.Ef ?? DefaultEf);
+
+    /// <summary>Holds nothing outside the managed heap.</summary>
+    public void Dispose()
+    {
     }
 }

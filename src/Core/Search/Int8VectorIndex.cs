@@ -38,7 +38,7 @@ namespace OutfitFinder.Core.Search;
 /// (<c>keepFullPrecision: false</c>) there is no re-rank and scores are the int8 approximations.
 /// </para>
 /// </remarks>
-public sealed class Int8VectorIndex
+public sealed class Int8VectorIndex : IVectorIndex
 {
     /// <summary>Candidates re-ranked exactly per result wanted, when a search does not say. Default: 4.</summary>
     public const int DefaultRerank = 4;
@@ -524,5 +524,14 @@ public sealed class Int8VectorIndex
         public string? Category { get; set; } = category;
 
         public int[] Rows { get; set; } = rows;
+    }
+
+    /// <inheritdoc />
+    IReadOnlyList<IndexHit> IVectorIndex.Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options) =>
+        Search(query, k, options.Category);
+
+    /// <summary>Holds nothing outside the managed heap.</summary>
+    public void Dispose()
+    {
     }
 }

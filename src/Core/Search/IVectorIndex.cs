@@ -1,0 +1,54 @@
+namespace OutfitFinder.Core.Search;
+
+/// <summary>
+/// What every index kind a shard can answer from offers: products of one or more image vectors in, each
+/// product's best image out. <see cref="FlatVectorIndex"/> (exact), <see cref="Int8VectorIndex"/> (int8 codes,
+/// re-ranked exactly) and <see cref="HnswIndex"/> (graph over float or int8 vectors) implement it.
+/// </summary>
+/// <remarks>
+/// Writes are not thread-safe: the owner serialises them. Searches may run concurrently with each other,
+/// never with a write. Every implementation returns each product at most once, with its best image (lowest
+/// image index among equal scores), best first, ties broken by ordinal product id.
+/// </remarks>
+public interface IVectorIndex : IDisposable
+{
+    /// <summary>Length of every vector this index holds.</summary>
+    int Dimension { get; }
+
+    /// <summary>How vectors are compared, and so which scores come back and which way is better.</summary>
+    DistanceMetric Metric { get; }
+
+    /// <summary>Number of live products.</summary>
+    int ProductCount { get; }
+
+    /// <summary>Number of live image vectors.</summary>
+    int ImageCount { get; }
+
+    /// <summary>Whether a live product with this id (ordinal) is held.</summary>
+    bool Contains(string productId);
+
+    /// <summary>
+    /// Adds or replaces a product: <paramref name="vectors"/> holds its images' vectors,
+    /// <c>imageCount × Dimension</c> floats. The index is unchanged when this throws.
+    /// </summary>
+    /// <exception cref="ArgumentException">No vectors, a length that is not a multiple of <see cref="Dimension"/>,
+    /// or a NaN, infinite or overflowing value.</exception>
+    void Upsert(string productId, string? category, ReadOnlySpan<float> vectors);
+
+    /// <summary>Removes a product; false if it was not there.</summary>
+    bool Remove(string productId);
+
+    /// <summary>
+    /// The top <paramref name="k"/> products (exactly or approximately, by kind), best first; fewer when fewer
+    /// qualify.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is less than 1, or an option is out of range.</exception>
+    /// <exception cref="ArgumentException">The query's length is not <see cref="Dimension"/>, or it holds a NaN,
+    /// infinite or overflowing value.</exception>
+    IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options);
+}
+
+/// <summary>Per-query options every index accepts; a kind ignores those it has no use for.</summary>
+/// <param name="Category">Only products of this category (ordinal), applied inside the search; null for all.</param>
+/// <param name="Ef">Candidates a graph keeps per query; null for its default. Exact and int8 scans ignore it.</param>
+public readonly record struct IndexQueryOptions(string? Category = null, int? Ef = null);
