@@ -27,7 +27,7 @@ namespace OutfitFinder.Core.Search;
 /// The exception is <see cref="UpsertMany"/> on several threads, whose edges depend on how the threads interleave.
 /// </para>
 /// </remarks>
-public sealed partial class HnswIndex : IVectorIndex
+public sealed partial class HnswIndex : IPersistentVectorIndex
 {
     /// <summary>Candidates kept per query at level 0 unless the caller says otherwise. Default: 64.</summary>
     public const int DefaultEf = 64;

@@ -24,6 +24,12 @@ public interface IVectorIndex : IDisposable
     /// <summary>Number of live image vectors.</summary>
     int ImageCount { get; }
 
+    /// <summary>
+    /// Rows of removed or replaced products the index still holds (a graph keeps them to route searches); they
+    /// never appear in results. Always 0 for kinds that drop rows at once.
+    /// </summary>
+    int TombstoneCount { get; }
+
     /// <summary>Whether a live product with this id (ordinal) is held.</summary>
     bool Contains(string productId);
 
@@ -46,6 +52,16 @@ public interface IVectorIndex : IDisposable
     /// <exception cref="ArgumentException">The query's length is not <see cref="Dimension"/>, or it holds a NaN,
     /// infinite or overflowing value.</exception>
     IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options);
+}
+
+/// <summary>
+/// An index with a saved form of its own, so its owner need not rebuild it after a restart. Each kind loads
+/// its form with a static method of its own (<see cref="HnswIndex.Load"/>), which checks what it reads.
+/// </summary>
+public interface IPersistentVectorIndex : IVectorIndex
+{
+    /// <summary>Writes the index's saved form to <paramref name="stream"/>; the index is unchanged.</summary>
+    void Save(Stream stream);
 }
 
 /// <summary>Per-query options every index accepts; a kind ignores those it has no use for.</summary>

@@ -119,6 +119,9 @@ public sealed class Int8VectorIndex : IVectorIndex
     /// <summary>Number of image vectors held.</summary>
     public int ImageCount => _rowCount;
 
+    /// <summary>Always 0: a removed product's rows are dropped at once.</summary>
+    public int TombstoneCount => 0;
+
     /// <summary>Every product held, in no particular order. Fails if the index is written to meanwhile.</summary>
     public IEnumerable<IndexedProduct> Products
     {
