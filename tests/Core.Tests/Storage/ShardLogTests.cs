@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Storage;
 
@@ -47,7 +48,7 @@ public sealed class ShardLogTests : IDisposable
     [Fact]
     public async Task LoadAsync_LeavesLogAloneAndLogsNothing_WhenLogIsWhole()
     {
-        var logger = new RecordingLogger();
+        var logger = new ListLogger<ShardLog>();
         var bytes = ShardLogCodec.Encode(ShardLogRecords.Mixed());
         await _store.WriteAsync(LogPath, bytes, CancellationToken.None);
 
@@ -103,7 +104,7 @@ public sealed class ShardLogTests : IDisposable
     [Fact]
     public async Task LoadAsync_LogsOneWarningWithByteCounts_WhenTailIsTorn()
     {
-        var logger = new RecordingLogger();
+        var logger = new ListLogger<ShardLog>();
         var good = ShardLogCodec.Encode(ShardLogRecords.Mixed());
         await _store.WriteAsync(LogPath, (byte[])[.. good, ShardLogCodec.FrameMarkerV1, 0x10, 0x00], CancellationToken.None);
 
@@ -111,7 +112,7 @@ public sealed class ShardLogTests : IDisposable
 
         var entry = Assert.Single(logger.Entries);
         Assert.Equal(LogLevel.Warning, entry.Level);
-        Assert.Equal(3101, entry.EventId.Id);
+        Assert.Equal(3101, entry.EventId);
         Assert.Equal((long)good.Length, entry.State["ValidLengthBytes"]);
         Assert.Equal(good.Length + 3L, entry.State["TotalLengthBytes"]);
         Assert.Equal(3L, entry.State["DiscardedBytes"]);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Storage;
 

@@ -1,11 +1,12 @@
-namespace OutfitFinder.Cli.Tests.Infrastructure;
+namespace OutfitFinder.TestSupport;
 
-/// <summary>A fresh folder per test for manifests and images, deleted afterwards.</summary>
-internal sealed class TempFolder : IDisposable
+/// <summary>A fresh folder of the test's own under the system temp folder, deleted on dispose.</summary>
+public sealed class TempFolder : IDisposable
 {
-    public TempFolder()
+    /// <param name="prefix">Start of the folder's name, so a leftover one says which tests made it.</param>
+    public TempFolder(string prefix = "outfitfinder-tests-")
     {
-        Path = Directory.CreateTempSubdirectory("outfit-cli-tests-").FullName;
+        Path = Directory.CreateTempSubdirectory(prefix).FullName;
     }
 
     public string Path { get; }
@@ -19,6 +20,7 @@ internal sealed class TempFolder : IDisposable
         return fullPath;
     }
 
+    /// <summary>Writes UTF-8 text to a path relative to the folder, creating subfolders; returns the full path.</summary>
     public string WriteText(string relativePath, string content) =>
         WriteBytes(relativePath, System.Text.Encoding.UTF8.GetBytes(content));
 
@@ -30,7 +32,7 @@ internal sealed class TempFolder : IDisposable
         }
         catch (IOException)
         {
-            // Best effort: a leftover temp folder must not fail the test that already ran.
+            // Best effort: a leftover temp folder must not fail a test that already ran; others own their own.
         }
     }
 }
