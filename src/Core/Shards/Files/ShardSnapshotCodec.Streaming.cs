@@ -5,8 +5,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Storage;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 // Streamed forms of the same format: a snapshot of any size goes through one 1 MiB buffer, so
 // neither writing nor reading holds the whole blob, or a second copy of the vectors.

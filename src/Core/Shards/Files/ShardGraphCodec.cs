@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 /// <summary>A decoded graph blob: the snapshot it belongs to and the index's own bytes.</summary>
 /// <param name="ReplayFromGeneration">The bound snapshot's <see cref="ShardSnapshot.ReplayFromGeneration"/>.</param>

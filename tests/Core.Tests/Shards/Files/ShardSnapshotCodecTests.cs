@@ -1,7 +1,7 @@
 using OutfitFinder.Core.Search;
-using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Shards.Files;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 public sealed class ShardSnapshotCodecTests
 {

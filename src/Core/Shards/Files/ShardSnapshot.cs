@@ -1,6 +1,6 @@
 using OutfitFinder.Core.Search;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 /// <summary>One product's row in a <see cref="ShardSnapshot"/>; its vectors are in <see cref="ShardSnapshot.Vectors"/>.</summary>
 public readonly record struct SnapshotProduct(string ProductId, string? Category, string? MetadataJson, int ImageCount);

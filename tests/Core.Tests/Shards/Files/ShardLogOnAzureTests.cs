@@ -1,9 +1,11 @@
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Tests.Storage;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 /// <summary>
 /// A shard log's life on Azurite: the torn-tail cut rewrites the log with a replacing write, and

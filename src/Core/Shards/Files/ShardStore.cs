@@ -1,7 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using OutfitFinder.Core.Storage;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 /// <summary>What <see cref="ShardStore"/>'s OpenAsync recovered.</summary>
 /// <param name="Snapshot">

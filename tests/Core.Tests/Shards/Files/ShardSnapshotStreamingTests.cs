@@ -1,8 +1,8 @@
 using OutfitFinder.Core.Search;
-using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Tests.TestSupport;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 /// <summary>The streamed snapshot and graph codecs: the same bytes as the whole-buffer forms, and the same refusals.</summary>
 public sealed class ShardSnapshotStreamingTests

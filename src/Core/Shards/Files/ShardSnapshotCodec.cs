@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Unicode;
 using OutfitFinder.Core.Search;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 /// <summary>
 /// Binary form of a <see cref="ShardSnapshot"/>: one blob, written atomically, checked as a whole

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Tests.Storage;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 /// <summary>A shard store that writes and opens its snapshot and graph as streams.</summary>
 public sealed class ShardStoreStreamingTests : IDisposable

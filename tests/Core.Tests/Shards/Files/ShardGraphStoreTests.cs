@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Tests.Storage;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 /// <summary>The graph blob saved next to a shard's snapshot is read back only over that snapshot.</summary>
 public sealed class ShardGraphStoreTests : IDisposable
