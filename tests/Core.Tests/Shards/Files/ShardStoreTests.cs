@@ -6,9 +6,11 @@ using OutfitFinder.Core.Tests.Storage;
 
 namespace OutfitFinder.Core.Tests.Shards.Files;
 
+/// <summary>A shard store's snapshot and log generations: what a restart recovers, whatever step a crash interrupts.</summary>
 public sealed class ShardStoreTests : IDisposable
 {
-    private const string Folder = "catalogs/shoes/shards/2";
+    private const string Folder = "catalogs/shoes/shards/3";
+    private const int Dimension = 256;
 
     private readonly TempFolder _folder = new();
     private readonly LocalFolderBlobStore _store;
@@ -17,52 +19,86 @@ public sealed class ShardStoreTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private ShardStore Open() => new(_store, Folder, NullLogger.Instance);
+    private ShardStore Store() => new(_store, Folder, NullLogger.Instance);
 
-    private static ProductUpserted Upsert(string id, float value) => new(id, "Shoe", $$"""{"id":"{{id}}"}""", 1, [value, -value]);
-
-    /// <summary>The shard's products as the records say: id → (category, metadata, vectors).</summary>
-    private static SortedDictionary<string, string> State(ShardRecovery recovery)
+    private static float[] Vectors(int images, int seed)
     {
-        var state = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        if (recovery.Snapshot is { } snapshot)
-        {
-            var offset = 0;
-            foreach (var product in snapshot.Products)
-            {
-                var length = product.ImageCount * snapshot.Dimension;
-                state[product.ProductId] = $"{product.Category}|{product.MetadataJson}|{string.Join(',', snapshot.Vectors.AsSpan(offset, length).ToArray())}";
-                offset += length;
-            }
-        }
+        var random = new Random(seed);
+        return Enumerable.Range(0, images * Dimension).Select(_ => (float)random.NextDouble()).ToArray();
+    }
 
-        foreach (var record in recovery.Records)
+    private static ProductUpserted Upsert(string id, int images, int seed) =>
+        new(id, "Shoe", $$"""{"id":"{{id}}"}""", images, Vectors(images, seed));
+
+    /// <summary>The shard as the caller keeps it: id → product and vectors, in id order.</summary>
+    private sealed class State
+    {
+        public SortedDictionary<string, (SnapshotProduct Product, float[] Vectors)> Products { get; } = new(StringComparer.Ordinal);
+
+        public void Apply(ShardLogRecord record)
         {
             if (record is ProductUpserted upsert)
             {
-                state[upsert.ProductId] = $"{upsert.Category}|{upsert.MetadataJson}|{string.Join(',', upsert.Vectors)}";
+                Products[upsert.ProductId] = (new SnapshotProduct(upsert.ProductId, upsert.Category, upsert.MetadataJson, upsert.ImageCount), upsert.Vectors.ToArray());
             }
             else
             {
-                state.Remove(record.ProductId);
+                Products.Remove(record.ProductId);
             }
         }
 
-        return state;
-    }
-
-    private static ShardSnapshot SnapshotOf(SortedDictionary<string, string> state, long replayFrom)
-    {
-        var products = new List<SnapshotProduct>();
-        var vectors = new List<float>();
-        foreach (var (id, value) in state)
+        /// <summary>The state as it is now, unaffected by later writes: what compaction copies under the owner's turn.</summary>
+        public State Copy()
         {
-            var parts = value.Split('|');
-            products.Add(new SnapshotProduct(id, parts[0], parts[1], 1));
-            vectors.AddRange(parts[2].Split(',').Select(float.Parse));
+            var copy = new State();
+            foreach (var (id, product) in Products)
+            {
+                copy.Products[id] = product;
+            }
+
+            return copy;
         }
 
-        return new ShardSnapshot(2, DistanceMetric.L2, replayFrom, products, [.. vectors]);
+        public ShardSnapshotHeader Header(long replayFrom) =>
+            new(Dimension, DistanceMetric.Cosine, replayFrom, Products.Count, Products.Values.Sum(p => (long)p.Product.ImageCount));
+
+        public IEnumerable<SnapshotRow> Rows() => Products.Values.Select(p => new SnapshotRow(p.Product, p.Vectors));
+
+        public IReadOnlyList<SnapshotProduct> List() => [.. Products.Values.Select(p => p.Product)];
+
+        public ReadOnlyMemory<float> VectorsOf(SnapshotProduct product) => Products[product.ProductId].Vectors;
+
+        public string Describe() => string.Join(';', Products.Values.Select(p =>
+            $"{p.Product}:{string.Join(',', p.Vectors.Select(BitConverter.SingleToInt32Bits))}"));
+    }
+
+    /// <summary>Opens the store, rebuilding the state from the snapshot's products and the records after it.</summary>
+    private static async Task<(State State, ShardRecovery Recovery)> OpenAsync(ShardStore store)
+    {
+        var state = new State();
+        var recovery = await store.OpenAsync((product, vectors) =>
+            state.Products[product.ProductId] = (product, vectors.ToArray()), CancellationToken.None);
+        foreach (var record in recovery.Records)
+        {
+            state.Apply(record);
+        }
+
+        return (state, recovery);
+    }
+
+    /// <summary>Starts a new generation and writes a snapshot of <paramref name="state"/> as the owner does: products listed, vectors fetched as written.</summary>
+    private static async Task<long> CompactAsync(ShardStore store, State state, Stream? graph = null)
+    {
+        var replayFrom = await store.StartNewGenerationAsync(CancellationToken.None);
+        return await store.WriteSnapshotAsync(state.Header(replayFrom), state.List(), state.VectorsOf, graph, CancellationToken.None);
+    }
+
+    /// <summary>Appends enough products that the snapshot crosses the codec's 1 MiB buffer several times.</summary>
+    private static async Task AppendAsync(ShardStore store, State expected, int first, int count)
+    {
+        var records = Enumerable.Range(first, count).Select(i => (ShardLogRecord)Upsert($"p{i:D4}", 1 + i % 3, seed: i)).ToList();
+        await store.AppendAsync(records, CancellationToken.None);
+        records.ForEach(expected.Apply);
     }
 
     /// <summary>
@@ -79,46 +115,48 @@ public sealed class ShardStoreTests : IDisposable
     [InlineData(3)]
     public async Task OpenAsync_RecoversEveryAcknowledgedWrite_WhenCompactionStopsAfterAnyStep(int completedSteps)
     {
-        var store = Open();
-        var expected = State(await store.OpenAsync(CancellationToken.None));
+        var store = Store();
+        var (expected, _) = await OpenAsync(store);
         async Task WriteAsync(ShardLogRecord record)
         {
             await store.AppendAsync([record], CancellationToken.None);
-            expected = State(new ShardRecovery(SnapshotOf(expected, 0), [record], 0));
+            expected.Apply(record);
         }
 
-        await WriteAsync(Upsert("a", 1));
-        await WriteAsync(Upsert("b", 2));
+        await WriteAsync(Upsert("a", 1, seed: 1));
+        await WriteAsync(Upsert("b", 2, seed: 2));
         await WriteAsync(new ProductDeleted("a"));
-        await store.WriteSnapshotAsync(SnapshotOf(expected, await store.StartNewGenerationAsync(CancellationToken.None)), CancellationToken.None);
-        await WriteAsync(Upsert("c", 3));
-        await WriteAsync(Upsert("b", 4));
+        await CompactAsync(store, expected);
+        await WriteAsync(Upsert("c", 1, seed: 3));
+        await WriteAsync(Upsert("b", 1, seed: 4));
 
         if (completedSteps >= 1)
         {
-            var copy = SnapshotOf(expected, await store.StartNewGenerationAsync(CancellationToken.None));
+            var replayFrom = await store.StartNewGenerationAsync(CancellationToken.None);
+            var copy = expected.Copy();
             await WriteAsync(new ProductDeleted("c"));
-            await WriteAsync(Upsert("d", 5));
+            await WriteAsync(Upsert("d", 3, seed: 5));
             if (completedSteps == 2)
             {
-                await _store.WriteAsync(store.SnapshotPath, ShardSnapshotCodec.Encode(copy), CancellationToken.None);
+                await _store.WriteAsync(store.SnapshotPath, (stream, token) =>
+                    ShardSnapshotCodec.WriteAsync(stream, copy.Header(replayFrom), copy.Rows(), token), CancellationToken.None);
             }
             else if (completedSteps == 3)
             {
-                await store.WriteSnapshotAsync(copy, CancellationToken.None);
+                await store.WriteSnapshotAsync(copy.Header(replayFrom), copy.List(), copy.VectorsOf, graphPayload: null, CancellationToken.None);
             }
         }
 
-        var reopened = Open();
-        var recovered = await reopened.OpenAsync(CancellationToken.None);
-        await reopened.AppendAsync([Upsert("e", 6)], CancellationToken.None);
-        var again = State(await Open().OpenAsync(CancellationToken.None));
+        var reopened = Store();
+        var (recovered, recovery) = await OpenAsync(reopened);
+        await reopened.AppendAsync([Upsert("e", 1, seed: 6)], CancellationToken.None);
+        var (again, _) = await OpenAsync(Store());
 
-        Assert.Equal(expected, State(recovered));
-        Assert.DoesNotContain("a", State(recovered).Keys);
-        Assert.Equal([.. expected.Keys, "e"], again.Keys);
+        Assert.Equal(expected.Describe(), recovered.Describe());
+        Assert.DoesNotContain("a", recovered.Products.Keys);
+        Assert.Equal([.. expected.Products.Keys, "e"], again.Products.Keys);
         var coveredFrom = completedSteps >= 2 ? 2 : 1;
-        Assert.Equal(coveredFrom, recovered.Snapshot!.ReplayFromGeneration);
+        Assert.Equal(coveredFrom, recovery.SnapshotHeader!.Value.ReplayFromGeneration);
         for (var generation = 0; generation < coveredFrom; generation++)
         {
             Assert.Null(await _store.ReadAsync(store.LogPath(generation), CancellationToken.None));
@@ -126,21 +164,31 @@ public sealed class ShardStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task OpenAsync_RefusesDamagedSnapshot_NamingIt()
+    public async Task OpenAsync_RecoversTheSnapshotAndLaterRecords_OverSeveralGenerations()
     {
-        var store = Open();
-        await store.OpenAsync(CancellationToken.None);
-        await store.AppendAsync([Upsert("a", 1)], CancellationToken.None);
-        var state = State(await Open().OpenAsync(CancellationToken.None));
-        await store.WriteSnapshotAsync(SnapshotOf(state, await store.StartNewGenerationAsync(CancellationToken.None)), CancellationToken.None);
-        var bytes = (await _store.ReadAsync(store.SnapshotPath, CancellationToken.None))!;
-        bytes[^20] ^= 1;
-        await _store.WriteAsync(store.SnapshotPath, bytes, CancellationToken.None);
+        var store = Store();
+        var (opened, empty) = await OpenAsync(store);
+        var expected = new State();
+        await AppendAsync(store, expected, first: 0, count: 1_500);
+        var written = await CompactAsync(store, expected);
+        await AppendAsync(store, expected, first: 1_400, count: 300);
+        var deleted = new ProductDeleted("p0003");
+        await store.AppendAsync([deleted], CancellationToken.None);
+        expected.Apply(deleted);
+        await CompactAsync(store, expected);
+        await AppendAsync(store, expected, first: 1_700, count: 5);
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => Open().OpenAsync(CancellationToken.None));
+        var (recovered, recovery) = await OpenAsync(Store());
 
-        Assert.Contains(store.SnapshotPath, error.Message, StringComparison.Ordinal);
-        Assert.Contains("damaged", error.Message, StringComparison.Ordinal);
+        Assert.Null(empty.SnapshotHeader);
+        Assert.Empty(opened.Products);
+        Assert.True(written > 2 * 1024 * 1024, $"the first snapshot is only {written} bytes");
+        Assert.Equal(expected.Describe(), recovered.Describe());
+        Assert.Equal(2, recovery.SnapshotHeader!.Value.ReplayFromGeneration);
+        Assert.Equal(expected.Products.Count - 5, recovery.SnapshotHeader.Value.ProductCount);
+        Assert.Equal(5, recovery.Records.Count);
+        Assert.Null(await _store.ReadAsync(store.LogPath(0), CancellationToken.None));
+        Assert.Null(await _store.ReadAsync(store.LogPath(1), CancellationToken.None));
     }
 
     [Fact]
@@ -148,11 +196,107 @@ public sealed class ShardStoreTests : IDisposable
     {
         var legacy = new ShardLog(_store, $"{Folder}/log", NullLogger.Instance);
         await legacy.LoadAsync(CancellationToken.None);
-        await legacy.AppendAsync(Upsert("old", 9), CancellationToken.None);
+        await legacy.AppendAsync(Upsert("old", 1, seed: 9), CancellationToken.None);
 
-        var recovery = await Open().OpenAsync(CancellationToken.None);
+        var (recovered, recovery) = await OpenAsync(Store());
 
-        Assert.Null(recovery.Snapshot);
-        Assert.Equal(["old"], State(recovery).Keys);
+        Assert.Null(recovery.SnapshotHeader);
+        Assert.Equal(["old"], recovered.Products.Keys);
+    }
+
+    [Fact]
+    public async Task WriteSnapshotAsync_WritesTheCodecsBytes_FromAProductListWithVectorsFetchedAsWritten()
+    {
+        var store = Store();
+        await OpenAsync(store);
+        var expected = new State();
+        await AppendAsync(store, expected, first: 0, count: 50);
+        var replayFrom = await store.StartNewGenerationAsync(CancellationToken.None);
+        var fetched = new List<string>();
+
+        var written = await store.WriteSnapshotAsync(expected.Header(replayFrom), expected.List(), product =>
+        {
+            fetched.Add(product.ProductId);
+            return expected.VectorsOf(product);
+        }, graphPayload: null, CancellationToken.None);
+
+        using var reference = new MemoryStream();
+        await ShardSnapshotCodec.WriteAsync(reference, expected.Header(replayFrom), expected.Rows(), CancellationToken.None);
+        var bytes = await _store.ReadAsync(store.SnapshotPath, CancellationToken.None);
+        Assert.Equal(reference.ToArray(), bytes);
+        Assert.Equal(bytes!.Length, written);
+        Assert.Equal(expected.Products.Keys, fetched);
+    }
+
+    public static TheoryData<string> Mismatches => new() { "product count", "image count", "dimension", "rows changing", "fetched vectors" };
+
+    [Theory]
+    [MemberData(nameof(Mismatches))]
+    public async Task WriteSnapshotAsync_LeavesTheOldSnapshotGraphAndLogs_WhenRowsDoNotMatchTheHeader(string mismatch)
+    {
+        var store = Store();
+        await OpenAsync(store);
+        var expected = new State();
+        await AppendAsync(store, expected, first: 0, count: 600);
+        using (var payload = new MemoryStream([1, 2, 3]))
+        {
+            await CompactAsync(store, expected, payload);
+        }
+
+        var snapshotBefore = await _store.ReadAsync(store.SnapshotPath, CancellationToken.None);
+        var graphBefore = await _store.ReadAsync(store.GraphPath, CancellationToken.None);
+        await AppendAsync(store, expected, first: 600, count: 600);
+        var replayFrom = await store.StartNewGenerationAsync(CancellationToken.None);
+        var header = expected.Header(replayFrom);
+        var rows = expected.Rows();
+        switch (mismatch)
+        {
+            case "product count": header = header with { ProductCount = header.ProductCount + 1 }; break;
+            case "image count": header = header with { ImageCount = header.ImageCount - 1 }; break;
+            case "dimension": header = header with { Dimension = Dimension - 1 }; break;
+            case "rows changing":
+                var passes = 0;
+                rows = new Reenumerable(() => passes++ == 0 ? expected.Rows() : expected.Rows().Reverse());
+                break;
+        }
+
+        using var newGraph = new MemoryStream([4, 5, 6]);
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => mismatch == "fetched vectors"
+            ? store.WriteSnapshotAsync(header, expected.List(), product => expected.VectorsOf(product)[1..], newGraph, CancellationToken.None)
+            : store.WriteSnapshotAsync(header, rows, newGraph, CancellationToken.None));
+
+        Assert.True(error is ArgumentException or InvalidOperationException, $"threw {error.GetType().Name}");
+        Assert.Equal(snapshotBefore, await _store.ReadAsync(store.SnapshotPath, CancellationToken.None));
+        Assert.Equal(graphBefore, await _store.ReadAsync(store.GraphPath, CancellationToken.None));
+        Assert.NotNull(await _store.ReadAsync(store.LogPath(1), CancellationToken.None));
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(_folder.Path, Folder.Replace('/', Path.DirectorySeparatorChar))),
+            file => file.EndsWith(LocalFolderBlobStore.TemporarySuffix, StringComparison.Ordinal));
+        var (recovered, _) = await OpenAsync(Store());
+        Assert.Equal(expected.Describe(), recovered.Describe());
+    }
+
+    [Fact]
+    public async Task OpenAsync_RefusesADamagedSnapshot_NamingIt()
+    {
+        var store = Store();
+        await OpenAsync(store);
+        var expected = new State();
+        await AppendAsync(store, expected, first: 0, count: 10);
+        await CompactAsync(store, expected);
+        var bytes = (await _store.ReadAsync(store.SnapshotPath, CancellationToken.None))!;
+        bytes[^20] ^= 1;
+        await _store.WriteAsync(store.SnapshotPath, bytes, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => OpenAsync(Store()));
+
+        Assert.Contains(store.SnapshotPath, error.Message, StringComparison.Ordinal);
+        Assert.Contains("damaged", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class Reenumerable(Func<IEnumerable<SnapshotRow>> enumerate) : IEnumerable<SnapshotRow>
+    {
+        public IEnumerator<SnapshotRow> GetEnumerator() => enumerate().GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
