@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OutfitFinder.Core.Search;
-using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Grains.Hosting;
-using LogDelete = OutfitFinder.Core.Storage.ProductDeleted;
-using LogUpsert = OutfitFinder.Core.Storage.ProductUpserted;
+using LogDelete = OutfitFinder.Core.Shards.Files.ProductDeleted;
+using LogUpsert = OutfitFinder.Core.Shards.Files.ProductUpserted;
 
 namespace OutfitFinder.Grains.Catalog;
 

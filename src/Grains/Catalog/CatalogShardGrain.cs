@@ -3,10 +3,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Hosting;
-using LogDelete = OutfitFinder.Core.Storage.ProductDeleted;
-using LogUpsert = OutfitFinder.Core.Storage.ProductUpserted;
+using LogDelete = OutfitFinder.Core.Shards.Files.ProductDeleted;
+using LogUpsert = OutfitFinder.Core.Shards.Files.ProductUpserted;
 
 namespace OutfitFinder.Grains.Catalog;
 

@@ -1,9 +1,12 @@
+using System.Buffers.Binary;
+using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.TestSupport;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 /// <summary>The graph blob saved next to a shard's snapshot is read back only over that snapshot.</summary>
 public sealed class ShardGraphStoreTests : IDisposable
@@ -26,41 +29,55 @@ public sealed class ShardGraphStoreTests : IDisposable
         return bytes;
     }
 
-    /// <summary>Compacts a store holding <paramref name="products"/> one-image products, saving <paramref name="graph"/> with the snapshot.</summary>
-    private static async Task CompactAsync(ShardStore store, int products, byte[]? graph)
+    private static Task<ShardRecovery> OpenAsync(ShardStore store) => store.OpenAsync((_, _) => { }, CancellationToken.None);
+
+    /// <summary>
+    /// Compacts a store holding <paramref name="products"/> one-image products, saving the rest of
+    /// <paramref name="graph"/> (from its position) with the snapshot.
+    /// </summary>
+    private static async Task CompactFromStreamAsync(ShardStore store, int products, Stream? graph)
     {
         await store.AppendAsync([new ProductUpserted($"p{products}", null, null, 1, [products, 1])], CancellationToken.None);
         var replayFrom = await store.StartNewGenerationAsync(CancellationToken.None);
         var rows = Enumerable.Range(1, products).Select(i => new SnapshotProduct($"p{i}", null, null, 1)).ToArray();
-        var vectors = Enumerable.Range(1, products).SelectMany(i => new float[] { i, 1 }).ToArray();
-        await store.WriteSnapshotAsync(new ShardSnapshot(2, DistanceMetric.L2, replayFrom, rows, vectors), graph, CancellationToken.None);
+        await store.WriteSnapshotAsync(new ShardSnapshotHeader(2, DistanceMetric.L2, replayFrom, products, products), rows,
+            product => new float[] { int.Parse(product.ProductId[1..], CultureInfo.InvariantCulture), 1 }, graph, CancellationToken.None);
     }
 
-    private async Task<(ArraySegment<byte>? Payload, string? Refused)> ReopenAndReadGraphAsync()
+    private static async Task CompactAsync(ShardStore store, int products, byte[]? graph)
+    {
+        using var payload = graph is null ? null : new MemoryStream(graph, writable: false);
+        await CompactFromStreamAsync(store, products, payload);
+    }
+
+    /// <summary>Opens a fresh store over the folder and reads its graph: the payload only when every byte checked out.</summary>
+    private async Task<(byte[]? Payload, string? Refused)> ReopenAndReadGraphAsync()
     {
         var store = Open();
-        await store.OpenAsync(CancellationToken.None);
-        return await store.ReadGraphAsync(CancellationToken.None);
+        await OpenAsync(store);
+        using var payload = new MemoryStream();
+        var (found, refused) = await store.ReadGraphAsync(payload, CancellationToken.None);
+        return (found ? payload.ToArray() : null, refused);
     }
 
     [Fact]
     public async Task ReadGraphAsync_ReturnsTheGraphSavedWithTheSnapshot()
     {
         var store = Open();
-        await store.OpenAsync(CancellationToken.None);
+        await OpenAsync(store);
         await CompactAsync(store, products: 1, Payload(1));
 
         var (payload, refused) = await ReopenAndReadGraphAsync();
 
         Assert.Null(refused);
-        Assert.Equal(Payload(1), payload!.Value.ToArray());
+        Assert.Equal(Payload(1), payload);
     }
 
     [Fact]
     public async Task ReadGraphAsync_ReturnsNothing_WhenNoGraphWasSaved()
     {
         var store = Open();
-        await store.OpenAsync(CancellationToken.None);
+        await OpenAsync(store);
         await CompactAsync(store, products: 1, Payload(1));
         await CompactAsync(store, products: 2, graph: null);
 
@@ -73,7 +90,7 @@ public sealed class ShardGraphStoreTests : IDisposable
     {
         // What a crash between writing a snapshot and its graph leaves: the previous graph.
         var store = Open();
-        await store.OpenAsync(CancellationToken.None);
+        await OpenAsync(store);
         await CompactAsync(store, products: 1, Payload(1));
         var olderGraph = (await _store.ReadAsync(store.GraphPath, CancellationToken.None))!;
         await CompactAsync(store, products: 2, Payload(2));
@@ -89,7 +106,7 @@ public sealed class ShardGraphStoreTests : IDisposable
     public async Task ReadGraphAsync_RefusesADamagedGraph()
     {
         var store = Open();
-        await store.OpenAsync(CancellationToken.None);
+        await OpenAsync(store);
         await CompactAsync(store, products: 1, Payload(1));
         var bytes = (await _store.ReadAsync(store.GraphPath, CancellationToken.None))!;
         bytes[500] ^= 1;
@@ -107,10 +124,10 @@ public sealed class ShardGraphStoreTests : IDisposable
     [InlineData("a byte appended", "bytes follow")]
     [InlineData("a header byte flipped", "damaged")]
     [InlineData("not a graph", "Not a shard graph")]
-    public async Task ReadGraphAsync_IntoAStream_FindsItOnlyWhenEveryByteChecksOut(string damage, string reason)
+    public async Task ReadGraphAsync_FindsItOnlyWhenEveryByteChecksOut(string damage, string reason)
     {
         var store = Open();
-        await store.OpenAsync(CancellationToken.None);
+        await OpenAsync(store);
         await CompactAsync(store, products: 1, Payload(1));
         var bytes = (await _store.ReadAsync(store.GraphPath, CancellationToken.None))!;
         byte[] damaged = damage switch
@@ -124,7 +141,7 @@ public sealed class ShardGraphStoreTests : IDisposable
         await _store.WriteAsync(store.GraphPath, damaged, CancellationToken.None);
 
         var reopened = Open();
-        await reopened.OpenAsync(CancellationToken.None);
+        await OpenAsync(reopened);
         using var payload = new MemoryStream();
         var (found, refused) = await reopened.ReadGraphAsync(payload, CancellationToken.None);
 
@@ -146,13 +163,24 @@ public sealed class ShardGraphStoreTests : IDisposable
     }
 
     [Fact]
-    public void Decode_RefusesACutShortBlob()
+    public async Task ReadGraphAsync_ReturnsAGraphLargerThanTheCopyBuffer_WrittenFromTheStreamsPosition()
     {
-        var blob = ShardGraphCodec.Encode(3, 0xABCDEF, Payload(3));
+        var store = Open();
+        await OpenAsync(store);
+        var graph = new byte[1_500_000];
+        new Random(1).NextBytes(graph);
+        using (var payload = new MemoryStream([0, 0, 0, .. graph]) { Position = 3 })
+        {
+            await CompactFromStreamAsync(store, products: 20, payload);
+        }
 
-        Assert.Throws<InvalidDataException>(() => ShardGraphCodec.Decode(blob[..^1]));
-        var whole = ShardGraphCodec.Decode(blob);
-        Assert.Equal((3L, 0xABCDEFUL), (whole.ReplayFromGeneration, whole.SnapshotHash));
-        Assert.Equal(Payload(3), whole.Payload.ToArray());
+        var (bound, refused) = await ReopenAndReadGraphAsync();
+
+        var snapshot = (await _store.ReadAsync(store.SnapshotPath, CancellationToken.None))!;
+        var blob = (await _store.ReadAsync(store.GraphPath, CancellationToken.None))!;
+        Assert.Null(refused);
+        Assert.True(graph.AsSpan().SequenceEqual(bound), "the graph read back differs from the one written");
+        var snapshotHash = BinaryPrimitives.ReadUInt64LittleEndian(snapshot.AsSpan(snapshot.Length - sizeof(ulong)));
+        Assert.Equal(new ShardGraphHeader(1, snapshotHash, graph.Length), ShardGraphCodec.ReadHeader(blob));
     }
 }

@@ -2,15 +2,12 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 
-namespace OutfitFinder.Core.Storage;
-
-/// <summary>A decoded graph blob: the snapshot it belongs to and the index's own bytes.</summary>
-/// <param name="ReplayFromGeneration">The bound snapshot's <see cref="ShardSnapshot.ReplayFromGeneration"/>.</param>
-/// <param name="SnapshotHash">The bound snapshot's XxHash64 trailer.</param>
-/// <param name="Payload">The saved index, exactly as its owner wrote it.</param>
-public sealed record ShardGraph(long ReplayFromGeneration, ulong SnapshotHash, ArraySegment<byte> Payload);
+namespace OutfitFinder.Core.Shards.Files;
 
 /// <summary>The fixed header of a graph blob: the snapshot it is bound to, and how long its payload is.</summary>
+/// <param name="ReplayFromGeneration">The bound snapshot's <see cref="ShardSnapshotHeader.ReplayFromGeneration"/>.</param>
+/// <param name="SnapshotHash">The bound snapshot's XxHash64 trailer.</param>
+/// <param name="PayloadLength">Bytes of the saved index, exactly as its owner wrote it, between the header and the trailer.</param>
 public readonly record struct ShardGraphHeader(long ReplayFromGeneration, ulong SnapshotHash, long PayloadLength);
 
 /// <summary>
@@ -27,7 +24,9 @@ public readonly record struct ShardGraphHeader(long ReplayFromGeneration, ulong 
 /// payload = payloadLength bytes: the index's own saved form (HnswIndex.Save)
 /// trailer = xxhash64:u64 of every byte before it
 /// </code>
-/// Little-endian throughout.
+/// Little-endian throughout. The payload is streamed both ways (<see cref="WriteAsync"/>, and
+/// <see cref="ShardStore.ReadGraphAsync(Stream, CancellationToken)"/> after <see cref="ReadHeader"/>),
+/// so a graph of any size is never held whole.
 /// </remarks>
 public static class ShardGraphCodec
 {
@@ -36,6 +35,7 @@ public static class ShardGraphCodec
 
     private const int HeaderBytes = 32;
     private const int TrailerBytes = sizeof(ulong);
+    private static ReadOnlySpan<byte> Magic => "OFSG"u8;
 
     /// <summary>Bytes of the header, before the payload.</summary>
     public const int HeaderLength = HeaderBytes;
@@ -69,28 +69,12 @@ public static class ShardGraphCodec
             BinaryPrimitives.ReadUInt64LittleEndian(header[16..]),
             length);
     }
-    private static ReadOnlySpan<byte> Magic => "OFSG"u8;
-
-    /// <summary>The graph blob for <paramref name="payload"/>, bound to one snapshot.</summary>
-    public static byte[] Encode(long replayFromGeneration, ulong snapshotHash, ReadOnlySpan<byte> payload)
-    {
-        var buffer = new byte[HeaderBytes + payload.Length + TrailerBytes];
-        var span = buffer.AsSpan();
-        Magic.CopyTo(span);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Version);
-        BinaryPrimitives.WriteInt64LittleEndian(span[8..], replayFromGeneration);
-        BinaryPrimitives.WriteUInt64LittleEndian(span[16..], snapshotHash);
-        BinaryPrimitives.WriteInt64LittleEndian(span[24..], payload.Length);
-        payload.CopyTo(span[HeaderBytes..]);
-        var end = HeaderBytes + payload.Length;
-        BinaryPrimitives.WriteUInt64LittleEndian(span[end..], XxHash64.HashToUInt64(span[..end]));
-        return buffer;
-    }
 
     /// <summary>
-    /// Writes to <paramref name="destination"/> the graph blob that <see cref="Encode"/> makes for
-    /// the rest of <paramref name="payload"/> (from its position to its end), copying the payload
-    /// through a 1 MiB buffer. Returns the bytes written.
+    /// Writes to <paramref name="destination"/> the graph blob for the rest of <paramref name="payload"/>
+    /// (from its position to its end), bound to the snapshot of <paramref name="replayFromGeneration"/>
+    /// whose trailer hash is <paramref name="snapshotHash"/>, copying the payload through a 1 MiB
+    /// buffer. Returns the bytes written.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="payload"/> cannot tell its length (it must be seekable).</exception>
     /// <exception cref="InvalidOperationException"><paramref name="payload"/> ended before the length it gave; the trailer is not written.</exception>
@@ -140,44 +124,4 @@ public static class ShardGraphCodec
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    /// <summary>Reads a blob written by <see cref="Encode"/>; the payload is a slice of <paramref name="bytes"/>.</summary>
-    /// <exception cref="InvalidDataException">Not a graph blob, damaged, cut short, or of another version.</exception>
-    public static ShardGraph Decode(byte[] bytes)
-    {
-        ArgumentNullException.ThrowIfNull(bytes);
-        var span = bytes.AsSpan();
-        if (span.Length < HeaderBytes + TrailerBytes || !span.StartsWith(Magic))
-        {
-            throw new InvalidDataException($"Not a shard graph: {bytes.Length} bytes without the \"OFSG\" header.");
-        }
-
-        var stored = BinaryPrimitives.ReadUInt64LittleEndian(span[^TrailerBytes..]);
-        var computed = XxHash64.HashToUInt64(span[..^TrailerBytes]);
-        if (stored != computed)
-        {
-            throw new InvalidDataException($"Shard graph is damaged: its XxHash64 is {computed:x16} but {stored:x16} was stored ({bytes.Length} bytes).");
-        }
-
-        var version = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);
-        if (version != Version)
-        {
-            throw new InvalidDataException($"Shard graph has format version {version}; this build reads version {Version}.");
-        }
-
-        var length = BinaryPrimitives.ReadInt64LittleEndian(span[24..]);
-        if (length != span.Length - HeaderBytes - TrailerBytes)
-        {
-            throw new InvalidDataException($"Shard graph claims a {length}-byte payload in a {bytes.Length}-byte blob.");
-        }
-
-        return new ShardGraph(
-            BinaryPrimitives.ReadInt64LittleEndian(span[8..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(span[16..]),
-            new ArraySegment<byte>(bytes, HeaderBytes, (int)length));
-    }
-
-    /// <summary>A snapshot blob's identity: its XxHash64 trailer (see <see cref="ShardSnapshotCodec"/>).</summary>
-    public static ulong SnapshotHash(ReadOnlySpan<byte> snapshotBytes) =>
-        snapshotBytes.Length < TrailerBytes ? 0 : BinaryPrimitives.ReadUInt64LittleEndian(snapshotBytes[^TrailerBytes..]);
 }

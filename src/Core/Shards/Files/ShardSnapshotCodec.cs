@@ -5,19 +5,45 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Storage;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
-// Streamed forms of the same format: a snapshot of any size goes through one 1 MiB buffer, so
-// neither writing nor reading holds the whole blob, or a second copy of the vectors.
-public static partial class ShardSnapshotCodec
+/// <summary>
+/// Binary form of a shard snapshot (see <see cref="ShardSnapshotHeader"/>): one blob, written
+/// atomically, checked as a whole when read. A damaged snapshot is refused, never half-loaded: the
+/// log records it covers may already be gone, so loading a guess would silently lose products.
+/// Both directions stream through one 1 MiB buffer, so a snapshot of any size is never held whole,
+/// nor is a second copy of its vectors.
+/// </summary>
+/// <remarks>
+/// <code>
+/// header   = magic "OFSS"  version:u16 (1)  metric:u8  reserved:u8 (0)  dimension:i32
+///            replayFromGeneration:i64  productCount:i32  imageCount:i64            (32 bytes)
+/// products = productCount × ( id:str  category:str?  metadata:str?  imageCount:i32 )
+/// vectors  = imageCount × dimension × f32, product after product, image after image
+/// trailer  = xxhash64:u64 of every byte before it
+/// str      = byteCount:i32 utf8[byteCount]          str? = the same, byteCount -1 for null
+/// </code>
+/// Little-endian throughout. Example: an empty 4-float cosine shard covering generations 0–2 is
+/// the 32-byte header (<c>4F465353 0100 00 00 04000000 0300000000000000 00000000 0000000000000000</c>)
+/// and its 8-byte hash, 40 bytes. The trailer is the snapshot's identity: a graph blob names it to
+/// bind itself to this snapshot (see <see cref="ShardGraphCodec"/>).
+/// </remarks>
+public static class ShardSnapshotCodec
 {
+    /// <summary>The only version this build writes and reads.</summary>
+    public const ushort Version = 1;
+
+    private const int HeaderBytes = 32;
+    private const int TrailerBytes = sizeof(ulong);
     private const int StreamBufferBytes = 1024 * 1024;
+    private static ReadOnlySpan<byte> Magic => "OFSS"u8;
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
     /// Writes the snapshot that <paramref name="header"/> and <paramref name="rows"/> describe to
-    /// <paramref name="destination"/>, byte for byte what <see cref="Encode"/> writes for the same
-    /// snapshot, through one 1 MiB buffer.
+    /// <paramref name="destination"/> through one 1 MiB buffer.
     /// </summary>
     /// <remarks>
     /// <para>The format puts every product's row before the first vector, so <paramref name="rows"/>
@@ -28,7 +54,7 @@ public static partial class ShardSnapshotCodec
     /// destination that commits only when the write completes (<see cref="IBlobStore.WriteAsync(string, Func{Stream, CancellationToken, Task}, CancellationToken)"/>)
     /// never holds a snapshot that passes its checksum but lies.</para>
     /// </remarks>
-    /// <returns>The snapshot's trailer hash (what <see cref="ShardGraphCodec.SnapshotHash"/> reads from the bytes) and its length in bytes.</returns>
+    /// <returns>The snapshot's trailer hash (its last 8 bytes, little-endian) and its length in bytes.</returns>
     /// <exception cref="ArgumentException">
     /// The header holds impossible values, or the rows do not match it: another product or image
     /// count, a product without an id or with a negative image count, or vectors of another length
@@ -142,23 +168,13 @@ public static partial class ShardSnapshotCodec
     /// product was handed over. When this throws, what <paramref name="onProduct"/> received is
     /// unverified and must be discarded whole.</para>
     /// </remarks>
-    /// <returns>The snapshot's header and its trailer hash (what <see cref="ShardGraphCodec.SnapshotHash"/> reads from the bytes).</returns>
+    /// <returns>The snapshot's header and its trailer hash (its last 8 bytes, little-endian).</returns>
     /// <exception cref="InvalidDataException">
     /// The stream is not a shard snapshot, is of a version this build does not read, is damaged
     /// (fails its checksum or does not parse), is cut short, or holds bytes after the trailer.
     /// </exception>
-    public static Task<(ShardSnapshotHeader Header, ulong Hash)> ReadAsync(Stream source,
-        Action<SnapshotProduct, ReadOnlySpan<float>> onProduct, CancellationToken cancellationToken) =>
-        ReadAsync(source, onHeader: null, onProduct, cancellationToken);
-
-    /// <summary>
-    /// <see cref="ReadAsync(Stream, Action{SnapshotProduct, ReadOnlySpan{float}}, CancellationToken)"/>,
-    /// also telling <paramref name="onHeader"/> the header once the product rows agree with it,
-    /// before the first product is handed over (a caller that materialises sizes its buffers there).
-    /// </summary>
-    internal static async Task<(ShardSnapshotHeader Header, ulong Hash)> ReadAsync(Stream source,
-        Action<ShardSnapshotHeader>? onHeader, Action<SnapshotProduct, ReadOnlySpan<float>> onProduct,
-        CancellationToken cancellationToken)
+    public static async Task<(ShardSnapshotHeader Header, ulong Hash)> ReadAsync(Stream source,
+        Action<SnapshotProduct, ReadOnlySpan<float>> onProduct, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(onProduct);
@@ -198,7 +214,6 @@ public static partial class ShardSnapshotCodec
             throw Damaged($"the header announces {header.ImageCount} images and the products hold {images}, of {header.Dimension} floats each, which do not fill the {reader.Remaining?.ToString() ?? "unknown number of"} bytes left before the checksum");
         }
 
-        onHeader?.Invoke(header);
         float[]? floats = null;
         try
         {

@@ -1,4 +1,4 @@
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 /// <summary>
 /// One change to a catalog shard, as written to the shard's append-only log. Replaying a log's

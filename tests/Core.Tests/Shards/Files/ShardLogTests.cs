@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.TestSupport;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 public sealed class ShardLogTests : IDisposable
 {

@@ -1,6 +1,6 @@
-using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Shards.Files;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 /// <summary>Sample records and a content comparison (record equality compares arrays by reference).</summary>
 internal static class ShardLogRecords

@@ -1,20 +1,14 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using OutfitFinder.Core.Storage;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
-/// <summary>What <see cref="ShardStore"/>'s OpenAsync recovered.</summary>
-/// <param name="Snapshot">
-/// The last snapshot, materialised; null when the shard has never been compacted, and when the
-/// snapshot was streamed to the caller instead (see <see cref="SnapshotHeader"/>).
-/// </param>
+/// <summary>What <see cref="ShardStore.OpenAsync"/> recovered, besides the snapshot products it streamed to its caller.</summary>
+/// <param name="SnapshotHeader">The last snapshot's header; null when the shard has never been compacted.</param>
 /// <param name="Records">Log records after the snapshot, oldest generation first, to apply over it in order.</param>
 /// <param name="Generations">How many log generations were replayed.</param>
-public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardLogRecord> Records, int Generations)
-{
-    /// <summary>The last snapshot's header, whether materialised or streamed; null when the shard has never been compacted.</summary>
-    public ShardSnapshotHeader? SnapshotHeader { get; init; }
-}
+public sealed record ShardRecovery(ShardSnapshotHeader? SnapshotHeader, IReadOnlyList<ShardLogRecord> Records, int Generations);
 
 /// <summary>
 /// A catalog shard's durable state in one folder of a blob store: at most one snapshot and the
@@ -24,7 +18,7 @@ public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardL
 /// <remarks>
 /// <para>Blobs in the folder: <c>snapshot</c>; <c>log</c> (generation 0, the name shards used
 /// before snapshots existed); <c>log-000000000001</c>, <c>log-000000000002</c>, … A snapshot's
-/// <see cref="ShardSnapshot.ReplayFromGeneration"/> <c>s</c> says it holds every record of the
+/// <see cref="ShardSnapshotHeader.ReplayFromGeneration"/> <c>s</c> says it holds every record of the
 /// generations below <c>s</c>; opening loads it and replays every generation from <c>s</c> on.</para>
 /// <para>An optional <c>graph</c> blob holds a search graph saved with a snapshot and bound to it
 /// by the snapshot's generation and checksum (see <see cref="ShardGraphCodec"/>). It is written
@@ -51,8 +45,10 @@ public sealed record ShardRecovery(ShardSnapshot? Snapshot, IReadOnlyList<ShardL
 /// (a crash between steps 2 and 3) are deleted by the next open.</para>
 /// <para>One owner: the shard grain activation. <see cref="AppendAsync"/> and
 /// <see cref="StartNewGenerationAsync"/> run in its turns; WriteSnapshotAsync may run off-turn, at
-/// most one at a time, and touches no state the turns change (the streamed form enumerates its rows
-/// off-turn, so they must be a view that the turns leave alone meanwhile).</para>
+/// most one at a time, and touches no state the turns change (it enumerates its products and fetches
+/// their vectors off-turn, so they must be a view that the turns leave alone meanwhile).</para>
+/// <para>Neither the snapshot nor the graph blob is ever held whole: both are written and read as
+/// streams, so a shard's size is bounded by its owner's memory for vectors, not by one array.</para>
 /// </remarks>
 public sealed partial class ShardStore
 {
@@ -114,58 +110,20 @@ public sealed partial class ShardStore
     /// <summary>
     /// Loads the snapshot (if any) and every log generation after it, cutting a damaged tail from
     /// each (see <see cref="ShardLog.LoadAsync"/>), and deletes generations the snapshot covers.
-    /// Must succeed before the first append. The snapshot is returned materialised in
-    /// <see cref="ShardRecovery.Snapshot"/>, so it must fit in one array; a large shard opens with
-    /// <see cref="OpenAsync(Action{SnapshotProduct, ReadOnlySpan{float}}, CancellationToken)"/> instead.
-    /// </summary>
-    /// <exception cref="InvalidDataException">The snapshot is damaged, of an unknown version, or too large to materialise.</exception>
-    public async Task<ShardRecovery> OpenAsync(CancellationToken cancellationToken)
-    {
-        List<SnapshotProduct>? products = null;
-        float[]? vectors = null;
-        var filled = 0;
-        var recovery = await OpenAsync(header =>
-        {
-            if ((long)header.ImageCount * header.Dimension > Array.MaxLength)
-            {
-                throw new InvalidDataException($"it holds {header.ImageCount} images of {header.Dimension} floats, more than one array holds; open it streamed");
-            }
-
-            products = new List<SnapshotProduct>(header.ProductCount);
-            vectors = new float[header.ImageCount * header.Dimension];
-        }, (product, floats) =>
-        {
-            products!.Add(product);
-            floats.CopyTo(vectors.AsSpan(filled));
-            filled += floats.Length;
-        }, cancellationToken).ConfigureAwait(false);
-        return recovery.SnapshotHeader is { } h
-            ? recovery with { Snapshot = new ShardSnapshot(h.Dimension, h.Metric, h.ReplayFromGeneration, products!, vectors!) }
-            : recovery;
-    }
-
-    /// <summary>
-    /// Loads the shard like <see cref="OpenAsync(CancellationToken)"/>, but streams the snapshot:
+    /// Must succeed before the first append. The snapshot is streamed:
     /// <paramref name="onSnapshotProduct"/> is called once per snapshot product, in order, with
     /// that product's vectors in a reused buffer valid only during the call (see
-    /// <see cref="ShardSnapshotCodec.ReadAsync(Stream, Action{SnapshotProduct, ReadOnlySpan{float}}, CancellationToken)"/>),
-    /// and the recovery carries only the snapshot's <see cref="ShardRecovery.SnapshotHeader"/>.
-    /// The snapshot blob is never held whole.
+    /// <see cref="ShardSnapshotCodec.ReadAsync"/>), and the recovery carries the snapshot's
+    /// <see cref="ShardRecovery.SnapshotHeader"/>. The snapshot blob is never held whole.
     /// </summary>
     /// <exception cref="InvalidDataException">
     /// The snapshot is damaged or of an unknown version. The checksum is checked only after the
     /// last product was handed over, so the caller must then discard every product it received.
     /// </exception>
-    public Task<ShardRecovery> OpenAsync(Action<SnapshotProduct, ReadOnlySpan<float>> onSnapshotProduct,
+    public async Task<ShardRecovery> OpenAsync(Action<SnapshotProduct, ReadOnlySpan<float>> onSnapshotProduct,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onSnapshotProduct);
-        return OpenAsync(onHeader: null, onSnapshotProduct, cancellationToken);
-    }
-
-    private async Task<ShardRecovery> OpenAsync(Action<ShardSnapshotHeader>? onHeader,
-        Action<SnapshotProduct, ReadOnlySpan<float>> onSnapshotProduct, CancellationToken cancellationToken)
-    {
         _log = null;
         _openedSnapshot = null;
         ShardSnapshotHeader? snapshot = null;
@@ -176,7 +134,7 @@ public sealed partial class ShardStore
             {
                 try
                 {
-                    var (header, hash) = await ShardSnapshotCodec.ReadAsync(source, onHeader, onSnapshotProduct, cancellationToken)
+                    var (header, hash) = await ShardSnapshotCodec.ReadAsync(source, onSnapshotProduct, cancellationToken)
                         .ConfigureAwait(false);
                     snapshot = header;
                     _openedSnapshot = (header.ReplayFromGeneration, hash);
@@ -215,7 +173,7 @@ public sealed partial class ShardStore
         CurrentLogRecords = lastReplay.Records.Count;
         CurrentLogAppends = lastReplay.Records.Count;
         await DeleteGenerationsBelowAsync(generations, replayFrom, cancellationToken).ConfigureAwait(false);
-        return new ShardRecovery(null, records, replayed) { SnapshotHeader = snapshot };
+        return new ShardRecovery(snapshot, records, replayed);
     }
 
     /// <summary>Appends <paramref name="records"/> to the current generation; returns once they are durable.</summary>
@@ -238,7 +196,7 @@ public sealed partial class ShardStore
 
     /// <summary>
     /// Sends later appends to a new, empty generation and returns its number: the
-    /// <see cref="ShardSnapshot.ReplayFromGeneration"/> of a snapshot of the state as it is now.
+    /// <see cref="ShardSnapshotHeader.ReplayFromGeneration"/> of a snapshot of the state as it is now.
     /// </summary>
     public async Task<long> StartNewGenerationAsync(CancellationToken cancellationToken)
     {
@@ -258,39 +216,6 @@ public sealed partial class ShardStore
         CurrentLogRecords = 0;
         CurrentLogAppends = 0;
         return next;
-    }
-
-    /// <summary>
-    /// Writes <paramref name="snapshot"/> atomically, then deletes the log generations it covers.
-    /// Returns the snapshot's size in bytes. Safe to run off the owner's turn.
-    /// </summary>
-    public Task<long> WriteSnapshotAsync(ShardSnapshot snapshot, CancellationToken cancellationToken) =>
-        WriteSnapshotAsync(snapshot, graph: null, cancellationToken);
-
-    /// <summary>
-    /// Writes <paramref name="snapshot"/> atomically, then <paramref name="graph"/> (the saved form of
-    /// a search graph over exactly the snapshot's products) bound to it, or deletes the graph blob
-    /// when there is none, then deletes the log generations the snapshot covers. Returns the bytes
-    /// written. Safe to run off the owner's turn.
-    /// </summary>
-    /// <exception cref="ArgumentException">The vectors do not match the products' image counts.</exception>
-    public async Task<long> WriteSnapshotAsync(ShardSnapshot snapshot, byte[]? graph, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        long images = 0;
-        foreach (var product in snapshot.Products)
-        {
-            images += product.ImageCount;
-        }
-
-        if (images * snapshot.Dimension != snapshot.Vectors.Length)
-        {
-            throw new ArgumentException($"The products have {images} images of {snapshot.Dimension} floats, but {snapshot.Vectors.Length} floats were given.", nameof(snapshot));
-        }
-
-        var header = new ShardSnapshotHeader(snapshot.Dimension, snapshot.Metric, snapshot.ReplayFromGeneration, snapshot.Products.Count, images);
-        using var payload = graph is null ? null : new MemoryStream(graph, writable: false);
-        return await WriteSnapshotAsync(header, Rows(snapshot), payload, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -352,25 +277,13 @@ public sealed partial class ShardStore
     }
 
     /// <summary>
-    /// The saved graph bound to the snapshot that OpenAsync (either form) loaded: its payload, or a
-    /// reason it cannot be used (damaged, or bound to another snapshot), or neither when there is no
-    /// graph blob. Call after OpenAsync, before any compaction. Holds the whole payload in memory: large
-    /// graphs can go to a file with <see cref="ReadGraphAsync(Stream, CancellationToken)"/>.
-    /// </summary>
-    public async Task<(ArraySegment<byte>? Payload, string? Refused)> ReadGraphAsync(CancellationToken cancellationToken)
-    {
-        using var payload = new MemoryStream();
-        var (found, refused) = await ReadGraphAsync(payload, cancellationToken).ConfigureAwait(false);
-        return found ? (new ArraySegment<byte>(payload.GetBuffer(), 0, (int)payload.Length), null) : (null, refused);
-    }
-
-    /// <summary>
-    /// Copies the payload of the saved graph bound to the snapshot that OpenAsync loaded into
+    /// Copies the payload of the saved graph bound to the snapshot that <see cref="OpenAsync"/> loaded into
     /// <paramref name="destination"/> (a scratch file keeps a large graph off the heap), checking the blob's
     /// checksum on the way: Found is true only when every byte checked out, so the caller parses nothing
     /// unverified. Otherwise Refused says why (damaged, cut short, or bound to another snapshot, which is
     /// seen from the header before any payload is copied) and <paramref name="destination"/> must be
-    /// discarded; both are empty when there is no graph blob.
+    /// discarded; both are empty when there is no graph blob. Call after <see cref="OpenAsync"/>, before any
+    /// compaction.
     /// </summary>
     public async Task<(bool Found, string? Refused)> ReadGraphAsync(Stream destination, CancellationToken cancellationToken)
     {
@@ -432,17 +345,6 @@ public sealed partial class ShardStore
             return stored == computed
                 ? (true, null)
                 : (false, $"Shard graph is damaged: its XxHash64 is {computed:x16} but {stored:x16} was stored.");
-        }
-    }
-
-    private static IEnumerable<SnapshotRow> Rows(ShardSnapshot snapshot)
-    {
-        var offset = 0;
-        foreach (var product in snapshot.Products)
-        {
-            var length = product.ImageCount * snapshot.Dimension;
-            yield return new SnapshotRow(product, snapshot.Vectors.AsMemory(offset, length));
-            offset += length;
         }
     }
 

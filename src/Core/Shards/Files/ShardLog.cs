@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
+using OutfitFinder.Core.Storage;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 /// <summary>What <see cref="ShardLog.LoadAsync"/> replayed.</summary>
 /// <param name="Records">Every good record, in the order they were appended.</param>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 public sealed partial class ShardLog
 {

@@ -3,7 +3,7 @@ using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace OutfitFinder.Core.Storage;
+namespace OutfitFinder.Core.Shards.Files;
 
 /// <summary>
 /// Binary form of <see cref="ShardLogRecord"/>s. Each record is one self-checking frame, so a

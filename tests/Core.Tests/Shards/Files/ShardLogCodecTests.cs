@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Shards.Files;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 public sealed class ShardLogCodecTests
 {

@@ -1,9 +1,10 @@
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Tests.Storage;
 
-namespace OutfitFinder.Core.Tests.Storage;
+namespace OutfitFinder.Core.Tests.Shards.Files;
 
 /// <summary>
 /// A shard log's life on Azurite: the torn-tail cut rewrites the log with a replacing write, and
@@ -64,25 +65,17 @@ public sealed class ShardLogOnAzureTests(AzuriteFixture azurite) : IAsyncLifetim
     public async Task ShardStore_RoundTripsAStreamedSnapshotAndGraph_ThatSpanSeveralBlocks()
     {
         azurite.SkipUnlessRunning();
-        var snapshot = ShardSnapshotStreamingTests.Large();
-        var header = new ShardSnapshotHeader(snapshot.Dimension, snapshot.Metric, 1, snapshot.Products.Count,
-            snapshot.Products.Sum(p => (long)p.ImageCount));
-        var rows = new List<SnapshotRow>();
-        var offset = 0;
-        foreach (var product in snapshot.Products)
-        {
-            rows.Add(new SnapshotRow(product, snapshot.Vectors.AsMemory(offset, product.ImageCount * snapshot.Dimension)));
-            offset += product.ImageCount * snapshot.Dimension;
-        }
-
+        var snapshot = ShardFileFixtures.Large() with { ReplayFromGeneration = 1 };
+        var vectorsById = snapshot.Rows().ToDictionary(row => row.Product.ProductId, row => row.Vectors);
         var graph = new byte[5 * 1024 * 1024];
         new Random(2).NextBytes(graph);
         var store = new ShardStore(_store, "catalogs/shoes/shards/4", NullLogger.Instance);
-        await store.OpenAsync(CancellationToken.None);
+        await store.OpenAsync((_, _) => { }, CancellationToken.None);
         await store.StartNewGenerationAsync(CancellationToken.None);
         using (var payload = new MemoryStream(graph, writable: false))
         {
-            await store.WriteSnapshotAsync(header, rows, payload, CancellationToken.None);
+            await store.WriteSnapshotAsync(snapshot.Header, snapshot.Products, product => vectorsById[product.ProductId], payload,
+                CancellationToken.None);
         }
 
         var reopened = new ShardStore(_store, "catalogs/shoes/shards/4", NullLogger.Instance);
@@ -93,15 +86,15 @@ public sealed class ShardLogOnAzureTests(AzuriteFixture azurite) : IAsyncLifetim
             products.Add(product);
             vectors.AddRange(floats);
         }, CancellationToken.None);
-        var (bound, refused) = await reopened.ReadGraphAsync(CancellationToken.None);
+        using var bound = new MemoryStream();
+        var (found, refused) = await reopened.ReadGraphAsync(bound, CancellationToken.None);
 
-        Assert.Equal(header with { ReplayFromGeneration = 1 }, recovery.SnapshotHeader);
+        Assert.Equal(snapshot.Header, recovery.SnapshotHeader);
         Assert.Equal(snapshot.Products, products);
         Assert.Equal(snapshot.Vectors.Select(BitConverter.SingleToInt32Bits), vectors.Select(BitConverter.SingleToInt32Bits));
-        Assert.Null(refused);
-        Assert.True(graph.AsSpan().SequenceEqual(bound!.Value), "the graph read back differs from the one written");
-        Assert.Equal(ShardSnapshotCodec.Encode(snapshot with { ReplayFromGeneration = 1 }),
-            await _store.ReadAsync(store.SnapshotPath, CancellationToken.None));
+        Assert.Equal((true, null), (found, refused));
+        Assert.True(graph.AsSpan().SequenceEqual(bound.ToArray()), "the graph read back differs from the one written");
+        Assert.Equal(await snapshot.WriteAsync(), await _store.ReadAsync(store.SnapshotPath, CancellationToken.None));
     }
 
     private ShardLog OpenLog() => new(_store, LogPath, NullLogger.Instance);
