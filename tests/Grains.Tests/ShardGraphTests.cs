@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OutfitFinder.Core.Search;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Hosting;
 

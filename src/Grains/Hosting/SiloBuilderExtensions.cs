@@ -11,6 +11,7 @@ using Orleans.Placement;
 using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Extraction.Siamese;
 using OutfitFinder.Core.Images;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Extraction;
