@@ -201,6 +201,13 @@ public sealed class ShardGraphTests
     }
 
     [Fact]
+    public void ShardQuery_AcceptsTheEfRangeOfTheShardEngine()
+    {
+        // The grain contracts do not reference Core, so the wire limit is a second constant that must not drift.
+        Assert.Equal(ShardSearch.MaxEf, ShardQuery.MaxEf);
+    }
+
+    [Fact]
     public async Task Shard_RebuildsItsGraph_WhenDeletesPassTheTombstoneShare()
     {
         await using var cluster = await TestCluster.StartAsync(silos: 1, gpuSilos: new HashSet<int>(), settings: Settings(threshold: 100));

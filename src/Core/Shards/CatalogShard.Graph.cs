@@ -286,6 +286,8 @@ public sealed partial class CatalogShard
                         var rest = TakeFromBacklog(backlog, int.MaxValue);
                         rest.ForEach(change => ApplyTo(built, change));
                         replayed += rest.Count;
+
+                        // The replaced graph is left to the collector, not disposed: a search may still be walking it.
                         graph = built;
                         graphPersisted = false;
                         graphsBuilt++;
