@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Grains.Hosting;
 
 namespace OutfitFinder.Grains.Tests;

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using OutfitFinder.Bench.Reporting;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains;
 using OutfitFinder.Grains.Catalog;

@@ -7,6 +7,7 @@ using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Placement;
 using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Extraction.Siamese;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Extraction;

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
-using OutfitFinder.Grains.Hosting;
 
-namespace OutfitFinder.Grains.Catalog;
+namespace OutfitFinder.Core.Shards;
 
 /// <summary>
 /// A silo-wide limit on shard graph builds running at once (<c>Search:ConcurrentGraphBuilds</c>).

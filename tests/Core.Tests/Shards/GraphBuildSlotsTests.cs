@@ -1,8 +1,7 @@
 using Microsoft.Extensions.Options;
-using OutfitFinder.Grains.Catalog;
-using OutfitFinder.Grains.Hosting;
+using OutfitFinder.Core.Shards;
 
-namespace OutfitFinder.Grains.Tests;
+namespace OutfitFinder.Core.Tests.Shards;
 
 /// <summary>A silo runs at most <c>Search:ConcurrentGraphBuilds</c> graph builds at once; the rest queue.</summary>
 public sealed class GraphBuildSlotsTests

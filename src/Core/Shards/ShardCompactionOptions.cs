@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace OutfitFinder.Grains.Hosting;
+namespace OutfitFinder.Core.Shards;
 
 /// <summary>
 /// When a catalog shard folds its log into a snapshot. A shard compacts when its current log

@@ -1,7 +1,7 @@
 using OutfitFinder.Core.Search;
-using OutfitFinder.Grains.Hosting;
+using OutfitFinder.Core.Shards;
 
-namespace OutfitFinder.Grains.Tests;
+namespace OutfitFinder.Core.Tests.Shards;
 
 /// <summary><c>Search:VectorStorage</c> and <c>Search:VectorFolder</c>: what shards create, and what start-up refuses.</summary>
 public sealed class ShardVectorStorageOptionsTests

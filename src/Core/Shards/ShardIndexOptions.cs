@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using OutfitFinder.Core.Search;
 
-namespace OutfitFinder.Grains.Hosting;
+namespace OutfitFinder.Core.Shards;
 
 /// <summary>Which index a catalog shard answers searches from.</summary>
 public enum ShardIndexKind
@@ -54,7 +55,7 @@ public sealed class ShardIndexOptions
     /// (scores then come from the codes: close to the exact scan's, not equal). Int8 applies to cosine and dot
     /// catalogs; graphs of L2 and L1 catalogs stay float. Default: Float.
     /// </summary>
-    public OutfitFinder.Core.Search.HnswVectors GraphVectors { get; set; } = OutfitFinder.Core.Search.HnswVectors.Float;
+    public HnswVectors GraphVectors { get; set; } = HnswVectors.Float;
 
     /// <summary>Candidates kept per query when the request names none. Default: 64.</summary>
     public int DefaultEf { get; set; } = 64;
@@ -84,9 +85,9 @@ public sealed class ShardIndexOptions
     public string VectorFolder { get; set; } = Path.Combine(Path.GetTempPath(), "outfitfinder-vectors");
 
     /// <summary>The vector storage shards create their indexes with.</summary>
-    public OutfitFinder.Core.Search.VectorStorage CreateVectorStorage() => VectorStorage == ShardVectorStorage.MappedFile
-        ? OutfitFinder.Core.Search.VectorStorage.MappedFile(VectorFolder)
-        : OutfitFinder.Core.Search.VectorStorage.Memory;
+    public Search.VectorStorage CreateVectorStorage() => VectorStorage == ShardVectorStorage.MappedFile
+        ? Search.VectorStorage.MappedFile(VectorFolder)
+        : Search.VectorStorage.Memory;
 
     /// <summary>Whether a shard holding <paramref name="images"/> image vectors should have a graph.</summary>
     public bool WantsGraph(int images) => Index switch
@@ -100,8 +101,8 @@ public sealed class ShardIndexOptions
 /// <summary>Fails start-up with a sentence naming the <c>Search</c> setting to fix.</summary>
 public sealed class ShardIndexOptionsValidator : IValidateOptions<ShardIndexOptions>
 {
-    /// <summary>Largest per-query ef the cluster accepts (see <see cref="Catalog.ShardQuery.MaxEf"/>).</summary>
-    private const int MaxEf = OutfitFinder.Grains.Catalog.ShardQuery.MaxEf;
+    /// <summary>Largest per-query ef the cluster accepts (see <see cref="ShardSearch.MaxEf"/>).</summary>
+    private const int MaxEf = ShardSearch.MaxEf;
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, ShardIndexOptions options)
