@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Hosting;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Grains.Tests;
 
