@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Shards;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Hosting;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Grains.Tests;
 

@@ -10,6 +10,7 @@ using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Hosting;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Bench.Search;
 
@@ -94,7 +95,7 @@ internal static class ShardMemoryBenchmark
 
     private static async Task<MemoryRun> MeasureAsync(MemorySettings settings, Report report, string storageRoot, CancellationToken cancellationToken)
     {
-        var space = new ClusteredVectors(settings.Clusters, Dimension, settings.Seed);
+        var space = new ClusteredVectors(Dimension, settings.Clusters, settings.Seed, ClusteredVectors.GatewayBenchmarkSpread);
         await using var gateway = await InProcessGateway.StartAsync(storageRoot,
         [
             $"--Search:Index={settings.Index}", $"--Search:GraphVectors={settings.GraphVectors}", $"--Search:VectorStorage={settings.VectorStorage}",

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Search;
-using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Shards;
+using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Core.Tests.Search;
 using OutfitFinder.TestSupport;

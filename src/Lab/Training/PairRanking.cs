@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
+using OutfitFinder.Core.Extraction.Siamese;
 
-namespace OutfitFinder.Core.Extraction.Siamese;
+namespace OutfitFinder.Lab.Training;
 
 /// <summary>How well consumer photos find their own product's shop photos among all shop photos of a pair set.</summary>
 /// <param name="TopOne">Share of consumer photos whose most similar shop photo shows their product.</param>

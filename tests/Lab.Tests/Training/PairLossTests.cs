@@ -1,6 +1,6 @@
-using OutfitFinder.Core.Extraction.Siamese;
+using OutfitFinder.Lab.Training;
 
-namespace OutfitFinder.Core.Tests.Extraction.Siamese;
+namespace OutfitFinder.Lab.Tests.Training;
 
 public sealed class PairLossTests
 {

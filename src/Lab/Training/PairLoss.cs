@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
+using OutfitFinder.Core.Extraction.Siamese;
 
-namespace OutfitFinder.Core.Extraction.Siamese;
+namespace OutfitFinder.Lab.Training;
 
 /// <summary>One training example: a consumer photo, a shop photo, and 1 if they show the same product else 0.</summary>
 internal readonly record struct PairExample(int Consumer, int Shop, float Label);

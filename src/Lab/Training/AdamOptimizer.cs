@@ -1,9 +1,9 @@
-namespace OutfitFinder.Core.Extraction.Siamese;
+namespace OutfitFinder.Lab.Training;
 
 /// <summary>
 /// Adam (Kingma and Ba, 2015) over one flat parameter vector, written out here because the head has
 /// a single layer: a dozen lines are easier to trust and keep deterministic than a training
-/// framework dependency in Core.
+/// framework dependency.
 /// </summary>
 internal sealed class AdamOptimizer(int parameterCount, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f)
 {

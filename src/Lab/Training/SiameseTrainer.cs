@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
+using OutfitFinder.Core.Extraction.Siamese;
 
-namespace OutfitFinder.Core.Extraction.Siamese;
+namespace OutfitFinder.Lab.Training;
 
 /// <summary>
 /// Trains a <see cref="ProjectionHead"/> so that a consumer photo and the shop photo of the same

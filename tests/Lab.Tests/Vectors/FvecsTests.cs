@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Tests.TestSupport;
+using OutfitFinder.Lab.Vectors;
 
-namespace OutfitFinder.Core.Tests.Search;
+namespace OutfitFinder.Lab.Tests.Vectors;
 
 public sealed class FvecsTests
 {

@@ -1,4 +1,6 @@
-namespace OutfitFinder.Core.Extraction.Siamese;
+using OutfitFinder.Core.Extraction.Siamese;
+
+namespace OutfitFinder.Lab.Training;
 
 /// <summary>How a projection head is trained. Every default works for a few thousand ResNet18 pairs on a laptop.</summary>
 public sealed record SiameseTrainingOptions

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace OutfitFinder.Core.Images;
+namespace OutfitFinder.Lab.Photos;
 
 /// <summary>
 /// Makes a synthetic "consumer photo" of the product in a real shop photo: the photo is cropped,

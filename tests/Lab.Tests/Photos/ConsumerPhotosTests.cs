@@ -1,8 +1,8 @@
-using OutfitFinder.Core.Images;
+using OutfitFinder.Lab.Photos;
 using OutfitFinder.TestSupport;
 using SkiaSharp;
 
-namespace OutfitFinder.Core.Tests.Images;
+namespace OutfitFinder.Lab.Tests.Photos;
 
 public sealed class ConsumerPhotosTests
 {

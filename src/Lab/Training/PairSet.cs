@@ -1,4 +1,6 @@
-namespace OutfitFinder.Core.Extraction.Siamese;
+using OutfitFinder.Core.Extraction;
+
+namespace OutfitFinder.Lab.Training;
 
 /// <summary>
 /// Base-model vectors of labelled photos for training or validating a head: consumer photos, shop

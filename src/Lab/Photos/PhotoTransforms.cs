@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using SkiaSharp;
 
-namespace OutfitFinder.Core.Images;
+namespace OutfitFinder.Lab.Photos;
 
 /// <summary>
 /// Pixel-level changes that turn one photo into another photo of the same thing: crop, tilt,

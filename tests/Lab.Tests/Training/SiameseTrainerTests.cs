@@ -1,7 +1,8 @@
 using OutfitFinder.Core.Extraction.Siamese;
+using OutfitFinder.Lab.Training;
 using Xunit.Abstractions;
 
-namespace OutfitFinder.Core.Tests.Extraction.Siamese;
+namespace OutfitFinder.Lab.Tests.Training;
 
 public sealed class SiameseTrainerTests(ITestOutputHelper output)
 {

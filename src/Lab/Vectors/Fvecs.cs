@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using OutfitFinder.Core.Search;
 
-namespace OutfitFinder.Core.Search;
+namespace OutfitFinder.Lab.Vectors;
 
 /// <summary>
 /// Reads and writes the vector files of the public ANN benchmarks (SIFT, GIST, Deep1B, …). Each file is
