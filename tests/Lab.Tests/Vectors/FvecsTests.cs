@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using OutfitFinder.Core.Tests.TestSupport;
+using OutfitFinder.TestSupport;
 using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Lab.Tests.Vectors;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using OutfitFinder.Core.Shards.Files;
-using OutfitFinder.Core.Tests.TestSupport;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Shards.Files;
 

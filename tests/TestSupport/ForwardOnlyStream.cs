@@ -1,11 +1,11 @@
-namespace OutfitFinder.Core.Tests.TestSupport;
+namespace OutfitFinder.TestSupport;
 
 /// <summary>
 /// A read-only, non-seekable stream over <paramref name="data"/> that hands out at most
 /// <paramref name="readSize"/>(n) bytes on its n-th read, as a pipe or a network stream may: readers must
 /// cope with short, uneven reads and with no length.
 /// </summary>
-internal sealed class ForwardOnlyStream(byte[] data, Func<int, int> readSize) : Stream
+public sealed class ForwardOnlyStream(byte[] data, Func<int, int> readSize) : Stream
 {
     private int _position;
     private int _reads;
