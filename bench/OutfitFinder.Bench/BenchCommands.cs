@@ -5,6 +5,7 @@ using OutfitFinder.Bench.Search;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Hosting;
 using OutfitFinder.Core.Extraction;
+using OutfitFinder.Core.Shards;
 
 namespace OutfitFinder.Bench;
 

@@ -1,4 +1,5 @@
 using OutfitFinder.Core.Search;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Kernels;
 

@@ -8,7 +8,8 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
     builder.WebHost.UseUrls("http://localhost:5090");
 }
 
-builder.UseOrleans(silo => silo.UseOutfitFinderClustering(builder.Configuration).AddOutfitFinder(builder.Configuration));
+builder.AddOutfitFinderTelemetry();
+builder.UseOrleans(silo => silo.AddOutfitFinderClustering(builder.Configuration).AddOutfitFinder(builder.Configuration));
 builder.Services.AddHealthChecks();
 
 var app = builder.Build();

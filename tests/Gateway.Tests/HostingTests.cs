@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using OutfitFinder.TestSupport;
 using SkiaSharp;
 
@@ -62,5 +64,54 @@ public sealed class HostingTests
         var deleted = await (await restarted.SearchByImageAsync("durable", images[products[0].ProductId], "k=10")).ReadSearchAsync();
         Assert.DoesNotContain(deleted.Results, hit => hit.ProductId == products[0].ProductId);
         Directory.Delete(storage, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("Gateway:SearchTimeout", "00:00:00", "Gateway:SearchTimeout is 00:00:00; it must be positive (for example 00:00:05).")]
+    [InlineData("Gateway:MaxRequestBytes", "0", "Gateway:MaxRequestBytes is 0; it must be a positive number of bytes.")]
+    [InlineData("Gateway:MaxImagesPerProduct", "0", "Gateway:MaxImagesPerProduct is 0; it must be at least 1.")]
+    [InlineData("Gateway:MaxK", "-1", "Gateway:MaxK is -1; it must be at least 1.")]
+    [InlineData("Gateway:MaxShards", "0", "Gateway:MaxShards is 0; it must be at least 1.")]
+    [InlineData("Images:MaxPixels", "0", "Images:MaxPixels is 0; it must be at least 1 pixel.")]
+    [InlineData("Cluster:Mode", "Remote", "Cluster:Mode is 'Remote'; use Embedded or Client.")]
+    [InlineData("Cluster:Provider", "Redis", "Cluster:Provider is 'Redis'; use Localhost.")]
+    [InlineData("Cluster:SiloPort", "0", "Cluster:SiloPort is 0; it must be between 1 and 65535.")]
+    [InlineData("Extraction:Gpu", "maybe", "Extraction:Gpu is 'maybe'; use auto, true or false.")]
+    [InlineData("Extraction:Onnx:ExecutionProvider", "Gpu", "Extraction:Onnx:ExecutionProvider is 'Gpu'; use Auto, Cuda or Cpu.")]
+    public void Gateway_RefusesToStart_WithTheSettingNamed_WhenASettingIsInvalid(string setting, string value, string sentence)
+    {
+        using var factory = new GatewayFactory(overrides: new Dictionary<string, string?> { [setting] = value });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains(sentence, error.ToString());
+        Directory.Delete(factory.StorageRoot, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("Cluster:Provider", "Redis", "Cluster:Provider is 'Redis'; use Localhost.")]
+    [InlineData("Cluster:GatewayPort", "70000", "Cluster:GatewayPort is 70000; it must be between 1 and 65535.")]
+    [InlineData("Gateway:MaxK", "0", "Gateway:MaxK is 0; it must be at least 1.")]
+    public void Gateway_RefusesToStart_InClientMode_WhenASettingIsInvalid(string setting, string value, string sentence)
+    {
+        using var factory = new GatewayFactory(overrides: new Dictionary<string, string?> { ["Cluster:Mode"] = "Client", [setting] = value });
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains(sentence, error.ToString());
+        Directory.Delete(factory.StorageRoot, recursive: true);
+    }
+
+    [Fact]
+    public async Task Gateway_LogsOrleansAndAspNetCoreAtWarning_LikeTheSilo()
+    {
+        await using var factory = new GatewayFactory();
+        using var http = factory.CreateClient();
+
+        var configuration = factory.Services.GetRequiredService<IConfiguration>();
+
+        Assert.Equal(("Information", "Warning", "Warning", "Warning"), (configuration["Logging:LogLevel:Default"],
+            configuration["Logging:LogLevel:Microsoft.AspNetCore"], configuration["Logging:LogLevel:Orleans"], configuration["Logging:LogLevel:Polly"]));
+        Directory.Delete(factory.StorageRoot, recursive: true);
     }
 }

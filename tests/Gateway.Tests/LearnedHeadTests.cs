@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Extraction.Siamese;
 using OutfitFinder.Core.Images;
+using OutfitFinder.Lab.Training;
 using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Gateway.Tests;

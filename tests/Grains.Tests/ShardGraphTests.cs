@@ -2,8 +2,10 @@ using System.Diagnostics;
 using OutfitFinder.Core.Search;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Hosting;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Grains.Tests;
 
@@ -197,6 +199,13 @@ public sealed class ShardGraphTests
         var exact = catalogue.Exact(catalogue.Query(1), K, null);
         var wide = await shard.SearchAsync(new ShardQuery(catalogue.Query(1), K, null, Ef: 400));
         Assert.Equal(exact, [.. wide.Select(hit => hit.ProductId)]);
+    }
+
+    [Fact]
+    public void ShardQuery_AcceptsTheEfRangeOfTheShardEngine()
+    {
+        // The grain contracts do not reference Core, so the wire limit is a second constant that must not drift.
+        Assert.Equal(ShardSearch.MaxEf, ShardQuery.MaxEf);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Grains.Hosting;
 
 namespace OutfitFinder.Grains.Tests;
@@ -87,9 +88,62 @@ public sealed class StorageOptionsTests
     {
         using var services = Build(new() { ["Storage:Kind"] = "Disk" });
 
-        var e = Assert.ThrowsAny<InvalidOperationException>(() => services.GetRequiredService<IOptions<StorageOptions>>().Value);
+        var e = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<StorageOptions>>().Value);
 
-        Assert.Contains("Storage:Kind", e.Message);
+        Assert.Equal("Storage:Kind is 'Disk'; use Folder or AzureBlob.", e.Message);
+    }
+
+    [Fact]
+    public void AddOutfitFinderStorage_RegistersOneImageStore_OverTheBlobStore_WhenCalledTwice()
+    {
+        var configuration = new ConfigurationBuilder().Build();
+        var collection = new ServiceCollection().AddOutfitFinderStorage(configuration).AddOutfitFinderStorage(configuration);
+        using var services = collection.BuildServiceProvider();
+
+        Assert.Single(collection, service => service.ServiceType == typeof(ProductImageStore));
+        Assert.Single(collection, service => service.ServiceType == typeof(IBlobStore));
+        Assert.NotNull(services.GetRequiredService<ProductImageStore>());
+    }
+
+    [Fact]
+    public void ClusterValidator_Succeeds_WithTheDefaults()
+    {
+        Assert.True(new OutfitFinderClusterOptionsValidator().Validate(null, new OutfitFinderClusterOptions()).Succeeded);
+    }
+
+    [Fact]
+    public void ClusterValidator_NamesEverySetting_WhenSeveralAreInvalid()
+    {
+        var result = new OutfitFinderClusterOptionsValidator().Validate(null, new OutfitFinderClusterOptions
+        {
+            Mode = (ClusterMode)7,
+            Provider = (ClusterProvider)9,
+            SiloPort = 70_000,
+            GatewayPort = 70_000,
+            ClusterId = "",
+        });
+
+        Assert.Equal(
+        [
+            "Cluster:Mode is '7'; use Embedded or Client.",
+            "Cluster:Provider is '9'; use Localhost.",
+            "Cluster:SiloPort is 70000; it must be between 1 and 65535.",
+            "Cluster:GatewayPort is 70000; it must be between 1 and 65535.",
+            "Cluster:SiloPort and Cluster:GatewayPort are both 70000; silos and clients each need a port of their own.",
+            "Cluster:ClusterId is empty; silos with the same cluster id form one cluster, so it must be set.",
+        ], result.Failures);
+    }
+
+    [Fact]
+    public void ImageLimits_AreRegisteredOnce_AndValidated_WhenBothHostsAddThem()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Images:MaxBytes"] = "0" }).Build();
+        using var services = new ServiceCollection().AddOptions()
+            .AddOutfitFinderImageLimits(configuration).AddOutfitFinderImageLimits(configuration).BuildServiceProvider();
+
+        var e = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<OutfitFinder.Core.Images.ImageLimits>>().Value);
+
+        Assert.Equal("Images:MaxBytes is 0; it must be at least 1 byte.", e.Message);
     }
 
     private static string Validate(StorageOptions options)

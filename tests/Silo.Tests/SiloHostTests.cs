@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using OutfitFinder.Grains.Hosting;
@@ -59,7 +60,57 @@ public sealed class SiloHostTests
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
-        Assert.Contains("Extraction:Gpu", error.ToString());
+        Assert.Contains("Extraction:Gpu is 'maybe'; use auto, true or false.", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("Cluster:Provider", "Redis", "Cluster:Provider is 'Redis'; use Localhost.")]
+    [InlineData("Cluster:Mode", "Remote", "Cluster:Mode is 'Remote'; use Embedded or Client.")]
+    [InlineData("Cluster:SiloPort", "0", "Cluster:SiloPort is 0; it must be between 1 and 65535.")]
+    [InlineData("Cluster:GatewayPort", "65536", "Cluster:GatewayPort is 65536; it must be between 1 and 65535.")]
+    [InlineData("Cluster:ClusterId", "", "Cluster:ClusterId is empty; silos with the same cluster id form one cluster, so it must be set.")]
+    [InlineData("Cluster:ServiceId", " ", "Cluster:ServiceId is empty; it identifies the service across deployments, so it must be set.")]
+    [InlineData("Extraction:Onnx:ExecutionProvider", "Gpu", "Extraction:Onnx:ExecutionProvider is 'Gpu'; use Auto, Cuda or Cpu.")]
+    [InlineData("Extraction:Batching:MaxBatchSize", "0", "Extraction:Batching:MaxBatchSize must be 1 or more, not 0.")]
+    [InlineData("Images:MaxBytes", "0", "Images:MaxBytes is 0; it must be at least 1 byte.")]
+    [InlineData("Images:MaxPixels", "-1", "Images:MaxPixels is -1; it must be at least 1 pixel.")]
+    [InlineData("Storage:Kind", "Disk", "Storage:Kind is 'Disk'; use Folder or AzureBlob.")]
+    public void Silo_RefusesToStart_WithTheSettingNamed_WhenASettingIsInvalid(string setting, string value, string sentence)
+    {
+        var settings = Settings("false");
+        settings[setting] = value;
+        using var factory = new SiloFactory(settings);
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains(sentence, error.ToString());
+    }
+
+    [Fact]
+    public void Silo_RefusesToStart_WhenSiloAndGatewayPortsAreTheSame()
+    {
+        var settings = Settings("false");
+        settings["Cluster:GatewayPort"] = settings["Cluster:SiloPort"];
+        using var factory = new SiloFactory(settings);
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains($"Cluster:SiloPort and Cluster:GatewayPort are both {settings["Cluster:SiloPort"]}; silos and clients each need a port of their own.", error.ToString());
+    }
+
+    [Fact]
+    public async Task Silo_LogsOrleansAndAspNetCoreAtWarning_UnlessConfiguredOtherwise()
+    {
+        var settings = Settings("false");
+        settings["Logging:LogLevel:Orleans"] = "Information";
+        await using var factory = new SiloFactory(settings);
+        using var http = factory.CreateClient();
+
+        var configuration = factory.Services.GetRequiredService<IConfiguration>();
+
+        Assert.Equal("Warning", configuration["Logging:LogLevel:Microsoft.AspNetCore"]);
+        Assert.Equal("Information", configuration["Logging:LogLevel:Default"]);
+        Assert.Equal("Information", configuration["Logging:LogLevel:Orleans"]);
     }
 
     [SkippableFact]

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using OutfitFinder.Core.Images;
+using OutfitFinder.Lab.Photos;
 using SkiaSharp;
 
 namespace OutfitFinder.TestSupport;

@@ -11,9 +11,9 @@ using OutfitFinder.Bench.Reporting;
 using OutfitFinder.Bench.Search;
 using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Images;
-using OutfitFinder.Core.Search;
 using OutfitFinder.Grains;
 using OutfitFinder.Grains.Catalog;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Bench.Ingestion;
 
@@ -191,7 +191,7 @@ internal static class IngestBenchmark
             {
                 await gateway.Grains.GetGrain<ICatalogGrain>("load").CreateAsync(new CatalogSpec("resnet18", "cosine", 1), cancellationToken);
                 var shard = gateway.Grains.GetGrain<ICatalogShardGrain>(ShardKeys.For("load", 0));
-                var data = new OutfitFinder.Core.Search.ClusteredVectors(dimension, clusterCount: 100, seed: 5).Next(vectors);
+                var data = new ClusteredVectors(dimension, clusterCount: 100, seed: 5).Next(vectors);
                 for (var offset = 0; offset < vectors; offset += 2000)
                 {
                     var count = Math.Min(2000, vectors - offset);

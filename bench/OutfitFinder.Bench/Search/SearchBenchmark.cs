@@ -8,10 +8,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using OutfitFinder.Bench.Reporting;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Hosting;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Bench.Search;
 
@@ -79,7 +81,7 @@ internal static class SearchBenchmark
         report.Machine();
 
         var started = Stopwatch.GetTimestamp();
-        var space = new ClusteredVectors(settings.Clusters, Dimension, settings.Seed);
+        var space = new ClusteredVectors(Dimension, settings.Clusters, settings.Seed, ClusteredVectors.GatewayBenchmarkSpread);
         var vectors = space.Sample(settings.Vectors, settings.Seed);
         var queries = space.Sample(WarmUpQueries + settings.Queries, settings.Seed + 1);
         var ids = Enumerable.Range(0, settings.Vectors).Select(row => "p" + row.ToString("D7", CultureInfo.InvariantCulture)).ToArray();

@@ -5,10 +5,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using OutfitFinder.Bench.Reporting;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Hosting;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Bench.Search;
 
@@ -93,7 +95,7 @@ internal static class ShardMemoryBenchmark
 
     private static async Task<MemoryRun> MeasureAsync(MemorySettings settings, Report report, string storageRoot, CancellationToken cancellationToken)
     {
-        var space = new ClusteredVectors(settings.Clusters, Dimension, settings.Seed);
+        var space = new ClusteredVectors(Dimension, settings.Clusters, settings.Seed, ClusteredVectors.GatewayBenchmarkSpread);
         await using var gateway = await InProcessGateway.StartAsync(storageRoot,
         [
             $"--Search:Index={settings.Index}", $"--Search:GraphVectors={settings.GraphVectors}", $"--Search:VectorStorage={settings.VectorStorage}",

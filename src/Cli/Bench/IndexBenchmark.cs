@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Cli.Bench;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Lab.Vectors;
 
 namespace OutfitFinder.Cli.Bench;
 

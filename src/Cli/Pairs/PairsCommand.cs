@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using OutfitFinder.Core.Images;
+using OutfitFinder.Lab.Photos;
 using Spectre.Console;
 
 namespace OutfitFinder.Cli.Pairs;

@@ -1,5 +1,5 @@
 using System.Text;
-using OutfitFinder.Core.Images;
+using OutfitFinder.Lab.Photos;
 using SkiaSharp;
 
 namespace OutfitFinder.Cli.Pairs;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Extraction.Siamese;
+using OutfitFinder.Lab.Training;
 using Spectre.Console;
 
 namespace OutfitFinder.Cli.Training;

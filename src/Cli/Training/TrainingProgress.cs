@@ -1,5 +1,5 @@
 using System.Globalization;
-using OutfitFinder.Core.Extraction.Siamese;
+using OutfitFinder.Lab.Training;
 using Spectre.Console;
 
 namespace OutfitFinder.Cli.Training;

@@ -1,4 +1,4 @@
-using OutfitFinder.Core.Extraction.Siamese;
+using OutfitFinder.Lab.Training;
 
 namespace OutfitFinder.Cli.Training;
 

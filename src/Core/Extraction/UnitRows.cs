@@ -3,7 +3,8 @@ using System.Numerics.Tensors;
 namespace OutfitFinder.Core.Extraction;
 
 /// <summary>Scales each row of a row-major block to unit length; all-zero rows stay zero.</summary>
-internal static class UnitRows
+/// <remarks>Public for the head trainer, which must normalise its pair vectors as the embedders do.</remarks>
+public static class UnitRows
 {
     public static void Normalise(Span<float> rows, int dimension)
     {

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using OutfitFinder.Core.Batching;
 
 namespace OutfitFinder.Core.Search;
 
@@ -15,10 +15,10 @@ public delegate IReadOnlyList<IndexHit>[] BatchSearch(ReadOnlySpan<float> querie
 /// than scoring one. Thread-safe.
 /// </summary>
 /// <remarks>
-/// <para>Modelled on <c>EmbeddingBatcher</c>: a single consumer loop takes the first queued search plus whatever
-/// else is already queued, up to <see cref="SearchBatcherOptions.MaxBatchSize"/>, and runs it. A lone search
-/// therefore waits for nothing; under load, searches pile up while a pass runs and form the next batch by
-/// themselves.</para>
+/// <para>The queue and its single consumer loop are <see cref="RequestBatcher{TRequest, TResult}"/>'s: a batch is
+/// the first queued search plus whatever else is already queued, up to <see cref="SearchBatcherOptions.MaxBatchSize"/>.
+/// A lone search therefore waits for nothing; under load, searches pile up while a pass runs and form the next
+/// batch by themselves.</para>
 /// <para>One pass answers one category filter, so a batch is split by category (ordinal) and each group is one
 /// call of the <see cref="BatchSearch"/>, asked for the largest k in the group; every caller gets the first k of
 /// its answer, which is exactly its own top k because hits are ordered by one total order.</para>
@@ -27,49 +27,35 @@ public delegate IReadOnlyList<IndexHit>[] BatchSearch(ReadOnlySpan<float> querie
 /// dropped before the pass; a failing pass faults exactly the searches of its group. Disposal lets the running
 /// pass finish, then fails everything still queued with <see cref="ObjectDisposedException"/>.</para>
 /// </remarks>
-public sealed class SearchBatcher : IAsyncDisposable
+public sealed class SearchBatcher : RequestBatcher<SearchBatcher.Request, IReadOnlyList<IndexHit>>
 {
     private readonly BatchSearch _search;
-    private readonly int _maxBatchSize;
-    private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _consumer;
-    private long _passesRun;
-    private long _queriesAnswered;
-    private int _largestPass;
-    private int _disposed;
 
     /// <param name="dimension">Length of every query; at least 1.</param>
     /// <param name="search">The batched search, called from one thread at a time.</param>
     /// <param name="options">Batch limits; null for the defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">The dimension or an option is out of range.</exception>
     public SearchBatcher(int dimension, BatchSearch search, SearchBatcherOptions? options = null)
+        : base(ValidMaxBatchSize(options ?? new SearchBatcherOptions()), TimeSpan.Zero)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         ArgumentNullException.ThrowIfNull(search);
-        options ??= new SearchBatcherOptions();
-        if (options.MaxBatchSize < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchSize, "MaxBatchSize must be at least 1.");
-        }
-
         Dimension = dimension;
         _search = search;
-        _maxBatchSize = options.MaxBatchSize;
-        _consumer = Task.Run(ConsumeAsync);
+        Start();
     }
 
     /// <summary>Length of every query.</summary>
     public int Dimension { get; }
 
     /// <summary>Calls of the <see cref="BatchSearch"/> so far, failed ones included.</summary>
-    public long PassesRun => Interlocked.Read(ref _passesRun);
+    public long PassesRun => BatchesRun;
 
     /// <summary>Queries answered by successful passes so far.</summary>
-    public long QueriesAnswered => Interlocked.Read(ref _queriesAnswered);
+    public long QueriesAnswered => RequestsAnswered;
 
     /// <summary>Most queries sent to one pass so far.</summary>
-    public int LargestPass => Volatile.Read(ref _largestPass);
+    public int LargestPass => LargestBatch;
 
     /// <summary>
     /// Searches for <paramref name="query"/> together with whatever other searches are waiting; completes with
@@ -93,70 +79,15 @@ public sealed class SearchBatcher : IAsyncDisposable
             return Task.FromCanceled<IReadOnlyList<IndexHit>>(cancellationToken);
         }
 
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            return Task.FromException<IReadOnlyList<IndexHit>>(new ObjectDisposedException(nameof(SearchBatcher)));
-        }
-
-        var request = new Request(query.ToArray(), k, category, cancellationToken);
-        if (!_queue.Writer.TryWrite(request))
-        {
-            request.Fail(new ObjectDisposedException(nameof(SearchBatcher)));
-        }
-
-        return request.Task;
+        return Enqueue(new Request(query.ToArray(), k, category, cancellationToken));
     }
 
-    /// <summary>Stops taking searches, waits for the running pass and fails queued searches with <see cref="ObjectDisposedException"/>.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>One pass answers one category filter, so the batch runs as one pass per category.</summary>
+    protected override void RunBatch(List<Request> batch)
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        foreach (var group in batch.GroupBy(request => request.Category, StringComparer.Ordinal))
         {
-            return;
-        }
-
-        _queue.Writer.TryComplete();
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _consumer.ConfigureAwait(false);
-
-        var disposed = new ObjectDisposedException(nameof(SearchBatcher));
-        while (_queue.Reader.TryRead(out var request))
-        {
-            request.Fail(disposed);
-        }
-
-        _stopping.Dispose();
-    }
-
-    /// <summary>The single consumer: never throws, ends when disposal cancels <see cref="_stopping"/>.</summary>
-    private async Task ConsumeAsync()
-    {
-        var reader = _queue.Reader;
-        var batch = new List<Request>(_maxBatchSize);
-        try
-        {
-            while (!_stopping.IsCancellationRequested && await reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
-            {
-                while (batch.Count < _maxBatchSize && reader.TryRead(out var request))
-                {
-                    // A search cancelled while queued costs no place in the pass.
-                    if (!request.Task.IsCompleted)
-                    {
-                        batch.Add(request);
-                    }
-                }
-
-                foreach (var group in batch.GroupBy(request => request.Category, StringComparer.Ordinal))
-                {
-                    RunPass([.. group]);
-                }
-
-                batch.Clear();
-            }
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            // Disposal: whatever is still queued is failed by DisposeAsync.
+            RunPass([.. group]);
         }
     }
 
@@ -183,7 +114,7 @@ public sealed class SearchBatcher : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            Interlocked.Increment(ref _passesRun);
+            CountBatch(group.Length, succeeded: false);
             foreach (var request in group)
             {
                 request.Fail(ex);
@@ -192,13 +123,7 @@ public sealed class SearchBatcher : IAsyncDisposable
             return;
         }
 
-        Interlocked.Increment(ref _passesRun);
-        Interlocked.Add(ref _queriesAnswered, group.Length);
-        if (group.Length > _largestPass)
-        {
-            Volatile.Write(ref _largestPass, group.Length);
-        }
-
+        CountBatch(group.Length, succeeded: true);
         for (var i = 0; i < group.Length; i++)
         {
             var answer = answers[i];
@@ -206,42 +131,18 @@ public sealed class SearchBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>One caller's query and the task it awaits.</summary>
-    private sealed class Request
+    private static int ValidMaxBatchSize(SearchBatcherOptions options) => options.MaxBatchSize >= 1
+        ? options.MaxBatchSize
+        : throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchSize, "MaxBatchSize must be at least 1.");
+
+    /// <summary>One caller's query.</summary>
+    public sealed class Request(float[] query, int k, string? category, CancellationToken cancellationToken)
+        : BatchRequest<IReadOnlyList<IndexHit>>(cancellationToken)
     {
-        private readonly TaskCompletionSource<IReadOnlyList<IndexHit>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly CancellationTokenRegistration _registration;
+        public float[] Query { get; } = query;
 
-        public Request(float[] query, int k, string? category, CancellationToken cancellationToken)
-        {
-            Query = query;
-            K = k;
-            Category = category;
-            if (cancellationToken.CanBeCanceled)
-            {
-                _registration = cancellationToken.UnsafeRegister(
-                    static (state, token) => ((TaskCompletionSource<IReadOnlyList<IndexHit>>)state!).TrySetCanceled(token), _completion);
-            }
-        }
+        public int K { get; } = k;
 
-        public float[] Query { get; }
-
-        public int K { get; }
-
-        public string? Category { get; }
-
-        public Task<IReadOnlyList<IndexHit>> Task => _completion.Task;
-
-        public void Complete(IReadOnlyList<IndexHit> hits)
-        {
-            _completion.TrySetResult(hits);
-            _registration.Dispose();
-        }
-
-        public void Fail(Exception exception)
-        {
-            _completion.TrySetException(exception);
-            _registration.Dispose();
-        }
+        public string? Category { get; } = category;
     }
 }

@@ -20,7 +20,7 @@ namespace OutfitFinder.Core.Storage;
 /// acknowledged by the service only once it is durable. Each block carries the offset it must land
 /// at, so a block that the client library resends after losing the response of an attempt that
 /// did commit is detected instead of appended twice. Content larger than one block is sent as
-/// several; a failure between them leaves a torn tail, which is what <see cref="ShardLog"/> cuts.
+/// several; a failure between them leaves a torn tail, which is what <see cref="OutfitFinder.Core.Shards.Files.ShardLog"/> cuts.
 /// </para>
 /// <para>
 /// <b>Replacing writes</b>, whole or streamed, upload the content to a staging append blob under

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -19,21 +20,19 @@ public static class GatewayHostingExtensions
         }
 
         var configuration = builder.Configuration;
-        builder.Services.AddOptions<GatewayOptions>().BindConfiguration("Gateway")
-            .Validate(o => o.SearchTimeout > TimeSpan.Zero, "Gateway:SearchTimeout must be positive.")
-            .Validate(o => o.MaxRequestBytes > 0, "Gateway:MaxRequestBytes must be positive.")
-            .Validate(o => o.MaxImagesPerProduct >= 1, "Gateway:MaxImagesPerProduct must be at least 1.")
-            .Validate(o => o.MaxK >= 1, "Gateway:MaxK must be at least 1.")
-            .ValidateOnStart();
-        var gateway = configuration.GetSection("Gateway").Get<GatewayOptions>() ?? new GatewayOptions();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = gateway.MaxRequestBytes);
-        builder.Services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = gateway.MaxRequestBytes);
+        builder.AddOutfitFinderTelemetry();
+        // Read now: the mode decides whether this process hosts a silo or is a client of one.
+        var cluster = configuration.GetOutfitFinderClusterOptions();
 
-        builder.Services.AddOptions<OutfitFinder.Core.Images.ImageLimits>().BindConfiguration("Images")
-            .Validate(l => l.MaxBytes > 0 && l.MaxPixels > 0, "Images:MaxBytes and Images:MaxPixels must be positive.")
-            .ValidateOnStart();
+        builder.Services.AddOptions<GatewayOptions>().BindConfiguration("Gateway").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
+            kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBytes);
+        builder.Services.AddOptions<FormOptions>().Configure<IOptions<GatewayOptions>>((form, gateway) =>
+            form.MultipartBodyLengthLimit = gateway.Value.MaxRequestBytes);
+
+        builder.Services.AddOutfitFinderImageLimits(configuration);
         builder.Services.AddOutfitFinderStorage(configuration);
-        builder.Services.AddSingleton<OutfitFinder.Core.Storage.ProductImageStore>();
         builder.Services.AddSingleton<CatalogDirectory>();
         builder.Services.AddSingleton<SearchFanOut>();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Uploads.UploadReader>();
@@ -47,20 +46,16 @@ public static class GatewayHostingExtensions
             .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
-        var mode = configuration.GetSection("Cluster").Get<GatewayClusterOptions>()?.Mode ?? "Embedded";
-        if (string.Equals(mode, "Embedded", StringComparison.OrdinalIgnoreCase))
+        switch (cluster.Mode)
         {
-            builder.UseOrleans(silo => silo.UseOutfitFinderClustering(configuration).AddOutfitFinder(configuration));
-        }
-        else if (string.Equals(mode, "Client", StringComparison.OrdinalIgnoreCase))
-        {
-            var cluster = configuration.GetSection("Cluster").Get<ClusterOptions>() ?? new ClusterOptions();
-            builder.UseOrleansClient(client => client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId));
-        }
-        else
-        {
-            throw new OptionsValidationException("Cluster:Mode", typeof(GatewayClusterOptions),
-                [$"Cluster:Mode is '{mode}'; use Embedded or Client."]);
+            case ClusterMode.Embedded:
+                builder.UseOrleans(silo => silo.AddOutfitFinderClustering(configuration).AddOutfitFinder(configuration));
+                break;
+            case ClusterMode.Client:
+                builder.UseOrleansClient(client => client.AddOutfitFinderClustering(configuration));
+                break;
+            default:
+                throw new UnreachableException($"Cluster:Mode {cluster.Mode} passed validation but has no set-up here.");
         }
 
         return builder;

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace OutfitFinder.Gateway.Hosting;
 
 /// <summary>Limits and deadlines of the public API. Bound from <c>Gateway</c>.</summary>
@@ -19,12 +21,35 @@ public sealed class GatewayOptions
     public int MaxShards { get; set; } = 256;
 }
 
-/// <summary>How the gateway reaches the cluster. Bound from <c>Cluster</c>.</summary>
-public sealed class GatewayClusterOptions
+/// <summary>Fails start-up with a sentence naming the <c>Gateway</c> setting to fix.</summary>
+public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
-    /// <summary>
-    /// <c>Embedded</c>: host a silo in this process (nothing else to run). <c>Client</c>: connect
-    /// to silos started separately (<c>src/Silo</c>). Default: <c>Embedded</c>.
-    /// </summary>
-    public string Mode { get; set; } = "Embedded";
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.SearchTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Gateway:SearchTimeout is {options.SearchTimeout}; it must be positive (for example 00:00:05).");
+        }
+
+        if (options.MaxRequestBytes < 1)
+        {
+            failures.Add($"Gateway:MaxRequestBytes is {options.MaxRequestBytes}; it must be a positive number of bytes.");
+        }
+
+        AtLeastOne(options.MaxImagesPerProduct, "Gateway:MaxImagesPerProduct", failures);
+        AtLeastOne(options.MaxK, "Gateway:MaxK", failures);
+        AtLeastOne(options.MaxShards, "Gateway:MaxShards", failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void AtLeastOne(int value, string setting, List<string> failures)
+    {
+        if (value < 1)
+        {
+            failures.Add($"{setting} is {value}; it must be at least 1.");
+        }
+    }
 }

@@ -73,6 +73,6 @@ public static class CatalogPaths
 {
     public static string Definition(string catalog) => $"catalogs/{catalog}/catalog.json";
 
-    /// <summary>Folder of a shard's snapshot and log generations (see <see cref="OutfitFinder.Core.Storage.ShardStore"/>).</summary>
+    /// <summary>Folder of a shard's snapshot and log generations (see <see cref="OutfitFinder.Core.Shards.Files.ShardStore"/>).</summary>
     public static string ShardFolder(string catalog, int shard) => $"catalogs/{catalog}/shards/{shard}";
 }

@@ -1,16 +1,13 @@
-using System.Net;
-using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.MembershipService.SiloMetadata;
-using Orleans.Configuration;
 using Orleans.Placement;
 using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Extraction.Siamese;
-using OutfitFinder.Core.Images;
+using OutfitFinder.Core.Shards;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Catalog;
 using OutfitFinder.Grains.Extraction;
@@ -29,7 +26,9 @@ public static class SiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder AddOutfitFinder(this ISiloBuilder silo, IConfiguration configuration)
     {
-        var gpu = configuration.GetSection("Extraction").Get<SiloGpuOptions>() ?? new SiloGpuOptions();
+        ArgumentNullException.ThrowIfNull(silo);
+        // Read now, not at start: the metadata is fixed when the silo is built.
+        var gpu = configuration.GetSection("Extraction").GetValidated(new SiloGpuOptionsValidator());
         silo.UseSiloMetadata(new Dictionary<string, string>
         {
             [SiloMetadataKeys.Gpu] = GpuDetector.IsGpuAdvertised(gpu.Gpu) ? "true" : "false",
@@ -37,19 +36,21 @@ public static class SiloBuilderExtensions
 
         var services = silo.Services;
         services.AddOutfitFinderStorage(configuration);
+        services.AddOutfitFinderImageLimits(configuration);
+
         services.AddOptions<ShardCompactionOptions>().Bind(configuration.GetSection("Storage:Compaction")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ShardCompactionOptions>, ShardCompactionOptionsValidator>();
         services.AddOptions<ShardIndexOptions>().Bind(configuration.GetSection("Search")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ShardIndexOptions>, ShardIndexOptionsValidator>();
         services.TryAddSingleton<GraphBuildSlots>();
-        services.AddOptions<ImageLimits>().Bind(configuration.GetSection("Images"))
-            .Validate(l => l.MaxBytes > 0 && l.MaxPixels > 0, "Images:MaxBytes and Images:MaxPixels must be positive.")
-            .ValidateOnStart();
+
         services.AddOptions<ExtractorPlacementOptions>().Bind(configuration.GetSection("Extraction:Placement"));
         services.AddOptions<EmbeddingBatcherOptions>().Bind(configuration.GetSection("Extraction:Batching")).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<EmbeddingBatcherOptions>, EmbeddingBatcherOptionsValidator>();
-        services.AddOptions<OnnxEmbedderOptions>().Bind(configuration.GetSection("Extraction:Onnx")).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<OnnxEmbedderOptions>, OnnxEmbedderOptionsValidator>();
+        services.AddSingleton<IValidateOptions<EmbeddingBatcherOptions>>(
+            new SectionValidator<EmbeddingBatcherOptions>(new EmbeddingBatcherOptionsValidator(), "Extraction:Batching"));
+        services.AddOptions<OnnxEmbedderOptions>().BindChecked(configuration.GetSection("Extraction:Onnx")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OnnxEmbedderOptions>>(
+            new SectionValidator<OnnxEmbedderOptions>(new OnnxEmbedderOptionsValidator(), "Extraction:Onnx"));
         var configuredModels = configuration.GetSection("Models").GetChildren().Select(model => model.Key).ToArray();
         foreach (var model in configuredModels)
         {
@@ -86,40 +87,6 @@ public static class SiloBuilderExtensions
         services.TryAddSingleton<IngestionSources>();
         services.TryAddSingleton<IIngestionTarget>(sp => new ClusterIngestionTarget(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<IBlobStore>()));
         services.AddHostedService<IngestionJobKeeper>();
-        return services;
-    }
-
-    /// <summary>Localhost clustering on the configured ports: the embedded default and single-machine setups.</summary>
-    public static ISiloBuilder UseOutfitFinderClustering(this ISiloBuilder silo, IConfiguration configuration)
-    {
-        var cluster = configuration.GetSection("Cluster").Get<ClusterOptions>() ?? new ClusterOptions();
-        silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
-        silo.Configure<EndpointOptions>(endpoints => endpoints.AdvertisedIPAddress = IPAddress.Loopback);
-        return silo;
-    }
-
-    /// <summary>
-    /// The blob store every part of the cluster uses (gateway for product images, shards for logs):
-    /// a local folder, or a container of an Azure Storage account that is created at start.
-    /// </summary>
-    public static IServiceCollection AddOutfitFinderStorage(this IServiceCollection services, IConfiguration configuration)
-    {
-        if (services.Any(service => service.ServiceType == typeof(IBlobStore)))
-        {
-            // Embedded mode: the gateway and its in-process silo share one container and one store.
-            return services;
-        }
-
-        services.AddOptions<StorageOptions>().Bind(configuration.GetSection("Storage")).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
-        services.AddSingleton<IBlobStore>(sp =>
-        {
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return storage.Kind == StorageKind.AzureBlob
-                ? new AzureBlobStore(new BlobContainerClient(storage.ConnectionString, storage.Container))
-                : new LocalFolderBlobStore(Path.GetFullPath(storage.Root));
-        });
-        services.AddHostedService<StorageContainerCreator>();
         return services;
     }
 }

@@ -91,29 +91,3 @@ public sealed partial class StorageOptionsValidator : IValidateOptions<StorageOp
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
     private static partial Regex ContainerName();
 }
-
-/// <summary>How this silo joins a cluster. Bound from <c>Cluster</c>.</summary>
-public sealed class ClusterOptions
-{
-    /// <summary>Port silos talk to each other on. Default: 11111.</summary>
-    public int SiloPort { get; set; } = 11111;
-
-    /// <summary>Port Orleans clients (gateways) connect to. Default: 30000.</summary>
-    public int GatewayPort { get; set; } = 30000;
-
-    /// <summary>Cluster id: silos with the same id form one cluster. Default: <c>outfitfinder</c>.</summary>
-    public string ClusterId { get; set; } = "outfitfinder";
-
-    /// <summary>Service id: stable across deployments of the same service. Default: <c>outfitfinder</c>.</summary>
-    public string ServiceId { get; set; } = "outfitfinder";
-}
-
-/// <summary>Whether this silo advertises a GPU. Bound from <c>Extraction</c>.</summary>
-public sealed class SiloGpuOptions
-{
-    /// <summary>
-    /// <c>auto</c> (advertise <c>gpu=true</c> when the CUDA driver library loads), <c>true</c> or
-    /// <c>false</c>. Default: <c>auto</c>.
-    /// </summary>
-    public string Gpu { get; set; } = "auto";
-}

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using OutfitFinder.Cli.Tests.Infrastructure;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Lab.Vectors;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Cli.Tests.Bench;
 

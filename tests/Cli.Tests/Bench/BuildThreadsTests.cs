@@ -1,5 +1,6 @@
 using System.Text.Json;
 using OutfitFinder.Cli.Tests.Infrastructure;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Cli.Tests.Bench;
 

@@ -1,6 +1,7 @@
 using OutfitFinder.Cli.Charts;
 using OutfitFinder.Cli.Tests.Infrastructure;
 using SkiaSharp;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Cli.Tests.Charts;
 

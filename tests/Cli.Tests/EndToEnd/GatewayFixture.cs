@@ -23,5 +23,6 @@ public sealed class GatewayFixture : IAsyncLifetime
     {
         _http.Dispose();
         await _factory.DisposeAsync();
+        Directory.Delete(_factory.StorageRoot, recursive: true);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using OutfitFinder.Cli.Tests.Infrastructure;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Cli.Tests.Evaluation;
 

@@ -1,5 +1,6 @@
 using OutfitFinder.Cli.Evaluation;
 using OutfitFinder.Cli.Tests.Infrastructure;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Cli.Tests.Evaluation;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using OutfitFinder.Cli.Http;
 using OutfitFinder.Cli.Tests.Infrastructure;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Cli.Tests.Http;
 

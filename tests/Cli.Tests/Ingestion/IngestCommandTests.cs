@@ -1,5 +1,6 @@
 using System.Net;
 using OutfitFinder.Cli.Tests.Infrastructure;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Cli.Tests.Ingestion;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using OutfitFinder.Core.Ingestion;
 using OutfitFinder.Cli.Tests.Infrastructure;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Cli.Tests.Ingestion;
 

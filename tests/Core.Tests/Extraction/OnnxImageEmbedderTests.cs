@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Extraction;
 using SkiaSharp;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Extraction;
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 using OutfitFinder.Core.Extraction;
 using SkiaSharp;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Extraction;
 

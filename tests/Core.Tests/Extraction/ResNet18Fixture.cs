@@ -1,4 +1,5 @@
 using OutfitFinder.Core.Extraction;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Extraction;
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Azure.Storage.Blobs;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Storage;
 

@@ -1,4 +1,5 @@
 using OutfitFinder.Core.Storage;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Storage;
 

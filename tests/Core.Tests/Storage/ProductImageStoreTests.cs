@@ -1,5 +1,6 @@
 using System.Text;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Core.Tests.Storage;
 

@@ -101,8 +101,12 @@ public sealed class ProjectionHead
         return outputs;
     }
 
-    /// <summary><c>output = W·input + b</c>, before normalisation; shared with the trainer so both compute the same numbers.</summary>
-    internal static void Linear(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
+    /// <summary>
+    /// <c>output = W·input + b</c>, before normalisation, for a row-major <paramref name="weights"/> of
+    /// <c>output.Length × input.Length</c>. Public so that the head trainer computes its loss with the
+    /// very arithmetic that serves the head: a trained head then scores exactly as it did in training.
+    /// </summary>
+    public static void Linear(ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> input, Span<float> output)
     {
         var inputDimension = input.Length;
         for (var r = 0; r < output.Length; r++)
