@@ -18,84 +18,65 @@ namespace OutfitFinder.Core.Search;
 /// <para>The vectors live on the managed heap, or in a memory-mapped scratch file (see <see cref="VectorStorage"/>);
 /// dispose the index to release the file.</para>
 /// </remarks>
-/// <param name="dimension">Length of every vector; at least 1.</param>
-/// <param name="metric">How vectors are compared.</param>
-/// <param name="storage">Where the vectors live; null for <see cref="VectorStorage.Memory"/>.</param>
-public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, VectorStorage? storage = null) : IVectorIndex
+public sealed class FlatVectorIndex : IVectorIndex
 {
-    private const int InitialRowCapacity = 16;
-
     // Above this many floats the normalised cosine query goes to the array pool instead of the stack.
     private const int StackQueryLimit = 1024;
 
-    private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+    // Layout. Row r is _vectors[r·Dimension .. (r+1)·Dimension); who owns it, and which image it is, is in the shared
+    // bookkeeping (_rows, dense: removal moves the last row into each hole, so rows [0, RowCount) are the live ones
+    // and row order means nothing).
+    private readonly ProductRows _rows;
+    private readonly VectorRows _vectors;
 
-    // One instance per distinct category, so products share the string and the scan can compare
-    // categories by reference. It only grows: a catalog has a handful of categories.
-    private readonly HashSet<string> _categories = new(StringComparer.Ordinal);
-
-    // Layout. Row r is _vectors[r·Dimension .. (r+1)·Dimension); _rowProduct[r] is the slot of the
-    // product that owns it and _rowImage[r] which of that product's images it is. A product lists its
-    // rows by image index, so the tables always agree: _products[_rowProduct[r]].Rows[_rowImage[r]] == r.
-    // Removal moves the last row into each hole (and the last product into the freed slot), so the block
-    // stays dense without shifting everything behind the hole; the price is that row order means nothing.
-    private Product[] _products = [];
-    private int _productCount;
-
-    private readonly VectorRows _vectors = (storage ?? VectorStorage.Memory).CreateRows();
-    private int[] _rowProduct = [];
-    private int[] _rowImage = [];
-    private int _rowCount;
-
-    // Bumped by every write so that enumerating Products during a write fails loudly.
-    private int _version;
+    /// <param name="dimension">Length of every vector; at least 1.</param>
+    /// <param name="metric">How vectors are compared.</param>
+    /// <param name="storage">Where the vectors live; null for <see cref="VectorStorage.Memory"/>.</param>
+    public FlatVectorIndex(int dimension, DistanceMetric metric, VectorStorage? storage = null)
+    {
+        Dimension = dimension >= 1
+            ? dimension
+            : throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The dimension must be at least 1.");
+        Metric = Enum.IsDefined(metric)
+            ? metric
+            : throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
+        Storage = storage ?? VectorStorage.Memory;
+        _vectors = Storage.CreateRows();
+        _rows = new ProductRows(MoveRow);
+    }
 
     /// <summary>Length of every vector this index holds; at least 1.</summary>
-    public int Dimension { get; } = dimension >= 1
-        ? dimension
-        : throw new ArgumentOutOfRangeException(nameof(dimension), dimension, "The dimension must be at least 1.");
+    public int Dimension { get; }
 
     /// <summary>How vectors are compared, and so which scores come back and which way is better.</summary>
-    public DistanceMetric Metric { get; } = Enum.IsDefined(metric)
-        ? metric
-        : throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown distance metric.");
+    public DistanceMetric Metric { get; }
 
     /// <summary>Where the vectors live.</summary>
-    public VectorStorage Storage { get; } = storage ?? VectorStorage.Memory;
+    public VectorStorage Storage { get; }
 
     /// <summary>Number of products held.</summary>
-    public int ProductCount => _productCount;
+    public int ProductCount => _rows.ProductCount;
 
     /// <summary>Number of image vectors held.</summary>
-    public int ImageCount => _rowCount;
+    public int ImageCount => _rows.RowCount;
 
     /// <summary>Always 0: a removed product's rows are dropped at once.</summary>
     public int TombstoneCount => 0;
 
-    /// <summary>Every product held, in no particular order. Fails if the index is written to meanwhile.</summary>
-    public IEnumerable<IndexedProduct> Products
-    {
-        get
-        {
-            var version = _version;
-            for (var slot = 0; slot < _productCount; slot++)
-            {
-                if (version != _version)
-                {
-                    throw new InvalidOperationException("The index was modified while its products were enumerated.");
-                }
+    /// <summary>
+    /// Estimated bytes held: the vector block's capacity (on the heap or in the mapped file) and the bookkeeping
+    /// (see <see cref="IVectorIndex.MemoryBytes"/>).
+    /// </summary>
+    public long MemoryBytes => (sizeof(float) * (long)_vectors.Values.Length) + _rows.MemoryBytes;
 
-                var product = _products[slot];
-                yield return new IndexedProduct(product.Id, product.Category, product.Rows.Length);
-            }
-        }
-    }
+    /// <summary>Every product held, in no particular order. Fails if the index is written to meanwhile.</summary>
+    public IEnumerable<IndexedProduct> Products => _rows.Enumerate();
 
     /// <summary>Whether a product with this id (ordinal) is held.</summary>
     public bool Contains(string productId)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        return _slotById.ContainsKey(productId);
+        return _rows.Contains(productId);
     }
 
     /// <summary>
@@ -107,13 +88,13 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
     public bool TryCopyVectors(string productId, [NotNullWhen(true)] out float[]? vectors)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        if (!_slotById.TryGetValue(productId, out var slot))
+        if (!_rows.TryGetSlot(productId, out var slot))
         {
             vectors = null;
             return false;
         }
 
-        var rows = _products[slot].Rows;
+        var rows = _rows.Products[slot].Rows;
         vectors = new float[rows.Length * Dimension];
         for (var image = 0; image < rows.Length; image++)
         {
@@ -132,12 +113,12 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
     public bool TryCopyVectors(string productId, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        if (!_slotById.TryGetValue(productId, out var slot))
+        if (!_rows.TryGetSlot(productId, out var slot))
         {
             return false;
         }
 
-        var rows = _products[slot].Rows;
+        var rows = _rows.Products[slot].Rows;
         if (destination.Length < rows.Length * Dimension)
         {
             throw new ArgumentException(
@@ -162,25 +143,9 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
         var copy = new FlatVectorIndex(Dimension, Metric, storage);
         try
         {
-            copy.EnsureRowCapacity(_rowCount);
-            copy.EnsureProductCapacity(_productCount);
-            _vectors.Values[..(_rowCount * Dimension)].CopyTo(copy._vectors.Values);
-            _rowProduct.AsSpan(0, _rowCount).CopyTo(copy._rowProduct);
-            _rowImage.AsSpan(0, _rowCount).CopyTo(copy._rowImage);
-            copy._rowCount = _rowCount;
-            foreach (var category in _categories)
-            {
-                copy._categories.Add(category);
-            }
-
-            for (var slot = 0; slot < _productCount; slot++)
-            {
-                var product = _products[slot];
-                copy._products[slot] = new Product(product.Id, product.Category, (int[])product.Rows.Clone());
-                copy._slotById.Add(product.Id, slot);
-            }
-
-            copy._productCount = _productCount;
+            copy.EnsureRowCapacity(_rows.RowCount);
+            _vectors.Values[..(_rows.RowCount * Dimension)].CopyTo(copy._vectors.Values);
+            _rows.CopyTo(copy._rows);
             return copy;
         }
         catch
@@ -207,78 +172,28 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
         ArgumentNullException.ThrowIfNull(productId);
         var imageCount = ProductVectors.Validate(productId, vectors, Dimension);
 
-        var existing = _slotById.TryGetValue(productId, out var slot) ? _products[slot] : null;
+        var existingRows = _rows.TryGetSlot(productId, out var slot) ? _rows.Products[slot].Rows.Length : 0;
 
         // Grow first: after this point nothing can fail, so a throw never leaves half a product behind.
-        EnsureRowCapacity((long)_rowCount - (existing?.Rows.Length ?? 0) + imageCount);
-        if (existing is null)
-        {
-            EnsureProductCapacity(_productCount + 1);
-        }
-
-        category = Categories.Intern(_categories, category);
-        var rows = new int[imageCount];
-        Product product;
-        if (existing is not null)
-        {
-            RemoveRows(existing);
-            existing.Category = category;
-            existing.Rows = rows;
-            product = existing;
-        }
-        else
-        {
-            slot = _productCount++;
-            product = new Product(productId, category, rows);
-            _products[slot] = product;
-            _slotById.Add(productId, slot);
-        }
-
+        EnsureRowCapacity((long)_rows.RowCount - existingRows + imageCount);
+        slot = _rows.Place(productId, category, imageCount, out _);
         for (var image = 0; image < imageCount; image++)
         {
-            var row = _rowCount++;
+            var row = _rows.AppendRow(slot, image);
             var destination = _vectors.Values.Slice(row * Dimension, Dimension);
             vectors.Slice(image * Dimension, Dimension).CopyTo(destination);
             if (Metric == DistanceMetric.Cosine)
             {
                 ProductVectors.NormaliseInPlace(destination);
             }
-
-            _rowProduct[row] = slot;
-            _rowImage[row] = image;
-            rows[image] = row;
         }
-
-        _version++;
     }
 
     /// <summary>Removes a product; false if it was not there.</summary>
     public bool Remove(string productId)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        if (!_slotById.Remove(productId, out var slot))
-        {
-            return false;
-        }
-
-        RemoveRows(_products[slot]);
-
-        var last = _productCount - 1;
-        if (slot != last)
-        {
-            var moved = _products[last];
-            _products[slot] = moved;
-            _slotById[moved.Id] = slot;
-            foreach (var row in moved.Rows)
-            {
-                _rowProduct[row] = slot;
-            }
-        }
-
-        Array.Clear(_products, last, 1);
-        _productCount--;
-        _version++;
-        return true;
+        return _rows.Remove(productId, out _);
     }
 
     /// <summary>
@@ -326,37 +241,21 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
             }
 
             ReadOnlySpan<float> scored = Metric == DistanceMetric.Cosine ? unit : query;
-            var higherIsBetter = DistanceMetrics.HigherIsBetter(Metric);
             var seen = new HashSet<int>();
             var hits = new List<IndexHit>();
             foreach (var productId in productIds)
             {
-                if (productId is null || !_slotById.TryGetValue(productId, out var slot) || !seen.Add(slot))
+                if (productId is null || !_rows.TryGetSlot(productId, out var slot) || !seen.Add(slot))
                 {
                     continue;
                 }
 
-                var product = _products[slot];
-                var best = ScoreRow(scored, product.Rows[0]);
-                var bestImage = 0;
-                for (var image = 1; image < product.Rows.Length; image++)
-                {
-                    var score = ScoreRow(scored, product.Rows[image]);
-                    if (DistanceMetrics.IsBetter(higherIsBetter, score, best))
-                    {
-                        (best, bestImage) = (score, image);
-                    }
-                }
-
+                var product = _rows.Products[slot];
+                var best = BestImage(scored, product.Rows, out var bestImage);
                 hits.Add(new IndexHit(product.Id, bestImage, best));
             }
 
-            hits.Sort(DistanceMetrics.BestFirst(Metric));
-            if (hits.Count > k)
-            {
-                hits.RemoveRange(k, hits.Count - k);
-            }
-
+            ProductHits.SortAndTake(hits, k, Metric);
             return hits;
         }
         finally
@@ -368,13 +267,23 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
         }
     }
 
-    /// <summary>One row's score as every scan computes it (the dot kernels sum a pair in the order <see cref="DotKernels.Dot"/> does).</summary>
-    private float ScoreRow(ReadOnlySpan<float> query, int row) => Metric switch
+    /// <summary>
+    /// A product's best image and its score, each row scored as every scan scores it (the dot kernels sum a pair in
+    /// the order <see cref="DotKernels.Dot"/> does).
+    /// </summary>
+    private float BestImage(ReadOnlySpan<float> query, int[] rows, out int image) => Metric switch
     {
-        DistanceMetric.Cosine or DistanceMetric.Dot => DotKernels.Dot(query, RowSpan(row)),
-        DistanceMetric.L2 => EuclideanScorer.Score(query, RowSpan(row)),
-        _ => ManhattanScorer.Score(query, RowSpan(row)),
+        DistanceMetric.Cosine or DistanceMetric.Dot => BestImage<DotScorer>(query, rows, out image),
+        DistanceMetric.L2 => BestImage<EuclideanScorer>(query, rows, out image),
+        _ => BestImage<ManhattanScorer>(query, rows, out image),
     };
+
+    private float BestImage<TScorer>(ReadOnlySpan<float> query, int[] rows, out int image)
+        where TScorer : struct, IRowScorer
+    {
+        var scores = new RowScores<TScorer>(query, _vectors.Values, Dimension) { Rows = rows };
+        return ProductHits.BestImage(ref scores, rows.Length, DistanceMetrics.HigherIsBetter(Metric), out image);
+    }
 
     /// <summary>
     /// Answers several queries in one pass over the vectors: <paramref name="queries"/> holds them back to back,
@@ -420,8 +329,8 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
 
         // No product can have a category that was never interned.
         string? wanted = null;
-        var limit = Math.Min(k, _productCount);
-        if ((category is not null && !_categories.TryGetValue(category, out wanted)) || limit == 0)
+        var limit = Math.Min(k, _rows.ProductCount);
+        if ((category is not null && !_rows.TryGetCategory(category, out wanted)) || limit == 0)
         {
             Array.Fill(answers, Array.Empty<IndexHit>());
             return answers;
@@ -481,14 +390,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
 
         for (var q = 0; q < queryCount; q++)
         {
-            var heap = heaps[q];
-            var hits = new IndexHit[heap.Count];
-            for (var i = hits.Length - 1; i >= 0; i--)
-            {
-                hits[i] = heap.Dequeue();
-            }
-
-            answers[q] = hits;
+            answers[q] = ProductHits.DrainBestFirst(heaps[q]);
         }
 
         return answers;
@@ -536,9 +438,10 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
         var kept = new Dictionary<string, IndexHit>?[queryCount];
         try
         {
-            for (var first = 0; first < _rowCount; first += DotKernels.RowBlock)
+            var rowCount = _rows.RowCount;
+            for (var first = 0; first < rowCount; first += DotKernels.RowBlock)
             {
-                var count = Math.Min(DotKernels.RowBlock, _rowCount - first);
+                var count = Math.Min(DotKernels.RowBlock, rowCount - first);
                 DotKernels.DotBatch(queries, dimension, _vectors.Values.Slice(first * dimension, count * dimension),
                     scores.AsSpan(0, queryCount * count));
                 for (var q = 0; q < queryCount; q++)
@@ -589,8 +492,8 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
     private void Consider(PriorityQueue<IndexHit, IndexHit> heap, ref Dictionary<string, IndexHit>? kept, int limit,
         int row, float score)
     {
-        var product = _products[_rowProduct[row]];
-        var hit = new IndexHit(product.Id, _rowImage[row], score);
+        var product = _rows.Products[_rows.RowProduct[row]];
+        var hit = new IndexHit(product.Id, _rows.RowImage[row], score);
         var several = product.Rows.Length > 1;
         if (several && kept is not null && kept.TryGetValue(product.Id, out var held))
         {
@@ -641,16 +544,18 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
         var slots = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
         var counts = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
         var scores = ArrayPool<float>.Shared.Rent(queryCount * rowNumbers.Length);
+        var entries = _rows.Products;
+        var productCount = _rows.ProductCount;
         try
         {
             var next = 0;
-            while (next < _productCount)
+            while (next < productCount)
             {
                 var gathered = 0;
                 var products = 0;
-                for (; next < _productCount; next++)
+                for (; next < productCount; next++)
                 {
-                    var product = _products[next];
+                    var product = entries[next];
 
                     // Categories are interned, so ordinal equality is reference equality here.
                     if (!ReferenceEquals(product.Category, category))
@@ -728,6 +633,9 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
             return;
         }
 
+        // The best image is written out here and in Scan, not taken from ProductHits.BestImage (which Rescore
+        // uses): a scorer struct in the int8 scan's loop cost it half its speed, and these loops are as hot.
+        var products = _rows.Products;
         var at = 0;
         for (var p = 0; p < slots.Length; p++)
         {
@@ -749,7 +657,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
                 continue;
             }
 
-            Offer(heap, limit, _products[slots[p]], bestImage, best, higherIsBetter: true);
+            Offer(heap, limit, products[slots[p]], bestImage, best, higherIsBetter: true);
             if (heap.Count == limit)
             {
                 threshold = heap.Peek().Score;
@@ -761,7 +669,7 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
     /// Keeps the product if it beats the weakest hit kept. A score strictly worse than the root's cannot win
     /// any tie-break, so most products are turned away by one float comparison, before a hit is even built.
     /// </summary>
-    private void Offer(PriorityQueue<IndexHit, IndexHit> heap, int limit, Product product, int image, float score,
+    private void Offer(PriorityQueue<IndexHit, IndexHit> heap, int limit, ProductRows.Product product, int image, float score,
         bool higherIsBetter)
     {
         if (heap.Count < limit)
@@ -806,10 +714,12 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
         var higherIsBetter = DistanceMetrics.HigherIsBetter(Metric);
         var block = _vectors.Values;
         var dimension = Dimension;
+        var products = _rows.Products;
+        var productCount = _rows.ProductCount;
 
-        for (var slot = 0; slot < _productCount; slot++)
+        for (var slot = 0; slot < productCount; slot++)
         {
-            var product = _products[slot];
+            var product = products[slot];
 
             // Categories are interned, so ordinal equality is reference equality here.
             if (category is not null && !ReferenceEquals(product.Category, category))
@@ -834,33 +744,8 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
         }
     }
 
-    /// <summary>
-    /// Drops every row of <paramref name="product"/> by moving the current last row into each hole.
-    /// The moved row may belong to <paramref name="product"/> itself; its entry in <c>Rows</c> is updated
-    /// before that image is reached, which is why the loop reads <c>Rows[image]</c> afresh each time.
-    /// Example: rows [p0 p1 q0 p2] (p's images 0..2 at rows 0, 1, 3). Remove image 0 → p2 moves to row 0:
-    /// [p2 p1 q0]; image 1 → q0 moves to row 1: [p2 q0]; image 2 now lives at row 0 → q0 moves there: [q0].
-    /// </summary>
-    private void RemoveRows(Product product)
-    {
-        var rows = product.Rows;
-        for (var image = 0; image < rows.Length; image++)
-        {
-            var row = rows[image];
-            var last = --_rowCount;
-            if (row == last)
-            {
-                continue;
-            }
-
-            RowSpan(last).CopyTo(RowSpan(row));
-            var owner = _rowProduct[last];
-            var ownerImage = _rowImage[last];
-            _rowProduct[row] = owner;
-            _rowImage[row] = ownerImage;
-            _products[owner].Rows[ownerImage] = row;
-        }
-    }
+    /// <summary>Moves a row's vector into a hole left by a removal (the bookkeeping moves its owner).</summary>
+    private void MoveRow(int from, int to) => RowSpan(from).CopyTo(RowSpan(to));
 
     /// <inheritdoc />
     IReadOnlyList<IndexHit> IVectorIndex.Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options) =>
@@ -870,29 +755,9 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
 
     private void EnsureRowCapacity(long required)
     {
-        if (required <= _rowProduct.Length)
+        if (_rows.TryGrowRows(required, Dimension, Dimension, out var capacity))
         {
-            return;
-        }
-
-        var maxRows = Array.MaxLength / Dimension;
-        if (required > maxRows)
-        {
-            throw new InvalidOperationException(
-                $"The index cannot hold more than {maxRows} vectors of dimension {Dimension}; split it into more shards.");
-        }
-
-        var capacity = (int)Math.Min(maxRows, Math.Max(required, Math.Max(InitialRowCapacity, 2L * _rowProduct.Length)));
-        _vectors.Grow(capacity * Dimension, _rowCount * Dimension);
-        Array.Resize(ref _rowProduct, capacity);
-        Array.Resize(ref _rowImage, capacity);
-    }
-
-    private void EnsureProductCapacity(int required)
-    {
-        if (required > _products.Length)
-        {
-            Array.Resize(ref _products, Math.Max(required, Math.Max(InitialRowCapacity, 2 * _products.Length)));
+            _vectors.Grow(capacity * Dimension, _rows.RowCount * Dimension);
         }
     }
 
@@ -906,20 +771,15 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
         public int GetHashCode(IndexHit obj) => RuntimeHelpers.GetHashCode(obj.ProductId);
     }
 
-    /// <summary>A product's entry; <see cref="Rows"/>[i] is the row holding image i.</summary>
-    private sealed class Product(string id, string? category, int[] rows)
-    {
-        public string Id { get; } = id;
-
-        public string? Category { get; set; } = category;
-
-        public int[] Rows { get; set; } = rows;
-    }
-
     /// <summary>Scores one stored row against the query; a struct so each scan is specialised and inlined.</summary>
     private interface IRowScorer
     {
         static abstract float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row);
+    }
+
+    private readonly struct DotScorer : IRowScorer
+    {
+        public static float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row) => DotKernels.Dot(query, row);
     }
 
     private readonly struct EuclideanScorer : IRowScorer
@@ -932,5 +792,22 @@ public sealed class FlatVectorIndex(int dimension, DistanceMetric metric, Vector
     {
         public static float Score(ReadOnlySpan<float> query, ReadOnlySpan<float> row) =>
             DistanceMetrics.ManhattanDistance(query, row);
+    }
+
+    /// <summary>
+    /// The images of one product (<see cref="Rows"/>, set per product), each row scored where it lies in the block.
+    /// Made once per query, so the scan keeps the block in hand.
+    /// </summary>
+    private ref struct RowScores<TScorer>(ReadOnlySpan<float> query, ReadOnlySpan<float> block, int dimension)
+        : IImageScores
+        where TScorer : struct, IRowScorer
+    {
+        private readonly ReadOnlySpan<float> _query = query;
+        private readonly ReadOnlySpan<float> _block = block;
+
+        public int[] Rows = [];
+
+        public readonly float Score(int image) =>
+            TScorer.Score(_query, _block.Slice(Rows[image] * dimension, dimension));
     }
 }

@@ -30,6 +30,11 @@ public sealed partial class HnswIndex
         _rowLevel[row] = level;
         _level0Links[row * Level0Stride] = 0;
         _upperLinks[row] = level == 0 ? null : new int[level * UpperStride];
+        if (level > 0)
+        {
+            _upperLinkInts += level * UpperStride;
+            _upperLinkLists++;
+        }
     }
 
     /// <summary>A row's neighbour list at one level, count first, as stored (writes go through to the graph).</summary>
@@ -264,9 +269,10 @@ public sealed partial class HnswIndex
         int ef, int level, bool filtered, string? category)
     {
         var marks = t_visitMarks;
-        if (marks is null || marks.Length < _rowCount)
+        var rowCount = _rows.RowCount;
+        if (marks is null || marks.Length < rowCount)
         {
-            marks = new int[Math.Max(_rowCount, 2 * (marks?.Length ?? 0))];
+            marks = new int[Math.Max(rowCount, 2 * (marks?.Length ?? 0))];
             t_visitMarks = marks;
         }
 
@@ -356,5 +362,5 @@ public sealed partial class HnswIndex
     }
 
     private bool Passes(int row, string? category) =>
-        !_deleted[row] && (category is null || ReferenceEquals(_rowProduct[row]!.Category, category));
+        !_deleted[row] && (category is null || ReferenceEquals(_rows.Products[_rows.RowProduct[row]].Category, category));
 }

@@ -159,21 +159,22 @@ public sealed partial class HnswIndex
         writer.Write(Options.Seed);
         writer.Write(Options.ExactFilterFraction);
         writer.Write((int)Options.Vectors);
-        writer.Write(_rowCount);
+        var rowCount = _rows.RowCount;
+        writer.Write(rowCount);
         writer.Write(_entryPoint);
         writer.Write(_topLevel);
 
         // Vectors and links as raw little-endian values: the format is for the machines a cluster runs on.
         if (StoresInt8)
         {
-            writer.Write(MemoryMarshal.AsBytes(_codes.AsSpan(0, _rowCount * Dimension)));
-            writer.Write(MemoryMarshal.AsBytes(_scales.AsSpan(0, _rowCount)));
+            writer.Write(MemoryMarshal.AsBytes(_codes.AsSpan(0, rowCount * Dimension)));
+            writer.Write(MemoryMarshal.AsBytes(_scales.AsSpan(0, rowCount)));
         }
         else
         {
-            writer.Write(MemoryMarshal.AsBytes(_vectors.AsSpan(0, _rowCount * Dimension)));
+            writer.Write(MemoryMarshal.AsBytes(_vectors.AsSpan(0, rowCount * Dimension)));
         }
-        for (var row = 0; row < _rowCount; row++)
+        for (var row = 0; row < rowCount; row++)
         {
             writer.Write(_deleted[row]);
             writer.Write(_rowLevel[row]);
@@ -185,10 +186,10 @@ public sealed partial class HnswIndex
             }
         }
 
-        // Products in the order of their first row, not the dictionary's: that order depends on which slots
-        // removals freed, and two indexes holding the same graph must save the same bytes.
-        writer.Write(_products.Count);
-        foreach (var product in _products.Values.OrderBy(product => product.Rows[0]))
+        // Products in the order of their first row, not their slots': slot order depends on which products were
+        // removed, and two indexes holding the same graph must save the same bytes.
+        writer.Write(_rows.ProductCount);
+        foreach (var product in _rows.Products.Take(_rows.ProductCount).OrderBy(product => product.Rows[0]))
         {
             writer.Write(product.Id);
             writer.Write(product.Category is not null);
@@ -233,7 +234,7 @@ public sealed partial class HnswIndex
         }
 
         index.EnsureRowCapacity(rowCount);
-        index._rowCount = rowCount;
+        index._rows.AddOwnerlessRows(rowCount);
         index._entryPoint = reader.ReadInt32();
         index._topLevel = reader.ReadInt32();
         if (index.StoresInt8)
@@ -289,35 +290,33 @@ public sealed partial class HnswIndex
                 throw new InvalidDataException($"Product '{id}' of the saved HNSW index claims {imageCount} images.");
             }
 
-            var rows = new int[imageCount];
-            var product = new Product(id, category, rows);
-            for (var image = 0; image < rows.Length; image++)
+            if (index._rows.Contains(id))
+            {
+                throw new InvalidDataException($"Product '{id}' appears twice in the saved HNSW index.");
+            }
+
+            var slot = index._rows.Place(id, category, imageCount, out _);
+            for (var image = 0; image < imageCount; image++)
             {
                 var row = reader.ReadInt32();
-                if ((uint)row >= (uint)rowCount || index._deleted[row] || index._rowProduct[row] is not null)
+                if ((uint)row >= (uint)rowCount || index._deleted[row] || index._rows.RowProduct[row] != ProductRows.NoOwner)
                 {
                     throw new InvalidDataException($"Product '{id}' of the saved HNSW index claims row {row}.");
                 }
 
-                rows[image] = row;
-                index._rowProduct[row] = product;
-                index._rowImage[row] = image;
+                index._rows.Claim(slot, image, row);
                 if (category is not null)
                 {
                     index._liveRowsByCategory[category]++;
                 }
-            }
-
-            if (!index._products.TryAdd(id, product))
-            {
-                throw new InvalidDataException($"Product '{id}' appears twice in the saved HNSW index.");
             }
         }
 
         // Live rows in row order, as Upsert leaves them (tombstones are skipped by every reader of the lists).
         for (var row = 0; row < rowCount; row++)
         {
-            if (index._rowProduct[row]?.Category is { } category)
+            if (index._rows.RowProduct[row] is var owner and not ProductRows.NoOwner &&
+                index._rows.Products[owner].Category is { } category)
             {
                 index._rowsByCategory[category].Add(row);
             }
@@ -328,7 +327,7 @@ public sealed partial class HnswIndex
             throw new InvalidDataException("The saved HNSW index has an invalid entry point.");
         }
 
-        if (index._tombstoneCount + index._products.Values.Sum(product => product.Rows.Length) != rowCount)
+        if (index._tombstoneCount + index._rows.LiveRowCount != rowCount)
         {
             throw new InvalidDataException("The saved HNSW index has rows that belong to no product.");
         }

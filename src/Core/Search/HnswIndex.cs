@@ -42,15 +42,16 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     // Set while UpsertMany links rows on several threads: neighbour lists are then read under their row's lock.
     private volatile bool _concurrentBuild;
 
-    private readonly Dictionary<string, Product> _products = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _categories = new(StringComparer.Ordinal);
+    // Products, their rows and each row's owner, tombstoning: rows never move, because links name them by number. A
+    // removed or replaced product's rows keep their place with no owner (and _deleted set).
+    private readonly ProductRows _rows = new(moveRow: null);
 
     // Rows of each category, live and tombstoned, and how many of them are live: the exact fallback scans
     // the list, the selectivity test reads the count.
     private readonly Dictionary<string, List<int>> _rowsByCategory = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _liveRowsByCategory = new(StringComparer.Ordinal);
 
-    // Row r: vector _vectors[r·Dimension ..], owner _rowProduct[r], image _rowImage[r], level _rowLevel[r].
+    // Row r: vector _vectors[r·Dimension ..], owner and image in _rows, level _rowLevel[r].
     // A neighbour list is element 0 the count, then the neighbours. Level 0 (every row's, 2M long) lives in one
     // flat block, _level0Links[r·Level0Stride ..], so a search reads a row's list without chasing pointers;
     // _upperLinks[r][l − 1] is r's list at level l ≥ 1, null for the ~1 − 1/M rows that have only level 0.
@@ -59,14 +60,16 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     // With HnswVectors.Int8 instead of _vectors: row r's codes _codes[r·Dimension ..] and its scale _scales[r].
     private sbyte[] _codes = [];
     private float[] _scales = [];
-    private Product?[] _rowProduct = [];
-    private int[] _rowImage = [];
     private int[] _rowLevel = [];
     private bool[] _deleted = [];
     private int[] _level0Links = [];
     private int[]?[] _upperLinks = [];
-    private int _rowCount;
     private int _tombstoneCount;
+
+    // Ints in all upper-level neighbour lists, and how many such lists: kept as rows get their links, for the
+    // memory figures, which would otherwise walk every row.
+    private long _upperLinkInts;
+    private int _upperLinkLists;
     private int _entryPoint = -1;
     private int _topLevel = -1;
 
@@ -113,10 +116,10 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     public double LevelMultiplier { get; }
 
     /// <summary>Number of live products.</summary>
-    public int ProductCount => _products.Count;
+    public int ProductCount => _rows.ProductCount;
 
     /// <summary>Number of live image vectors.</summary>
-    public int ImageCount => _rowCount - _tombstoneCount;
+    public int ImageCount => _rows.LiveRowCount;
 
     /// <summary>
     /// Rows of removed or replaced products still in the graph. They cost memory and search time but never
@@ -130,18 +133,36 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
         get
         {
             var vectorBytes = StoresInt8 ? Dimension + sizeof(float) : Dimension * sizeof(float);
-            if (_rowCount == 0)
+            var rowCount = _rows.RowCount;
+            if (rowCount == 0)
             {
                 return vectorBytes;
             }
 
-            long linkBytes = (long)_rowCount * Level0Stride * sizeof(int);
-            for (var row = 0; row < _rowCount; row++)
+            var linkBytes = (((long)rowCount * Level0Stride) + _upperLinkInts) * sizeof(int);
+            return vectorBytes + (int)(linkBytes / rowCount);
+        }
+    }
+
+    /// <summary>
+    /// Estimated bytes held (see <see cref="IVectorIndex.MemoryBytes"/>): vectors or codes and scales, levels,
+    /// tombstone marks and neighbour lists (by capacity; upper lists as allocated), the per-category row lists and
+    /// the product bookkeeping. Tombstones count until a rebuild drops them.
+    /// </summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            const int ArrayHeaderBytes = 24;
+            var bytes = _codes.LongLength + (sizeof(float) * (_scales.LongLength + _vectors.LongLength)) +
+                (sizeof(int) * (_rowLevel.LongLength + _level0Links.LongLength + _upperLinkInts)) + _deleted.LongLength +
+                (IntPtr.Size * _upperLinks.LongLength) + ((long)ArrayHeaderBytes * _upperLinkLists);
+            foreach (var rows in _rowsByCategory.Values)
             {
-                linkBytes += (_upperLinks[row]?.Length ?? 0) * sizeof(int);
+                bytes += sizeof(int) * (long)rows.Capacity;
             }
 
-            return vectorBytes + (int)(linkBytes / _rowCount);
+            return bytes + _rows.MemoryBytes;
         }
     }
 
@@ -149,7 +170,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     public bool Contains(string productId)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        return _products.ContainsKey(productId);
+        return _rows.Contains(productId);
     }
 
     /// <summary>
@@ -164,9 +185,9 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     {
         ArgumentNullException.ThrowIfNull(productId);
         var imageCount = ProductVectors.Validate(productId, vectors, Dimension);
-        EnsureRowCapacity((long)_rowCount + imageCount);
+        EnsureRowCapacity((long)_rows.RowCount + imageCount);
         var first = AddRows(productId, category, vectors, imageCount);
-        for (var row = first; row < _rowCount; row++)
+        for (var row = first; row < _rows.RowCount; row++)
         {
             Insert(row);
         }
@@ -200,16 +221,16 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
             rows += ProductVectors.Validate(product.ProductId, product.Vectors.Span, Dimension);
         }
 
-        EnsureRowCapacity(_rowCount + rows);
-        var first = _rowCount;
+        EnsureRowCapacity(_rows.RowCount + rows);
+        var first = _rows.RowCount;
         foreach (var product in products)
         {
             AddRows(product.ProductId, product.Category, product.Vectors.Span, product.Vectors.Length / Dimension);
         }
 
-        if (threads == 1 || _rowCount - first < 2)
+        if (threads == 1 || _rows.RowCount - first < 2)
         {
-            for (var row = first; row < _rowCount; row++)
+            for (var row = first; row < _rows.RowCount; row++)
             {
                 Insert(row);
             }
@@ -218,7 +239,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
         }
 
         var next = first - 1;
-        var end = _rowCount;
+        var end = _rows.RowCount;
         Exception? failure = null;
         void Work()
         {
@@ -270,25 +291,24 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     /// Stores a validated product's rows (tombstoning the rows of a product it replaces), draws each row's level and
     /// gives it empty neighbour lists; linking them into the graph is left to <see cref="Insert"/>.
     /// </summary>
-    /// <returns>The first new row; the new rows run up to <c>_rowCount</c>.</returns>
+    /// <returns>The first new row; the new rows run up to the row count.</returns>
     private int AddRows(string productId, string? category, ReadOnlySpan<float> vectors, int imageCount)
     {
-        if (_products.Remove(productId, out var existing))
+        category = Intern(category);
+        var slot = _rows.Place(productId, category, imageCount, out var replaced);
+        if (replaced is not null)
         {
-            Tombstone(existing);
+            Tombstone(replaced);
         }
 
-        category = Intern(category);
-        var product = new Product(productId, category, new int[imageCount]);
-        _products.Add(productId, product);
-        var first = _rowCount;
+        var first = _rows.RowCount;
         float[]? rented = null;
         var scratch = !StoresInt8 ? default
             : Dimension <= StackQueryLimit ? stackalloc float[Dimension]
             : (rented = ArrayPool<float>.Shared.Rent(Dimension)).AsSpan(0, Dimension);
         for (var image = 0; image < imageCount; image++)
         {
-            var row = _rowCount++;
+            var row = _rows.AppendRow(slot, image);
             var destination = StoresInt8 ? scratch : _vectors.AsSpan(row * Dimension, Dimension);
             vectors.Slice(image * Dimension, Dimension).CopyTo(destination);
             if (Metric == DistanceMetric.Cosine)
@@ -301,9 +321,6 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
                 _scales[row] = Int8Quantizer.Quantize(destination, _codes.AsSpan(row * Dimension, Dimension));
             }
 
-            _rowProduct[row] = product;
-            _rowImage[row] = image;
-            product.Rows[image] = row;
             if (category is not null)
             {
                 _rowsByCategory[category].Add(row);
@@ -325,7 +342,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     public bool Remove(string productId)
     {
         ArgumentNullException.ThrowIfNull(productId);
-        if (!_products.Remove(productId, out var product))
+        if (!_rows.Remove(productId, out var product))
         {
             return false;
         }
@@ -360,12 +377,12 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
         ProductVectors.ValidateQuery(query, Dimension);
 
         string? wanted = null;
-        if (category is not null && !_categories.TryGetValue(category, out wanted))
+        if (category is not null && !_rows.TryGetCategory(category, out wanted))
         {
             return [];
         }
 
-        if (_products.Count == 0)
+        if (_rows.ProductCount == 0)
         {
             return [];
         }
@@ -387,7 +404,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
                 return BestPerProduct(ExactRows(unit, wanted, k), k);
             }
 
-            var imagesPerProduct = (ImageCount + _products.Count - 1) / _products.Count;
+            var imagesPerProduct = (ImageCount + _rows.ProductCount - 1) / _rows.ProductCount;
             var width = Math.Max(ef, (int)Math.Min(int.MaxValue, (long)k * imagesPerProduct));
             List<(float Distance, int Row)> rows;
             if (StoresInt8)
@@ -472,13 +489,14 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
             }
 
             Array.Sort(distances, rows, 0, count);
-            var products = new HashSet<Product>(ReferenceEqualityComparer.Instance);
+            var products = new HashSet<int>();
+            var rowProduct = _rows.RowProduct;
             var found = new List<(float Distance, int Row)>(Math.Min(count, 2 * k));
             var boundary = float.PositiveInfinity;
             for (var i = 0; i < count && !(distances[i] > boundary); i++)
             {
                 found.Add((distances[i], rows[i]));
-                if (products.Add(_rowProduct[rows[i]]!) && products.Count == k)
+                if (products.Add(rowProduct[rows[i]]) && products.Count == k)
                 {
                     boundary = distances[i];
                 }
@@ -499,31 +517,26 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     /// </summary>
     private List<IndexHit> BestPerProduct(List<(float Distance, int Row)> rows, int k)
     {
-        var best = new Dictionary<Product, IndexHit>(ReferenceEqualityComparer.Instance);
+        var best = new Dictionary<int, IndexHit>();
         foreach (var (distance, row) in rows)
         {
-            var product = _rowProduct[row]!;
-            var hit = new IndexHit(product.Id, _rowImage[row], ToScore(distance));
-            if (!best.TryGetValue(product, out var kept) || DistanceMetrics.Compare(Metric, hit, kept) < 0)
+            var slot = _rows.RowProduct[row];
+            var hit = new IndexHit(_rows.Products[slot].Id, _rows.RowImage[row], ToScore(distance));
+            if (!best.TryGetValue(slot, out var kept) || DistanceMetrics.Compare(Metric, hit, kept) < 0)
             {
-                best[product] = hit;
+                best[slot] = hit;
             }
         }
 
         var hits = best.Values.ToList();
-        hits.Sort(DistanceMetrics.BestFirst(Metric));
-        if (hits.Count > k)
-        {
-            hits.RemoveRange(k, hits.Count - k);
-        }
-
+        ProductHits.SortAndTake(hits, k, Metric);
         return hits;
     }
 
     private float ToScore(float distance) =>
         Metric is DistanceMetric.Cosine or DistanceMetric.Dot ? -distance : distance;
 
-    private void Tombstone(Product product)
+    private void Tombstone(ProductRows.Product product)
     {
         foreach (var row in product.Rows)
         {
@@ -553,7 +566,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     /// <summary>The shared category instance, with this index's per-category row lists made on first sight.</summary>
     private string? Intern(string? category)
     {
-        var shared = Categories.Intern(_categories, category);
+        var shared = _rows.Intern(category);
         if (shared is not null && !_rowsByCategory.ContainsKey(shared))
         {
             _rowsByCategory.Add(shared, []);
@@ -565,19 +578,11 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
 
     private void EnsureRowCapacity(long required)
     {
-        if (required <= _rowImage.Length)
+        if (!_rows.TryGrowRows(required, Math.Max(Dimension, Level0Stride), Dimension, out var capacity))
         {
             return;
         }
 
-        var maxRows = Array.MaxLength / Math.Max(Dimension, Level0Stride);
-        if (required > maxRows)
-        {
-            throw new InvalidOperationException(
-                $"The index cannot hold more than {maxRows} vectors of dimension {Dimension}; split it into more shards.");
-        }
-
-        var capacity = (int)Math.Min(maxRows, Math.Max(required, Math.Max(16L, 2L * _rowImage.Length)));
         if (StoresInt8)
         {
             Array.Resize(ref _codes, capacity * Dimension);
@@ -588,21 +593,10 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
             Array.Resize(ref _vectors, capacity * Dimension);
         }
 
-        Array.Resize(ref _rowProduct, capacity);
-        Array.Resize(ref _rowImage, capacity);
         Array.Resize(ref _rowLevel, capacity);
         Array.Resize(ref _deleted, capacity);
         Array.Resize(ref _level0Links, capacity * Level0Stride);
         Array.Resize(ref _upperLinks, capacity);
-    }
-
-    private sealed class Product(string id, string? category, int[] rows)
-    {
-        public string Id { get; } = id;
-
-        public string? Category { get; } = category;
-
-        public int[] Rows { get; } = rows;
     }
 
     /// <inheritdoc />

@@ -30,6 +30,14 @@ public interface IVectorIndex : IDisposable
     /// </summary>
     int TombstoneCount { get; }
 
+    /// <summary>
+    /// An estimate of the bytes this index holds: vectors or codes, graph links and the product bookkeeping, computed
+    /// from the lengths (capacities) of its arrays and a fixed cost per product, not measured. Vectors in a mapped
+    /// file count too, though they live in the page cache rather than on the managed heap. Cheap to read; it grows
+    /// with the data (by steps, as arrays double) and never counts what other objects share.
+    /// </summary>
+    long MemoryBytes { get; }
+
     /// <summary>Whether a live product with this id (ordinal) is held.</summary>
     bool Contains(string productId);
 

@@ -146,12 +146,6 @@ public sealed class Int8VectorIndexTests(Int8VectorIndexTests.ClusteredCatalog c
         Assert.Equal([new IndexHit("y", 1, 3f), new IndexHit("x", 0, 1f)], hits);
     }
 
-    [Fact]
-    public void Search_ReturnsEmpty_WhenIndexIsEmpty()
-    {
-        Assert.Empty(new Int8VectorIndex(4, DistanceMetric.Cosine).Search([1f, 0f, 0f, 0f], 3));
-    }
-
     [Theory]
     [MemberData(nameof(Metrics))]
     public void Search_ReturnsScoresWithinOnePercentOfTheirScale_WhenFloatsAreNotKept(DistanceMetric metric)

@@ -1,0 +1,110 @@
+using OutfitFinder.Core.Search;
+
+namespace OutfitFinder.Core.Tests.Search;
+
+/// <summary>
+/// The shared bookkeeping keeps its invariant through any mix of writes: every live row's owner lists it under its
+/// image index; dense rows stay packed (and every move is reported), tombstoned rows stay put and lose their owner.
+/// </summary>
+public sealed class ProductRowsTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Writes_KeepEveryRowListedByItsOwner_AfterManyRandomWrites(bool dense)
+    {
+        var random = new Random(dense ? 1 : 2);
+
+        // A stand-in for the index's own row data: which (product, image) each row holds, moved with the row.
+        var held = new List<(string Id, int Image)>();
+        var rows = new ProductRows(dense ? (from, to) => held[to] = held[from] : null);
+        var live = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var write = 0; write < 2_000; write++)
+        {
+            var id = $"p{random.Next(200)}";
+            if (random.Next(4) == 0)
+            {
+                Assert.Equal(live.Remove(id), rows.Remove(id, out _));
+            }
+            else
+            {
+                var images = random.Next(1, 4);
+                rows.TryGrowRows((long)rows.RowCount + images, rowLength: 1, dimension: 1, out _);
+                var slot = rows.Place(id, random.Next(2) == 0 ? "tops" : null, images, out _);
+                for (var image = 0; image < images; image++)
+                {
+                    var row = rows.AppendRow(slot, image);
+                    if (row == held.Count)
+                    {
+                        held.Add((id, image));
+                    }
+                    else
+                    {
+                        held[row] = (id, image);
+                    }
+                }
+
+                live[id] = images;
+            }
+
+            if (dense)
+            {
+                held.RemoveRange(rows.RowCount, held.Count - rows.RowCount);
+            }
+        }
+
+        Assert.Equal(live.Count, rows.ProductCount);
+        Assert.Equal(live.Values.Sum(), rows.LiveRowCount);
+        Assert.Equal(dense ? rows.LiveRowCount : held.Count, rows.RowCount);
+        var seen = 0;
+        for (var slot = 0; slot < rows.ProductCount; slot++)
+        {
+            var product = rows.Products[slot];
+            Assert.True(rows.TryGetSlot(product.Id, out var found));
+            Assert.Equal(slot, found);
+            Assert.Equal(live[product.Id], product.Rows.Length);
+            for (var image = 0; image < product.Rows.Length; image++)
+            {
+                var row = product.Rows[image];
+                Assert.Equal((slot, image), (rows.RowProduct[row], rows.RowImage[row]));
+                Assert.Equal((product.Id, image), held[row]);
+                seen++;
+            }
+        }
+
+        Assert.Equal(rows.LiveRowCount, seen);
+        Assert.Equal(rows.RowCount - seen, Enumerable.Range(0, rows.RowCount).Count(row => rows.RowProduct[row] == ProductRows.NoOwner));
+    }
+
+    [Fact]
+    public void Place_InternsCategories_SoProductsShareOneInstance()
+    {
+        var rows = new ProductRows(moveRow: null);
+        rows.TryGrowRows(2, 1, 1, out _);
+
+        rows.Place("a", new string(['t', 'o', 'p', 's']), 1, out _);
+        rows.Place("b", new string(['t', 'o', 'p', 's']), 1, out _);
+
+        Assert.Same(rows.Products[0].Category, rows.Products[1].Category);
+        Assert.True(rows.TryGetCategory("tops", out var shared));
+        Assert.Same(rows.Products[0].Category, shared);
+        Assert.False(rows.TryGetCategory("Tops", out _));
+    }
+
+    [Fact]
+    public void Enumerate_Throws_WhenWrittenMeanwhile()
+    {
+        var rows = new ProductRows(moveRow: null);
+        rows.TryGrowRows(3, 1, 1, out _);
+        rows.AppendRow(rows.Place("a", null, 1, out _), 0);
+        rows.AppendRow(rows.Place("b", null, 1, out _), 0);
+
+        Assert.Throws<InvalidOperationException>(() =>
+        {
+            foreach (var product in rows.Enumerate())
+            {
+                rows.AppendRow(rows.Place("c", null, 1, out _), 0);
+            }
+        });
+    }
+}
