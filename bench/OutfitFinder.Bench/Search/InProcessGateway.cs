@@ -1,10 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using OutfitFinder.Gateway.Apis;
 using OutfitFinder.Gateway.Hosting;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Bench.Search;
 
@@ -42,8 +41,8 @@ internal sealed class InProcessGateway : IAsyncDisposable
         [
             "--urls=http://127.0.0.1:0",
             $"--Storage:Root={storageRoot}",
-            $"--Cluster:SiloPort={FreePort()}",
-            $"--Cluster:GatewayPort={FreePort()}",
+            $"--Cluster:SiloPort={FreePorts.Next()}",
+            $"--Cluster:GatewayPort={FreePorts.Next()}",
             "--Logging:LogLevel:Default=Warning",
 
             // No web page is served here (its files are not in this output folder), and the silo's
@@ -86,13 +85,5 @@ internal sealed class InProcessGateway : IAsyncDisposable
         }
 
         await app.DisposeAsync();
-    }
-
-    /// <summary>A port free now, for Orleans, which cannot be given port 0.</summary>
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
