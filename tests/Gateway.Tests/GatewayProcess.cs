@@ -10,12 +10,12 @@ namespace OutfitFinder.Gateway.Tests;
 /// </summary>
 public sealed class GatewayProcess : IAsyncDisposable
 {
-    private readonly Process process;
-    private readonly StringBuilder output = new();
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
 
     private GatewayProcess(Process process, Uri address)
     {
-        this.process = process;
+        this._process = process;
         Address = address;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
     }
@@ -29,9 +29,9 @@ public sealed class GatewayProcess : IAsyncDisposable
     {
         get
         {
-            lock (output)
+            lock (_output)
             {
-                return output.ToString();
+                return _output.ToString();
             }
         }
     }
@@ -74,25 +74,25 @@ public sealed class GatewayProcess : IAsyncDisposable
     /// <summary>SIGKILL: the process gets no chance to finish anything.</summary>
     public async Task KillAsync()
     {
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync();
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
             await KillAsync();
         }
 
-        process.Dispose();
+        _process.Dispose();
     }
 
     private async Task WaitUntilReadyAsync()
     {
         var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (DateTime.UtcNow < deadline && !process.HasExited)
+        while (DateTime.UtcNow < deadline && !_process.HasExited)
         {
             try
             {
@@ -119,9 +119,9 @@ public sealed class GatewayProcess : IAsyncDisposable
             return;
         }
 
-        lock (output)
+        lock (_output)
         {
-            output.AppendLine(line);
+            _output.AppendLine(line);
         }
     }
 }

@@ -11,24 +11,24 @@ namespace OutfitFinder.Gateway.Tests;
 public sealed class IngestionCrashTests : IDisposable
 {
     private const int ProductCount = 160;
-    private readonly IngestionSourceFolder source = new(ProductCount, seed: 23);
-    private readonly string storage = Directory.CreateTempSubdirectory("outfit-crash-").FullName;
+    private readonly IngestionSourceFolder _source = new(ProductCount, seed: 23);
+    private readonly string _storage = Directory.CreateTempSubdirectory("outfit-crash-").FullName;
 
     public void Dispose()
     {
-        source.Dispose();
-        Directory.Delete(storage, recursive: true);
+        _source.Dispose();
+        Directory.Delete(_storage, recursive: true);
     }
 
     [Fact]
     public async Task KilledMidIngestion_ResumesAfterRestart_AndMatchesAnUninterruptedRun()
     {
-        var manifest = source.WriteCsv("catalog.csv");
+        var manifest = _source.WriteCsv("catalog.csv");
         var settings = new Dictionary<string, string>
         {
-            ["Storage:Root"] = storage,
+            ["Storage:Root"] = _storage,
             ["Ingestion:Sources:shop:Kind"] = "Folder",
-            ["Ingestion:Sources:shop:Path"] = source.Root,
+            ["Ingestion:Sources:shop:Path"] = _source.Root,
             ["Ingestion:BatchImages"] = "8",
             ["Ingestion:BatchesInFlight"] = "1",
             ["Ingestion:CheckpointInterval"] = "00:00:00.1",
@@ -60,10 +60,10 @@ public sealed class IngestionCrashTests : IDisposable
         var crashed = await second.Http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/crashed", Api.Json);
         var uninterrupted = await second.Http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/reference", Api.Json);
         Assert.Equal((uninterrupted!.Products, uninterrupted.Images), (crashed!.Products, crashed.Images));
-        foreach (var (productId, _) in source.Products.Where((_, i) => i % 16 == 0))
+        foreach (var (productId, _) in _source.Products.Where((_, i) => i % 16 == 0))
         {
-            var a = await (await second.Http.SearchByImageAsync("crashed", source.Images[productId], "k=5")).ReadSearchAsync();
-            var b = await (await second.Http.SearchByImageAsync("reference", source.Images[productId], "k=5")).ReadSearchAsync();
+            var a = await (await second.Http.SearchByImageAsync("crashed", _source.Images[productId], "k=5")).ReadSearchAsync();
+            var b = await (await second.Http.SearchByImageAsync("reference", _source.Images[productId], "k=5")).ReadSearchAsync();
             Assert.Equal(productId, a.Results[0].ProductId);
             Assert.Equal(b.Results.Select(hit => (hit.ProductId, hit.Score)), a.Results.Select(hit => (hit.ProductId, hit.Score)));
         }

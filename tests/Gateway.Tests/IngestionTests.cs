@@ -9,23 +9,23 @@ namespace OutfitFinder.Gateway.Tests;
 public sealed class IngestionTests : IAsyncLifetime
 {
     private const int ProductCount = 12;
-    private readonly IngestionSourceFolder source = new(ProductCount);
-    private GatewayFactory factory = null!;
-    private HttpClient http = null!;
+    private readonly IngestionSourceFolder _source = new(ProductCount);
+    private GatewayFactory _factory = null!;
+    private HttpClient _http = null!;
 
     public Task InitializeAsync()
     {
-        factory = new GatewayFactory(overrides: SourceSettings(source.Root));
-        http = factory.CreateClient();
+        _factory = new GatewayFactory(overrides: SourceSettings(_source.Root));
+        _http = _factory.CreateClient();
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
-        http.Dispose();
-        await factory.DisposeAsync();
-        Directory.Delete(factory.StorageRoot, recursive: true);
-        source.Dispose();
+        _http.Dispose();
+        await _factory.DisposeAsync();
+        Directory.Delete(_factory.StorageRoot, recursive: true);
+        _source.Dispose();
     }
 
     internal static Dictionary<string, string?> SourceSettings(string folder) => new()
@@ -40,9 +40,9 @@ public sealed class IngestionTests : IAsyncLifetime
     [Fact]
     public async Task Ingestion_StoresEveryGoodProduct_AndListsBadRowsWithReasons()
     {
-        File.WriteAllBytes(Path.Combine(source.Root, "images", "broken.jpg"), "not a jpeg at all"u8.ToArray());
-        File.WriteAllBytes(Path.Combine(source.Root, "images", "huge.jpg"), new byte[300_000]);
-        var manifest = source.WriteCsv(
+        File.WriteAllBytes(Path.Combine(_source.Root, "images", "broken.jpg"), "not a jpeg at all"u8.ToArray());
+        File.WriteAllBytes(Path.Combine(_source.Root, "images", "huge.jpg"), new byte[300_000]);
+        var manifest = _source.WriteCsv(
             "catalog.csv",
             ",images/p0001.jpg,Dress,Plain",
             "ghost,images/missing.jpg,Dress,Plain",
@@ -66,21 +66,21 @@ public sealed class IngestionTests : IAsyncLifetime
         Assert.Contains("format is not recognised", status.Failures[2].Reason);
         Assert.Contains("the limit is 200,000 (Images:MaxBytes)", status.Failures[3].Reason);
 
-        var catalog = await http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/bulk", Api.Json);
+        var catalog = await _http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/bulk", Api.Json);
         Assert.Equal((ProductCount, ProductCount), (catalog!.Products, catalog.Images));
-        var (productId, spec) = source.Products[3];
-        var product = await http.GetFromJsonAsync<ProductBody>($"/v1/catalogs/bulk/products/{productId}", Api.Json);
+        var (productId, spec) = _source.Products[3];
+        var product = await _http.GetFromJsonAsync<ProductBody>($"/v1/catalogs/bulk/products/{productId}", Api.Json);
         Assert.Equal(spec.Category, product!.Category);
         Assert.Equal(spec.Pattern.ToString(), product.Metadata!.Value.GetProperty("pattern").GetString());
-        Assert.Equal(source.Images[productId], await http.GetByteArrayAsync($"/v1/catalogs/bulk/products/{productId}/images/0"));
-        var hits = await (await http.SearchByImageAsync("bulk", source.Images[source.Products[5].ProductId], "k=3")).ReadSearchAsync();
-        Assert.Equal(source.Products[5].ProductId, hits.Results[0].ProductId);
+        Assert.Equal(_source.Images[productId], await _http.GetByteArrayAsync($"/v1/catalogs/bulk/products/{productId}/images/0"));
+        var hits = await (await _http.SearchByImageAsync("bulk", _source.Images[_source.Products[5].ProductId], "k=3")).ReadSearchAsync();
+        Assert.Equal(_source.Products[5].ProductId, hits.Results[0].ProductId);
     }
 
     [Fact]
     public async Task Ingestion_RunTwice_LeavesTheCatalogAsOnce()
     {
-        var manifest = source.WriteCsv("catalog.csv");
+        var manifest = _source.WriteCsv("catalog.csv");
         await CreateCatalogAsync("twice");
 
         await RunToEndAsync("twice", manifest);
@@ -89,7 +89,7 @@ public sealed class IngestionTests : IAsyncLifetime
         var twice = await SearchAllAsync("twice");
 
         Assert.Equal(ProductCount, second.Succeeded);
-        var catalog = await http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/twice", Api.Json);
+        var catalog = await _http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/twice", Api.Json);
         Assert.Equal((ProductCount, ProductCount), (catalog!.Products, catalog.Images));
         Assert.Equal(once, twice);
     }
@@ -97,21 +97,21 @@ public sealed class IngestionTests : IAsyncLifetime
     [Fact]
     public async Task Ingestion_ReadsJsonLinesManifests()
     {
-        var lines = source.Products.Select(p => JsonSerializer.Serialize(new Dictionary<string, object>
+        var lines = _source.Products.Select(p => JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["product_id"] = p.ProductId,
             ["image"] = $"/images/{p.ProductId}.jpg", // from the source root, not the manifest's folder
             ["category"] = p.Spec.Category,
             ["price"] = 19.5,
         }));
-        var manifest = source.WriteFile("manifests/catalog.jsonl", string.Join('\n', lines) + "\n{\"product_id\":\"x\",\"image\":{\"nested\":1}}\n");
+        var manifest = _source.WriteFile("manifests/catalog.jsonl", string.Join('\n', lines) + "\n{\"product_id\":\"x\",\"image\":{\"nested\":1}}\n");
         await CreateCatalogAsync("lines");
 
         var status = await RunToEndAsync("lines", manifest);
 
         Assert.Equal((ProductCount, 1L), (status.Succeeded, status.Failed));
         Assert.Contains("must be a string", status.Failures.Single().Reason);
-        var product = await http.GetFromJsonAsync<ProductBody>("/v1/catalogs/lines/products/p0003", Api.Json);
+        var product = await _http.GetFromJsonAsync<ProductBody>("/v1/catalogs/lines/products/p0003", Api.Json);
         Assert.Equal(19.5, product!.Metadata!.Value.GetProperty("price").GetDouble());
     }
 
@@ -119,12 +119,12 @@ public sealed class IngestionTests : IAsyncLifetime
     public async Task Ingestion_ResumesFromItsCheckpoint_WhenItsSiloStoppedMidway()
     {
         // A job whose silo died after storing the first 5 products: its checkpoint says so and it is still "running".
-        var manifest = source.WriteCsv("catalog.csv");
+        var manifest = _source.WriteCsv("catalog.csv");
         await CreateCatalogAsync("resumed");
-        var first = source.WriteFile("first.csv", string.Join('\n', File.ReadLines(Path.Combine(source.Root, manifest)).Take(6)) + "\n");
+        var first = _source.WriteFile("first.csv", string.Join('\n', File.ReadLines(Path.Combine(_source.Root, manifest)).Take(6)) + "\n");
         var partial = await RunToEndAsync("resumed", first);
         Assert.Equal(5, partial.Succeeded);
-        var jobs = Path.Combine(factory.StorageRoot, "ingestions", "resumed");
+        var jobs = Path.Combine(_factory.StorageRoot, "ingestions", "resumed");
         var checkpoint = File.ReadAllText(Path.Combine(jobs, partial.Id + ".json"))
             .Replace("\"state\":\"succeeded\"", "\"state\":\"running\"", StringComparison.Ordinal)
             .Replace("\"manifest\":\"first.csv\"", "\"manifest\":\"catalog.csv\"", StringComparison.Ordinal)
@@ -136,7 +136,7 @@ public sealed class IngestionTests : IAsyncLifetime
         Assert.Equal("succeeded", status.State);
         Assert.Equal(1, status.Resumes);
         Assert.Equal((ProductCount, ProductCount), (status.Total, status.Succeeded));
-        var catalog = await http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/resumed", Api.Json);
+        var catalog = await _http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/resumed", Api.Json);
         Assert.Equal(ProductCount, catalog!.Products);
     }
 
@@ -144,27 +144,27 @@ public sealed class IngestionTests : IAsyncLifetime
     public async Task Cancel_StopsARunningJob_AndKeepsWhatWasStored()
     {
         var rows = Enumerable.Range(0, 3000).Select(i => $"many{i},images/p{i % ProductCount + 1:D4}.jpg,Dress,Plain");
-        var manifest = source.WriteFile("many.csv", "product_id,image,category,pattern\n" + string.Join('\n', rows) + "\n");
+        var manifest = _source.WriteFile("many.csv", "product_id,image,category,pattern\n" + string.Join('\n', rows) + "\n");
         await CreateCatalogAsync("cancelled");
 
         var started = await StartAsync("cancelled", manifest);
-        var cancel = await http.DeleteAsync($"/v1/catalogs/cancelled/ingestions/{started.Id}");
+        var cancel = await _http.DeleteAsync($"/v1/catalogs/cancelled/ingestions/{started.Id}");
         var status = await cancel.Content.ReadFromJsonAsync<StatusBody>(Api.Json);
 
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
         Assert.Equal("cancelled", status!.State);
         Assert.True(status.Succeeded < 3000);
-        var again = await http.DeleteAsync($"/v1/catalogs/cancelled/ingestions/{started.Id}");
+        var again = await _http.DeleteAsync($"/v1/catalogs/cancelled/ingestions/{started.Id}");
         Assert.Contains("already ended", await again.AssertProblemAsync(409));
-        var catalog = await http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/cancelled", Api.Json);
+        var catalog = await _http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/cancelled", Api.Json);
         Assert.True(catalog!.Products >= status.Succeeded);
     }
 
     [Fact]
     public async Task Start_RefusesBadRequests_WithReasons()
     {
-        source.WriteCsv("catalog.csv");
-        source.WriteFile("headless.csv", "sku,picture\n1,a.jpg\n");
+        _source.WriteCsv("catalog.csv");
+        _source.WriteFile("headless.csv", "sku,picture\n1,a.jpg\n");
         await CreateCatalogAsync("refusals");
 
         Assert.Contains("known sources: shop", await (await PostAsync("refusals", new { source = "elsewhere", manifest = "catalog.csv" })).AssertProblemAsync(400));
@@ -174,16 +174,16 @@ public sealed class IngestionTests : IAsyncLifetime
         Assert.Contains("'source'", await (await PostAsync("refusals", new { manifest = "catalog.csv" })).AssertProblemAsync(400));
         Assert.Contains("invalid", await (await PostAsync("refusals", new { source = "shop", manifest = "catalog.csv", id = "Bad Id" })).AssertProblemAsync(400));
         await (await PostAsync("nosuchcatalog", new { source = "shop", manifest = "catalog.csv" })).AssertProblemAsync(404);
-        await (await http.GetAsync("/v1/catalogs/refusals/ingestions/unknown")).AssertProblemAsync(404);
-        await (await http.DeleteAsync("/v1/catalogs/refusals/ingestions/unknown")).AssertProblemAsync(404);
-        var noBody = await http.PostAsync("/v1/catalogs/refusals/ingestions", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        await (await _http.GetAsync("/v1/catalogs/refusals/ingestions/unknown")).AssertProblemAsync(404);
+        await (await _http.DeleteAsync("/v1/catalogs/refusals/ingestions/unknown")).AssertProblemAsync(404);
+        var noBody = await _http.PostAsync("/v1/catalogs/refusals/ingestions", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, noBody.StatusCode);
     }
 
     [Fact]
     public async Task Start_WithTheSameId_StartsNothingTwice_AndListShowsTheJob()
     {
-        var manifest = source.WriteCsv("catalog.csv");
+        var manifest = _source.WriteCsv("catalog.csv");
         await CreateCatalogAsync("retried");
 
         var first = await PostAsync("retried", new { source = "shop", manifest, id = "nightly-1" });
@@ -195,15 +195,15 @@ public sealed class IngestionTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
         await other.AssertProblemAsync(409);
         await WaitForEndAsync("retried", "nightly-1");
-        var list = await http.GetFromJsonAsync<List<StatusBody>>("/v1/catalogs/retried/ingestions", Api.Json);
+        var list = await _http.GetFromJsonAsync<List<StatusBody>>("/v1/catalogs/retried/ingestions", Api.Json);
         Assert.Equal("nightly-1", Assert.Single(list!).Id);
     }
 
     private async Task CreateCatalogAsync(string catalog) =>
-        (await http.CreateCatalogAsync(catalog, new { shards = 3 })).EnsureSuccessStatusCode();
+        (await _http.CreateCatalogAsync(catalog, new { shards = 3 })).EnsureSuccessStatusCode();
 
     private Task<HttpResponseMessage> PostAsync(string catalog, object body) =>
-        http.PostAsJsonAsync($"/v1/catalogs/{catalog}/ingestions", body);
+        _http.PostAsJsonAsync($"/v1/catalogs/{catalog}/ingestions", body);
 
     private async Task<StatusBody> StartAsync(string catalog, string manifest)
     {
@@ -220,7 +220,7 @@ public sealed class IngestionTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (true)
         {
-            var status = await http.GetFromJsonAsync<StatusBody>($"/v1/catalogs/{catalog}/ingestions/{id}", Api.Json);
+            var status = await _http.GetFromJsonAsync<StatusBody>($"/v1/catalogs/{catalog}/ingestions/{id}", Api.Json);
             if (status!.State != "running")
             {
                 return status;
@@ -234,9 +234,9 @@ public sealed class IngestionTests : IAsyncLifetime
     private async Task<List<string>> SearchAllAsync(string catalog)
     {
         var answers = new List<string>();
-        foreach (var (productId, _) in source.Products)
+        foreach (var (productId, _) in _source.Products)
         {
-            var hits = await (await http.SearchByImageAsync(catalog, source.Images[productId], "k=5")).ReadSearchAsync();
+            var hits = await (await _http.SearchByImageAsync(catalog, _source.Images[productId], "k=5")).ReadSearchAsync();
             answers.Add(string.Join(",", hits.Results.Select(hit => $"{hit.ProductId}:{hit.Score:F4}")));
         }
 

@@ -19,9 +19,9 @@ public sealed class LearnedHeadTests : IDisposable
 {
     private const int HeadDimension = 32;
 
-    private readonly string heads = Directory.CreateTempSubdirectory("outfit-heads-").FullName;
+    private readonly string _heads = Directory.CreateTempSubdirectory("outfit-heads-").FullName;
 
-    public void Dispose() => Directory.Delete(heads, recursive: true);
+    public void Dispose() => Directory.Delete(_heads, recursive: true);
 
     [Fact]
     public async Task Catalog_OfABasePlusHeadModel_StoresHeadVectors_AndFindsEachProductFromItsConsumerPhoto()
@@ -39,10 +39,10 @@ public sealed class LearnedHeadTests : IDisposable
             return GarmentImages.Encode(street);
         }).ToArray();
         var head = TrainHead(shopImages, consumerImages);
-        HeadFile.Save(head, Path.Combine(heads, "garments.head"));
+        HeadFile.Save(head, Path.Combine(_heads, "garments.head"));
         await using var factory = new GatewayFactory(overrides: new Dictionary<string, string?>
         {
-            ["Extraction:HeadsFolder"] = heads,
+            ["Extraction:HeadsFolder"] = _heads,
             ["Extraction:Onnx:ExecutionProvider"] = "Cpu",
         });
         using var http = factory.CreateClient();
@@ -76,8 +76,8 @@ public sealed class LearnedHeadTests : IDisposable
     [InlineData("resnet18+..%2Fgarments")]
     public async Task CreateCatalog_Returns400NamingTheServedHeads_ForAnUnknownOrMismatchedHead(string model)
     {
-        HeadFile.Save(new ProjectionHead("resnet18", 512, 4, new float[2048], [1, 0, 0, 0]), Path.Combine(heads, "garments.head"));
-        await using var factory = new GatewayFactory(overrides: new Dictionary<string, string?> { ["Extraction:HeadsFolder"] = heads });
+        HeadFile.Save(new ProjectionHead("resnet18", 512, 4, new float[2048], [1, 0, 0, 0]), Path.Combine(_heads, "garments.head"));
+        await using var factory = new GatewayFactory(overrides: new Dictionary<string, string?> { ["Extraction:HeadsFolder"] = _heads });
         using var http = factory.CreateClient();
 
         var detail = await (await http.CreateCatalogAsync("unknown-head", new { model = Uri.UnescapeDataString(model) })).AssertProblemAsync(400);
@@ -90,7 +90,7 @@ public sealed class LearnedHeadTests : IDisposable
     [Fact]
     public async Task Gateway_FailsToStartWithTheSettingNamed_WhenHeadsFolderIsAFile()
     {
-        var file = Path.Combine(heads, "not-a-folder");
+        var file = Path.Combine(_heads, "not-a-folder");
         File.WriteAllText(file, "");
         await using var factory = new GatewayFactory(overrides: new Dictionary<string, string?> { ["Extraction:HeadsFolder"] = file });
 

@@ -11,13 +11,13 @@ namespace OutfitFinder.Grains.Tests;
 public sealed class IngestionRunTests : IDisposable
 {
     private const int Dimension = 4;
-    private readonly string sourceFolder = Directory.CreateTempSubdirectory("outfit-run-source-").FullName;
-    private readonly string storeFolder = Directory.CreateTempSubdirectory("outfit-run-store-").FullName;
+    private readonly string _sourceFolder = Directory.CreateTempSubdirectory("outfit-run-source-").FullName;
+    private readonly string _storeFolder = Directory.CreateTempSubdirectory("outfit-run-store-").FullName;
 
     public void Dispose()
     {
-        Directory.Delete(sourceFolder, recursive: true);
-        Directory.Delete(storeFolder, recursive: true);
+        Directory.Delete(_sourceFolder, recursive: true);
+        Directory.Delete(_storeFolder, recursive: true);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class IngestionRunTests : IDisposable
         Assert.Contains("embedding a batch", checkpoint.Error);
         Assert.Contains("model unavailable", checkpoint.Error);
         Assert.Equal((20, 21), (checkpoint.Succeeded, checkpoint.RowsDone));
-        var saved = await IngestionCheckpoint.ReadAsync(new LocalFolderBlobStore(storeFolder), IngestionPaths.Job("shop", "job"), CancellationToken.None);
+        var saved = await IngestionCheckpoint.ReadAsync(new LocalFolderBlobStore(_storeFolder), IngestionPaths.Job("shop", "job"), CancellationToken.None);
         Assert.Equal(IngestionState.Failed, saved!.State);
         Assert.Equal(21, saved.RowsDone);
     }
@@ -69,13 +69,13 @@ public sealed class IngestionRunTests : IDisposable
     {
         checkpoint = new IngestionCheckpoint { Id = "job", Catalog = "shop", Source = "local", Manifest = "manifest.csv", CreatedAt = DateTimeOffset.UtcNow };
         return new IngestionRun(checkpoint, new CatalogDefinition("shop", "fake", "cosine", Dimension, 3),
-            new LocalFolderBlobStore(sourceFolder), new LocalFolderBlobStore(storeFolder), target, options, NullLogger.Instance);
+            new LocalFolderBlobStore(_sourceFolder), new LocalFolderBlobStore(_storeFolder), target, options, NullLogger.Instance);
     }
 
     private void WriteManifest(int rows)
     {
-        File.WriteAllBytes(Path.Combine(sourceFolder, "image.jpg"), [1, 2, 3]);
-        File.WriteAllLines(Path.Combine(sourceFolder, "manifest.csv"),
+        File.WriteAllBytes(Path.Combine(_sourceFolder, "image.jpg"), [1, 2, 3]);
+        File.WriteAllLines(Path.Combine(_sourceFolder, "manifest.csv"),
             ["product_id,image", .. Enumerable.Range(0, rows).Select(i => $"p{i},image.jpg")]);
     }
 
@@ -91,13 +91,13 @@ public sealed class IngestionRunTests : IDisposable
 
     private sealed class ScriptedTarget : IIngestionTarget
     {
-        private int embedCalls;
+        private int _embedCalls;
 
         public TaskCompletionSource? Gate { get; init; }
 
         public int? FailEmbedAfterCalls { get; init; }
 
-        public int EmbedCalls => Volatile.Read(ref embedCalls);
+        public int EmbedCalls => Volatile.Read(ref _embedCalls);
 
         public ConcurrentBag<int> EmbedBatchSizes { get; } = [];
 
@@ -105,7 +105,7 @@ public sealed class IngestionRunTests : IDisposable
 
         public async Task<EmbedResult> EmbedAsync(string model, byte[][] images, CancellationToken cancellationToken)
         {
-            var call = Interlocked.Increment(ref embedCalls);
+            var call = Interlocked.Increment(ref _embedCalls);
             if (call > FailEmbedAfterCalls)
             {
                 throw new InvalidOperationException("model unavailable");

@@ -11,15 +11,15 @@ namespace OutfitFinder.Grains.Tests;
 /// </summary>
 internal sealed class PixelGridEmbedder : IImageEmbedder
 {
-    private int images;
-    private int calls;
+    private int _images;
+    private int _calls;
 
     public string Model => "resnet18";
     public int Dimension => 512;
     public int InputLength => 512;
     public string ExecutionProvider => "CPU";
-    public int Images => images;
-    public int Calls => calls;
+    public int Images => _images;
+    public int Calls => _calls;
 
     public void Preprocess(SKBitmap image, Span<float> destination)
     {
@@ -33,9 +33,9 @@ internal sealed class PixelGridEmbedder : IImageEmbedder
 
     public float[] Run(ReadOnlyMemory<float> inputs)
     {
-        Interlocked.Increment(ref calls);
+        Interlocked.Increment(ref _calls);
         var count = inputs.Length / InputLength;
-        Interlocked.Add(ref images, count);
+        Interlocked.Add(ref _images, count);
         var result = inputs.ToArray();
         for (var i = 0; i < count; i++)
         {

@@ -31,13 +31,13 @@ public sealed class ShardGraphTests
     /// <summary>A shard's products as the test wrote them, to compute exact answers independently of the shard.</summary>
     private sealed class Catalogue
     {
-        private readonly ClusteredVectors source = new(Dimension, clusterCount: 40, seed: 7);
+        private readonly ClusteredVectors _source = new(Dimension, clusterCount: 40, seed: 7);
         public Dictionary<string, (string Category, float[] Vector)> Products { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Products p{first}..; every 30th is in the rare category (about 3%, under the exact-fallback share).</summary>
         public ProductUpsert[] Make(int first, int count)
         {
-            var vectors = source.Next(count);
+            var vectors = _source.Next(count);
             var batch = new ProductUpsert[count];
             for (var i = 0; i < count; i++)
             {
@@ -68,13 +68,13 @@ public sealed class ShardGraphTests
     /// <summary>Graph build slots that stay shut until the test opens them.</summary>
     private sealed class HeldGraphBuildSlots() : GraphBuildSlots(Options.Create(new ShardIndexOptions()))
     {
-        private readonly TaskCompletionSource opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Open() => opened.TrySetResult();
+        public void Open() => _opened.TrySetResult();
 
         public override async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
         {
-            await opened.Task.WaitAsync(cancellationToken);
+            await _opened.Task.WaitAsync(cancellationToken);
             return await base.EnterAsync(cancellationToken);
         }
     }

@@ -5,7 +5,7 @@ namespace OutfitFinder.Bench.Reporting;
 /// <summary>A Markdown table with padded columns, readable both as source and rendered.</summary>
 internal sealed class MarkdownTable(params string[] headers)
 {
-    private readonly List<string[]> rows = [];
+    private readonly List<string[]> _rows = [];
 
     public void Add(params string[] cells)
     {
@@ -14,16 +14,16 @@ internal sealed class MarkdownTable(params string[] headers)
             throw new ArgumentException($"A row needs {headers.Length} cells, not {cells.Length}.", nameof(cells));
         }
 
-        rows.Add(cells);
+        _rows.Add(cells);
     }
 
     public override string ToString()
     {
-        var widths = headers.Select((header, column) => rows.Select(row => row[column].Length).Append(header.Length).Max()).ToArray();
+        var widths = headers.Select((header, column) => _rows.Select(row => row[column].Length).Append(header.Length).Max()).ToArray();
         var text = new StringBuilder();
         AppendRow(text, headers, widths);
         AppendRow(text, widths.Select(width => new string('-', width)).ToArray(), widths);
-        foreach (var row in rows)
+        foreach (var row in _rows)
         {
             AppendRow(text, row, widths);
         }

@@ -13,11 +13,11 @@ namespace OutfitFinder.Bench.Search;
 /// </summary>
 internal sealed class InProcessGateway : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private InProcessGateway(WebApplication app, Uri address)
     {
-        this.app = app;
+        this._app = app;
         Address = address;
     }
 
@@ -25,10 +25,10 @@ internal sealed class InProcessGateway : IAsyncDisposable
     public Uri Address { get; }
 
     /// <summary>The cluster, for loading shards directly through their grains.</summary>
-    public IGrainFactory Grains => app.Services.GetRequiredService<IGrainFactory>();
+    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
 
     /// <summary>The gateway's own services, for timing its search path without HTTP.</summary>
-    public IServiceProvider Services => app.Services;
+    public IServiceProvider Services => _app.Services;
 
     /// <summary>
     /// Starts the gateway on a free loopback port with its silo on free ports, keeping its data
@@ -81,9 +81,9 @@ internal sealed class InProcessGateway : IAsyncDisposable
     {
         using (var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
-            await app.StopAsync(stopping.Token);
+            await _app.StopAsync(stopping.Token);
         }
 
-        await app.DisposeAsync();
+        await _app.DisposeAsync();
     }
 }

@@ -12,7 +12,7 @@ internal sealed class BaseVectorCache
 {
     private const string Magic = "OFVC1";
 
-    private readonly Dictionary<string, (long Length, long Ticks, float[] Vector)> entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Length, long Ticks, float[] Vector)> _entries = new(StringComparer.Ordinal);
 
     private BaseVectorCache(string path, string model, int dimension)
     {
@@ -27,7 +27,7 @@ internal sealed class BaseVectorCache
 
     public int Dimension { get; }
 
-    public int Count => entries.Count;
+    public int Count => _entries.Count;
 
     /// <summary>The cache at <paramref name="path"/> for <paramref name="model"/>; empty when absent, unreadable or of another model.</summary>
     public static BaseVectorCache Open(string path, string model, int dimension)
@@ -58,12 +58,12 @@ internal sealed class BaseVectorCache
                     vector[j] = reader.ReadSingle();
                 }
 
-                cache.entries[image] = (length, ticks, vector);
+                cache._entries[image] = (length, ticks, vector);
             }
         }
         catch (Exception ex) when (ex is IOException or EndOfStreamException or UnauthorizedAccessException)
         {
-            cache.entries.Clear();
+            cache._entries.Clear();
         }
 
         return cache;
@@ -72,7 +72,7 @@ internal sealed class BaseVectorCache
     public bool TryGet(string image, out float[] vector)
     {
         var file = new FileInfo(image);
-        if (entries.TryGetValue(image, out var entry) && file.Exists && file.Length == entry.Length && file.LastWriteTimeUtc.Ticks == entry.Ticks)
+        if (_entries.TryGetValue(image, out var entry) && file.Exists && file.Length == entry.Length && file.LastWriteTimeUtc.Ticks == entry.Ticks)
         {
             vector = entry.Vector;
             return true;
@@ -85,7 +85,7 @@ internal sealed class BaseVectorCache
     public void Add(string image, float[] vector)
     {
         var file = new FileInfo(image);
-        entries[image] = (file.Length, file.LastWriteTimeUtc.Ticks, vector);
+        _entries[image] = (file.Length, file.LastWriteTimeUtc.Ticks, vector);
     }
 
     /// <summary>Writes the cache whole, replacing the file only once the new one is complete.</summary>
@@ -97,8 +97,8 @@ internal sealed class BaseVectorCache
             writer.Write(Magic);
             writer.Write(Model);
             writer.Write(Dimension);
-            writer.Write(entries.Count);
-            foreach (var (image, (length, ticks, vector)) in entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+            writer.Write(_entries.Count);
+            foreach (var (image, (length, ticks, vector)) in _entries.OrderBy(e => e.Key, StringComparer.Ordinal))
             {
                 writer.Write(image);
                 writer.Write(length);

@@ -5,17 +5,17 @@ public sealed partial class HnswIndex
     // Per-thread visit marks, shared by every index on the thread: a row is visited in the current search when its
     // mark equals the search's epoch, so nothing is cleared between searches.
     [ThreadStatic]
-    private static int[]? t_visitMarks;
+    private static int[]? _visitMarks;
 
     [ThreadStatic]
-    private static int t_visitEpoch;
+    private static int _visitEpoch;
 
     // Per-thread candidate and result heaps, reused by every search on the thread (SearchLayer never nests).
     [ThreadStatic]
-    private static RowHeap? t_candidates;
+    private static RowHeap? _candidates;
 
     [ThreadStatic]
-    private static RowHeap? t_results;
+    private static RowHeap? _results;
 
     private const int NeighbourStackLimit = 256;
 
@@ -268,25 +268,25 @@ public sealed partial class HnswIndex
     private List<(float Distance, int Row)> SearchLayer(WalkQuery query, int entry, float entryDistance,
         int ef, int level, bool filtered, string? category)
     {
-        var marks = t_visitMarks;
+        var marks = _visitMarks;
         var rowCount = _rows.RowCount;
         if (marks is null || marks.Length < rowCount)
         {
             marks = new int[Math.Max(rowCount, 2 * (marks?.Length ?? 0))];
-            t_visitMarks = marks;
+            _visitMarks = marks;
         }
 
-        if (t_visitEpoch == int.MaxValue)
+        if (_visitEpoch == int.MaxValue)
         {
             Array.Clear(marks);
-            t_visitEpoch = 0;
+            _visitEpoch = 0;
         }
 
-        var epoch = ++t_visitEpoch;
+        var epoch = ++_visitEpoch;
         var buffer = NeighbourBuffer(_concurrentBuild ? stackalloc int[NeighbourStackLimit] : default);
         Span<int> unvisited = 2 * Options.M <= NeighbourStackLimit ? stackalloc int[NeighbourStackLimit] : new int[2 * Options.M];
-        var candidates = t_candidates ??= new RowHeap(farthestFirst: false);
-        var results = t_results ??= new RowHeap(farthestFirst: true);
+        var candidates = _candidates ??= new RowHeap(farthestFirst: false);
+        var results = _results ??= new RowHeap(farthestFirst: true);
         candidates.Clear();
         results.Clear();
 

@@ -16,24 +16,24 @@ public sealed partial class CatalogShard
     /// </summary>
     private async Task CompactIfDueAsync()
     {
-        if (runningCompaction is { IsCompleted: false }
-            || (shardStore.CurrentLogBytes < compaction.LogBytes && shardStore.CurrentLogRecords < compaction.LogRecords
-                && shardStore.CurrentLogAppends < compaction.LogAppends && !GraphNeedsPersisting))
+        if (_runningCompaction is { IsCompleted: false }
+            || (_shardStore.CurrentLogBytes < _compaction.LogBytes && _shardStore.CurrentLogRecords < _compaction.LogRecords
+                && _shardStore.CurrentLogAppends < _compaction.LogAppends && !GraphNeedsPersisting))
         {
             return;
         }
 
-        var (logBytes, logRecords, generation) = (shardStore.CurrentLogBytes, shardStore.CurrentLogRecords, shardStore.CurrentGeneration);
-        var (catalog, shard) = (definition.Catalog, definition.Shard);
+        var (logBytes, logRecords, generation) = (_shardStore.CurrentLogBytes, _shardStore.CurrentLogRecords, _shardStore.CurrentGeneration);
+        var (catalog, shard) = (_definition.Catalog, _definition.Shard);
         try
         {
             var started = Stopwatch.GetTimestamp();
-            var replayFrom = await shardStore.StartNewGenerationAsync(CancellationToken.None);
+            var replayFrom = await _shardStore.StartNewGenerationAsync(CancellationToken.None);
             var snapshot = FreezeState(replayFrom);
             LogCompactionStarted(catalog, shard, generation, logBytes, logRecords, snapshot.Header.ProductCount,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            var target = shardStore;
-            runningCompaction = Task.Run(() => WriteSnapshotAsync(target, snapshot, catalog, shard));
+            var target = _shardStore;
+            _runningCompaction = Task.Run(() => WriteSnapshotAsync(target, snapshot, catalog, shard));
         }
         catch (Exception e)
         {
@@ -47,17 +47,17 @@ public sealed partial class CatalogShard
     /// </summary>
     private FrozenSnapshot FreezeState(long replayFrom)
     {
-        var rows = new SnapshotProduct[products.Count];
+        var rows = new SnapshotProduct[_products.Count];
         var row = 0;
-        foreach (var product in products.Values)
+        foreach (var product in _products.Values)
         {
             rows[row++] = new SnapshotProduct(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
         }
 
-        var vectors = index.Clone(index.Storage);
+        var vectors = _index.Clone(_index.Storage);
         try
         {
-            var header = new ShardSnapshotHeader(definition.Dimension, index.Metric, replayFrom, rows.Length, index.ImageCount);
+            var header = new ShardSnapshotHeader(_definition.Dimension, _index.Metric, replayFrom, rows.Length, _index.ImageCount);
             return new FrozenSnapshot(header, rows, vectors, SaveGraphForSnapshot());
         }
         catch

@@ -36,34 +36,34 @@ public sealed partial class CatalogShard
     private const int CatchUpChunk = 4096;
 
     /// <summary>The answering second index; written by writes and by a build's completion, read by searches.</summary>
-    private volatile IVectorIndex? graph;
-    private HashSet<string>? graphBacklog;
-    private CancellationTokenSource? graphBuildCancellation;
-    private bool graphPersisted;
-    private int graphsBuilt;
-    private int graphsLoaded;
-    private int graphsPersisted;
+    private volatile IVectorIndex? _graph;
+    private HashSet<string>? _graphBacklog;
+    private CancellationTokenSource? _graphBuildCancellation;
+    private bool _graphPersisted;
+    private int _graphsBuilt;
+    private int _graphsLoaded;
+    private int _graphsPersisted;
 
     /// <summary>Which index answers searches and whether a graph was built, loaded or persisted since the shard opened.</summary>
     public ShardIndexState IndexState
     {
         get
         {
-            var current = graph;
+            var current = _graph;
             return new ShardIndexState(
-                current is null ? "flat" : secondIndex!.Name, graphBacklog is not null, current?.ImageCount + current?.TombstoneCount ?? 0,
-                current?.TombstoneCount ?? 0, graphsBuilt, graphsLoaded, graphsPersisted);
+                current is null ? "flat" : _secondIndex!.Name, _graphBacklog is not null, current?.ImageCount + current?.TombstoneCount ?? 0,
+                current?.TombstoneCount ?? 0, _graphsBuilt, _graphsLoaded, _graphsPersisted);
         }
     }
 
     /// <summary>A fresh graph with a saved form has not yet been handed to a snapshot write: the next write compacts.</summary>
-    private bool GraphNeedsPersisting => graph is IPersistentVectorIndex && !graphPersisted;
+    private bool GraphNeedsPersisting => _graph is IPersistentVectorIndex && !_graphPersisted;
 
     private static bool ValidEf(ShardSearch query) => query.Ef is null or (>= 1 and <= ShardSearch.MaxEf);
 
     private IReadOnlyList<IndexHit> SearchIndex(IVectorIndex? answering, ShardSearch query, int k)
     {
-        var ef = query.Ef ?? indexSettings.DefaultEf;
+        var ef = query.Ef ?? _indexSettings.DefaultEf;
         if (ef is < 1 or > ShardSearch.MaxEf)
         {
             throw new ArgumentException($"ef is {ef}; it must be between 1 and {ShardSearch.MaxEf}.");
@@ -71,10 +71,10 @@ public sealed partial class CatalogShard
 
         if (answering is null)
         {
-            return index.Search(query.Vector, k, query.Category);
+            return _index.Search(query.Vector, k, query.Category);
         }
 
-        var rerank = secondIndex!.RerankCandidates;
+        var rerank = _secondIndex!.RerankCandidates;
         if (rerank == 0)
         {
             return answering.Search(query.Vector, k, new IndexQueryOptions(query.Category, ef));
@@ -83,28 +83,28 @@ public sealed partial class CatalogShard
         // The index's scores are approximate (an int8 graph's codes reorder near-ties at the edge of the top k):
         // take a few more candidates and re-rank them from the float vectors the shard holds anyway.
         var candidates = answering.Search(query.Vector, rerank * k, new IndexQueryOptions(query.Category, Math.Max(ef, rerank * k)));
-        return index.Rescore(query.Vector, candidates.Select(hit => hit.ProductId), k);
+        return _index.Rescore(query.Vector, candidates.Select(hit => hit.ProductId), k);
     }
 
     /// <summary>Loads the graph saved with the snapshot just loaded, if it is whole and bound to it.</summary>
     private async Task LoadGraphAsync(CancellationToken cancellationToken)
     {
-        if (secondIndex is not { CanLoad: true } kind)
+        if (_secondIndex is not { CanLoad: true } kind)
         {
             return;
         }
 
-        var (catalog, shard) = (definition.Catalog, definition.Shard);
+        var (catalog, shard) = (_definition.Catalog, _definition.Shard);
         var started = Stopwatch.GetTimestamp();
 
         // The payload is checked whole before it is parsed; with mapped vectors it waits in a scratch file, off the heap.
-        await using var spool = index.Storage.Folder is { } folder ? ScratchFile(folder) : (Stream)new MemoryStream();
-        var (found, refused) = await shardStore.ReadGraphAsync(spool, cancellationToken);
+        await using var spool = _index.Storage.Folder is { } folder ? ScratchFile(folder) : (Stream)new MemoryStream();
+        var (found, refused) = await _shardStore.ReadGraphAsync(spool, cancellationToken);
         if (!found)
         {
             if (refused is not null)
             {
-                LogGraphRefused(catalog, shard, shardStore.GraphPath, refused);
+                LogGraphRefused(catalog, shard, _shardStore.GraphPath, refused);
             }
 
             return;
@@ -115,30 +115,30 @@ public sealed partial class CatalogShard
         var (loaded, refusal) = kind.Load(spool);
         if (loaded is null)
         {
-            LogGraphRefused(catalog, shard, shardStore.GraphPath, refusal ?? "this index kind has no saved form");
+            LogGraphRefused(catalog, shard, _shardStore.GraphPath, refusal ?? "this index kind has no saved form");
             return;
         }
 
-        if (loaded.Dimension != index.Dimension || loaded.Metric != index.Metric
-            || loaded.ProductCount != products.Count || loaded.ImageCount != index.ImageCount)
+        if (loaded.Dimension != _index.Dimension || loaded.Metric != _index.Metric
+            || loaded.ProductCount != _products.Count || loaded.ImageCount != _index.ImageCount)
         {
-            LogGraphRefused(catalog, shard, shardStore.GraphPath,
-                $"it holds {loaded.ProductCount} products, {loaded.ImageCount} {loaded.Dimension}-float {loaded.Metric} vectors; the snapshot holds {products.Count} products, {index.ImageCount} {index.Dimension}-float {index.Metric} vectors");
+            LogGraphRefused(catalog, shard, _shardStore.GraphPath,
+                $"it holds {loaded.ProductCount} products, {loaded.ImageCount} {loaded.Dimension}-float {loaded.Metric} vectors; the snapshot holds {_products.Count} products, {_index.ImageCount} {_index.Dimension}-float {_index.Metric} vectors");
             loaded.Dispose();
             return;
         }
 
-        graph = loaded;
-        graphPersisted = true;
-        graphsLoaded++;
+        _graph = loaded;
+        _graphPersisted = true;
+        _graphsLoaded++;
         LogGraphLoaded(catalog, shard, loaded.ImageCount, graphBytes, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>Keeps the answering graph and any running build's backlog in step with a write just applied.</summary>
     private void ApplyToGraph(ShardLogRecord record)
     {
-        graphBacklog?.Add(record.ProductId);
-        if (graph is not { } current)
+        _graphBacklog?.Add(record.ProductId);
+        if (_graph is not { } current)
         {
             return;
         }
@@ -150,8 +150,8 @@ public sealed partial class CatalogShard
         catch (Exception e)
         {
             // The exact index took the write; a graph that did not must stop answering.
-            LogGraphDropped(e, definition.Catalog, definition.Shard, record.ProductId);
-            graph = null;
+            LogGraphDropped(e, _definition.Catalog, _definition.Shard, record.ProductId);
+            _graph = null;
         }
     }
 
@@ -175,13 +175,13 @@ public sealed partial class CatalogShard
     /// </summary>
     private void StartGraphBuildIfDue()
     {
-        if (graphBacklog is not null || secondIndex is not { } kind || !kind.Wants(index.ImageCount))
+        if (_graphBacklog is not null || _secondIndex is not { } kind || !kind.Wants(_index.ImageCount))
         {
             return;
         }
 
-        var current = graph;
-        if (current is not null && current.TombstoneCount <= indexSettings.RebuildTombstoneFraction * Math.Max(1, current.ImageCount))
+        var current = _graph;
+        if (current is not null && current.TombstoneCount <= _indexSettings.RebuildTombstoneFraction * Math.Max(1, current.ImageCount))
         {
             return;
         }
@@ -194,24 +194,24 @@ public sealed partial class CatalogShard
         FlatVectorIndex frozen;
         try
         {
-            frozen = index.Clone(index.Storage);
+            frozen = _index.Clone(_index.Storage);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutOfMemoryException)
         {
-            LogGraphBuildFailed(e, definition.Catalog, definition.Shard);
+            LogGraphBuildFailed(e, _definition.Catalog, _definition.Shard);
             return;
         }
 
         var backlog = new HashSet<string>(StringComparer.Ordinal);
         var cancellation = new CancellationTokenSource();
-        (graphBacklog, graphBuildCancellation) = (backlog, cancellation);
-        LogGraphBuildStarted(definition.Catalog, definition.Shard, frozen.ProductCount, index.ImageCount, current is not null,
+        (_graphBacklog, _graphBuildCancellation) = (backlog, cancellation);
+        LogGraphBuildStarted(_definition.Catalog, _definition.Shard, frozen.ProductCount, _index.ImageCount, current is not null,
             current?.TombstoneCount ?? 0);
         var build = Task.Run(async () =>
         {
             using (frozen)
             {
-                using var slot = await graphBuildSlots.EnterAsync(cancellation.Token);
+                using var slot = await _graphBuildSlots.EnterAsync(cancellation.Token);
                 return BuildGraph(kind, frozen, cancellation.Token);
             }
         });
@@ -271,10 +271,10 @@ public sealed partial class CatalogShard
             while (true)
             {
                 List<GraphChange> chunk;
-                await writeGate.WaitAsync(CancellationToken.None);
+                await _writeGate.WaitAsync(CancellationToken.None);
                 try
                 {
-                    if (!ReferenceEquals(graphBacklog, backlog))
+                    if (!ReferenceEquals(_graphBacklog, backlog))
                     {
                         // Cancelled: the shard closed.
                         built.Dispose();
@@ -288,11 +288,11 @@ public sealed partial class CatalogShard
                         replayed += rest.Count;
 
                         // The replaced graph is left to the collector, not disposed: a search may still be walking it.
-                        graph = built;
-                        graphPersisted = false;
-                        graphsBuilt++;
+                        _graph = built;
+                        _graphPersisted = false;
+                        _graphsBuilt++;
                         EndBuild(backlog, cancellation);
-                        LogGraphBuilt(definition.Catalog, definition.Shard, built.ImageCount, replayed,
+                        LogGraphBuilt(_definition.Catalog, _definition.Shard, built.ImageCount, replayed,
                             Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                         return;
                     }
@@ -302,7 +302,7 @@ public sealed partial class CatalogShard
                 }
                 finally
                 {
-                    writeGate.Release();
+                    _writeGate.Release();
                 }
 
                 await Task.Run(() => chunk.ForEach(change => ApplyTo(built, change)), cancellation.Token);
@@ -322,15 +322,15 @@ public sealed partial class CatalogShard
 
     private async Task EndFailedBuildAsync(Exception e, HashSet<string> backlog, CancellationTokenSource cancellation)
     {
-        await writeGate.WaitAsync(CancellationToken.None);
+        await _writeGate.WaitAsync(CancellationToken.None);
         try
         {
-            LogGraphBuildFailed(e, definition.Catalog, definition.Shard);
+            LogGraphBuildFailed(e, _definition.Catalog, _definition.Shard);
             EndBuild(backlog, cancellation);
         }
         finally
         {
-            writeGate.Release();
+            _writeGate.Release();
         }
     }
 
@@ -348,8 +348,8 @@ public sealed partial class CatalogShard
                 break;
             }
 
-            changes.Add(index.TryCopyVectors(productId, out var vectors)
-                ? new GraphChange(productId, products[productId].Category, vectors)
+            changes.Add(_index.TryCopyVectors(productId, out var vectors)
+                ? new GraphChange(productId, _products[productId].Category, vectors)
                 : new GraphChange(productId, null, null));
         }
 
@@ -378,9 +378,9 @@ public sealed partial class CatalogShard
 
     private void EndBuild(HashSet<string> backlog, CancellationTokenSource cancellation)
     {
-        if (ReferenceEquals(graphBacklog, backlog))
+        if (ReferenceEquals(_graphBacklog, backlog))
         {
-            (graphBacklog, graphBuildCancellation) = (null, null);
+            (_graphBacklog, _graphBuildCancellation) = (null, null);
         }
 
         cancellation.Dispose();
@@ -388,8 +388,8 @@ public sealed partial class CatalogShard
 
     private void CancelGraphBuild()
     {
-        graphBuildCancellation?.Cancel();
-        (graphBacklog, graphBuildCancellation) = (null, null);
+        _graphBuildCancellation?.Cancel();
+        (_graphBacklog, _graphBuildCancellation) = (null, null);
     }
 
     /// <summary>
@@ -399,12 +399,12 @@ public sealed partial class CatalogShard
     /// </summary>
     private Stream? SaveGraphForSnapshot()
     {
-        if (graph is not IPersistentVectorIndex persistent)
+        if (_graph is not IPersistentVectorIndex persistent)
         {
             return null;
         }
 
-        Stream stream = index.Storage.Folder is { } folder ? ScratchFile(folder) : new MemoryStream();
+        Stream stream = _index.Storage.Folder is { } folder ? ScratchFile(folder) : new MemoryStream();
         try
         {
             persistent.Save(stream);
@@ -416,8 +416,8 @@ public sealed partial class CatalogShard
             throw;
         }
 
-        graphPersisted = true;
-        graphsPersisted++;
+        _graphPersisted = true;
+        _graphsPersisted++;
         return stream;
     }
 

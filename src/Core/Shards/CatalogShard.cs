@@ -35,40 +35,40 @@ namespace OutfitFinder.Core.Shards;
 /// </remarks>
 public sealed partial class CatalogShard : IAsyncDisposable
 {
-    private readonly Dictionary<string, ShardProduct> products = new(StringComparer.Ordinal);
-    private readonly ShardDefinition definition;
-    private readonly ShardCompactionOptions compaction;
-    private readonly ShardIndexOptions indexSettings;
-    private readonly ShardIndexFactory? secondIndex;
-    private readonly GraphBuildSlots graphBuildSlots;
-    private readonly ILogger logger;
-    private readonly FlatVectorIndex index;
-    private readonly SearchBatcher? scanBatcher;
-    private readonly ShardStore shardStore;
+    private readonly Dictionary<string, ShardProduct> _products = new(StringComparer.Ordinal);
+    private readonly ShardDefinition _definition;
+    private readonly ShardCompactionOptions _compaction;
+    private readonly ShardIndexOptions _indexSettings;
+    private readonly ShardIndexFactory? _secondIndex;
+    private readonly GraphBuildSlots _graphBuildSlots;
+    private readonly ILogger _logger;
+    private readonly FlatVectorIndex _index;
+    private readonly SearchBatcher? _scanBatcher;
+    private readonly ShardStore _shardStore;
 
     /// <summary>Held by every write from start to end and by each synchronous part of a build's completion.</summary>
-    private readonly SemaphoreSlim writeGate = new(1, 1);
-    private Task? runningCompaction;
-    private bool closed;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private Task? _runningCompaction;
+    private bool _closed;
 
     private CatalogShard(IBlobStore store, ShardDefinition definition, ShardIndexOptions indexOptions,
         ShardCompactionOptions compactionOptions, GraphBuildSlots graphBuildSlots, ILogger logger)
     {
-        this.definition = definition;
-        (compaction, indexSettings, this.graphBuildSlots, this.logger) = (compactionOptions, indexOptions, graphBuildSlots, logger);
-        secondIndex = ShardIndexFactory.For(indexOptions, definition.Dimension, definition.Metric);
-        index = new FlatVectorIndex(definition.Dimension, definition.Metric, indexOptions.CreateVectorStorage());
+        this._definition = definition;
+        (_compaction, _indexSettings, this._graphBuildSlots, this._logger) = (compactionOptions, indexOptions, graphBuildSlots, logger);
+        _secondIndex = ShardIndexFactory.For(indexOptions, definition.Dimension, definition.Metric);
+        _index = new FlatVectorIndex(definition.Dimension, definition.Metric, indexOptions.CreateVectorStorage());
 
         // Concurrent exact scans share one pass over the vectors (searches interleave: they are
         // read-only). A write waits for the searches in flight, so the batch never sees it half done.
-        scanBatcher = definition.Metric is DistanceMetric.Cosine or DistanceMetric.Dot
-            ? new SearchBatcher(definition.Dimension, (queries, k, category) => index.SearchBatch(queries, k, category))
+        _scanBatcher = definition.Metric is DistanceMetric.Cosine or DistanceMetric.Dot
+            ? new SearchBatcher(definition.Dimension, (queries, k, category) => _index.SearchBatch(queries, k, category))
             : null;
-        shardStore = new ShardStore(store, definition.Folder, logger);
+        _shardStore = new ShardStore(store, definition.Folder, logger);
     }
 
     /// <summary>The shard's identity and embedding space.</summary>
-    public ShardDefinition Definition => definition;
+    public ShardDefinition Definition => _definition;
 
     /// <summary>
     /// Opens the shard stored in <paramref name="definition"/>'s folder (an empty folder is an empty shard): loads
@@ -105,13 +105,13 @@ public sealed partial class CatalogShard : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         // The snapshot streams straight into the index, product by product: no copy of the shard is ever held whole.
-        var recovery = await shardStore.OpenAsync(LoadSnapshotProduct, cancellationToken);
+        var recovery = await _shardStore.OpenAsync(LoadSnapshotProduct, cancellationToken);
         if (recovery.SnapshotHeader is { } header)
         {
-            if (header.Dimension != definition.Dimension || header.Metric != definition.Metric)
+            if (header.Dimension != _definition.Dimension || header.Metric != _definition.Metric)
             {
                 throw new InvalidDataException(
-                    $"Shard snapshot '{shardStore.SnapshotPath}' holds {header.Dimension}-float {header.Metric} vectors; catalog '{definition.Catalog}' is {definition.Dimension}-float {definition.Metric}.");
+                    $"Shard snapshot '{_shardStore.SnapshotPath}' holds {header.Dimension}-float {header.Metric} vectors; catalog '{_definition.Catalog}' is {_definition.Dimension}-float {_definition.Metric}.");
             }
 
             await LoadGraphAsync(cancellationToken);
@@ -122,7 +122,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
             Apply(record);
         }
 
-        LogShardLoaded(definition.Catalog, definition.Shard, products.Count, index.ImageCount, recovery.SnapshotHeader?.ProductCount ?? 0,
+        LogShardLoaded(_definition.Catalog, _definition.Shard, _products.Count, _index.ImageCount, recovery.SnapshotHeader?.ProductCount ?? 0,
             recovery.Records.Count, recovery.Generations, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         StartGraphBuildIfDue();
     }
@@ -134,37 +134,37 @@ public sealed partial class CatalogShard : IAsyncDisposable
     public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
         // Waits for a write or a build's completion step in progress: after this, nothing changes the state.
-        await writeGate.WaitAsync(cancellationToken);
+        await _writeGate.WaitAsync(cancellationToken);
         try
         {
-            if (closed)
+            if (_closed)
             {
                 return;
             }
 
-            closed = true;
+            _closed = true;
             CancelGraphBuild();
         }
         finally
         {
-            writeGate.Release();
+            _writeGate.Release();
         }
 
-        if (scanBatcher is not null)
+        if (_scanBatcher is not null)
         {
-            await scanBatcher.DisposeAsync();
+            await _scanBatcher.DisposeAsync();
         }
 
         // A snapshot still being written must land before another owner can open the shard:
         // otherwise it could replace a newer snapshot that owner wrote and lose its records.
-        if (runningCompaction is { } pending)
+        if (_runningCompaction is { } pending)
         {
             await pending.WaitAsync(cancellationToken);
         }
 
         // Last: the batcher has finished its pass, and compactions and graph builds read frozen clones.
-        index.Dispose();
-        graph?.Dispose();
+        _index.Dispose();
+        _graph?.Dispose();
     }
 
     /// <inheritdoc />
@@ -175,12 +175,12 @@ public sealed partial class CatalogShard : IAsyncDisposable
     public async Task<bool> UpsertAsync(ShardUpsert product, CancellationToken cancellationToken = default)
     {
         var record = ToRecord(product);
-        await writeGate.WaitAsync(cancellationToken);
+        await _writeGate.WaitAsync(cancellationToken);
         try
         {
-            ObjectDisposedException.ThrowIf(closed, this);
-            var existed = products.ContainsKey(product.ProductId);
-            await shardStore.AppendAsync([record], cancellationToken);
+            ObjectDisposedException.ThrowIf(_closed, this);
+            var existed = _products.ContainsKey(product.ProductId);
+            await _shardStore.AppendAsync([record], cancellationToken);
             Apply(record);
             StartGraphBuildIfDue();
             await CompactIfDueAsync();
@@ -188,7 +188,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         }
         finally
         {
-            writeGate.Release();
+            _writeGate.Release();
         }
     }
 
@@ -198,15 +198,15 @@ public sealed partial class CatalogShard : IAsyncDisposable
     {
         // Validate everything before writing anything, so a bad item cannot half-apply a batch.
         var records = batch.Select(ToRecord).ToList();
-        await writeGate.WaitAsync(cancellationToken);
+        await _writeGate.WaitAsync(cancellationToken);
         try
         {
-            ObjectDisposedException.ThrowIf(closed, this);
-            await shardStore.AppendAsync(records, cancellationToken);
+            ObjectDisposedException.ThrowIf(_closed, this);
+            await _shardStore.AppendAsync(records, cancellationToken);
             var created = 0;
             foreach (var record in records)
             {
-                created += products.ContainsKey(record.ProductId) ? 0 : 1;
+                created += _products.ContainsKey(record.ProductId) ? 0 : 1;
                 Apply(record);
             }
 
@@ -216,17 +216,17 @@ public sealed partial class CatalogShard : IAsyncDisposable
         }
         finally
         {
-            writeGate.Release();
+            _writeGate.Release();
         }
     }
 
     private LogUpsert ToRecord(ShardUpsert product)
     {
         var vectors = product.Vectors;
-        if (product.ImageCount < 1 || vectors.Length != product.ImageCount * definition.Dimension)
+        if (product.ImageCount < 1 || vectors.Length != product.ImageCount * _definition.Dimension)
         {
             throw new ArgumentException(
-                $"Product '{product.ProductId}' sends {vectors.Length} floats for {product.ImageCount} images; dimension is {definition.Dimension}.");
+                $"Product '{product.ProductId}' sends {vectors.Length} floats for {product.ImageCount} images; dimension is {_definition.Dimension}.");
         }
 
         if (vectors.Any(value => !float.IsFinite(value)))
@@ -240,17 +240,17 @@ public sealed partial class CatalogShard : IAsyncDisposable
     /// <summary>Removes a product once its log record is durable; false when it was not there (nothing is written).</summary>
     public async Task<bool> DeleteAsync(string productId, CancellationToken cancellationToken = default)
     {
-        await writeGate.WaitAsync(cancellationToken);
+        await _writeGate.WaitAsync(cancellationToken);
         try
         {
-            ObjectDisposedException.ThrowIf(closed, this);
-            if (!products.ContainsKey(productId))
+            ObjectDisposedException.ThrowIf(_closed, this);
+            if (!_products.ContainsKey(productId))
             {
                 return false;
             }
 
             var record = new LogDelete(productId);
-            await shardStore.AppendAsync([record], cancellationToken);
+            await _shardStore.AppendAsync([record], cancellationToken);
             Apply(record);
             StartGraphBuildIfDue();
             await CompactIfDueAsync();
@@ -258,15 +258,15 @@ public sealed partial class CatalogShard : IAsyncDisposable
         }
         finally
         {
-            writeGate.Release();
+            _writeGate.Release();
         }
     }
 
     /// <summary>A stored product, or null.</summary>
-    public ShardProduct? Get(string productId) => products.GetValueOrDefault(productId);
+    public ShardProduct? Get(string productId) => _products.GetValueOrDefault(productId);
 
     /// <summary>Products and image vectors held.</summary>
-    public ShardSize Size => new(products.Count, index.ImageCount);
+    public ShardSize Size => new(_products.Count, _index.ImageCount);
 
     /// <summary>
     /// The shard's top-k products for the query, best first, ties by product id: from the second index once it
@@ -275,21 +275,21 @@ public sealed partial class CatalogShard : IAsyncDisposable
     /// <exception cref="ArgumentException">The ef is out of range, or the query's length or values are invalid.</exception>
     public async Task<IReadOnlyList<ShardSearchHit>> SearchAsync(ShardSearch query, CancellationToken cancellationToken = default)
     {
-        if (products.Count == 0)
+        if (_products.Count == 0)
         {
             return [];
         }
 
-        var k = Math.Min(query.K, products.Count);
+        var k = Math.Min(query.K, _products.Count);
 
         // Read once: a build's completion may swap a new index in while this search runs.
-        var answering = graph;
-        var hits = answering is null && scanBatcher is not null && ValidEf(query)
-            ? await scanBatcher.SearchAsync(query.Vector, k, query.Category, cancellationToken)
+        var answering = _graph;
+        var hits = answering is null && _scanBatcher is not null && ValidEf(query)
+            ? await _scanBatcher.SearchAsync(query.Vector, k, query.Category, cancellationToken)
             : SearchIndex(answering, query, k);
         return [.. hits.Select(hit =>
         {
-            var product = products[hit.ProductId];
+            var product = _products[hit.ProductId];
             return new ShardSearchHit(hit.ProductId, hit.Score, hit.ImageIndex, product.Category, product.MetadataJson);
         })];
     }
@@ -299,12 +299,12 @@ public sealed partial class CatalogShard : IAsyncDisposable
         switch (record)
         {
             case LogUpsert upsert:
-                index.Upsert(upsert.ProductId, upsert.Category, upsert.Vectors);
-                products[upsert.ProductId] = new ShardProduct(upsert.ProductId, upsert.Category, upsert.MetadataJson, upsert.ImageCount);
+                _index.Upsert(upsert.ProductId, upsert.Category, upsert.Vectors);
+                _products[upsert.ProductId] = new ShardProduct(upsert.ProductId, upsert.Category, upsert.MetadataJson, upsert.ImageCount);
                 break;
             case LogDelete delete:
-                index.Remove(delete.ProductId);
-                products.Remove(delete.ProductId);
+                _index.Remove(delete.ProductId);
+                _products.Remove(delete.ProductId);
                 break;
         }
 
@@ -314,14 +314,14 @@ public sealed partial class CatalogShard : IAsyncDisposable
     // Called by the snapshot reader for each product in turn; the span is its buffer, copied by the index.
     private void LoadSnapshotProduct(SnapshotProduct product, ReadOnlySpan<float> vectors)
     {
-        if (vectors.Length != product.ImageCount * definition.Dimension)
+        if (vectors.Length != product.ImageCount * _definition.Dimension)
         {
             throw new InvalidDataException(
-                $"Shard snapshot '{shardStore.SnapshotPath}' holds {vectors.Length} floats for the {product.ImageCount} images of product '{product.ProductId}'; catalog '{definition.Catalog}' is {definition.Dimension}-float.");
+                $"Shard snapshot '{_shardStore.SnapshotPath}' holds {vectors.Length} floats for the {product.ImageCount} images of product '{product.ProductId}'; catalog '{_definition.Catalog}' is {_definition.Dimension}-float.");
         }
 
-        index.Upsert(product.ProductId, product.Category, vectors);
-        products[product.ProductId] = new ShardProduct(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
+        _index.Upsert(product.ProductId, product.Category, vectors);
+        _products[product.ProductId] = new ShardProduct(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
     }
 
     /// <summary>
@@ -331,16 +331,16 @@ public sealed partial class CatalogShard : IAsyncDisposable
     public IReadOnlyList<ShardVectorSample> SampleVectors(int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        var ids = products.Keys.Order(StringComparer.Ordinal).ToArray();
+        var ids = _products.Keys.Order(StringComparer.Ordinal).ToArray();
         var take = Math.Min(max, ids.Length);
         var samples = new List<ShardVectorSample>(take);
         for (var i = 0; i < take; i++)
         {
             // Evenly spaced in id order rather than the first few: ids often start with a category prefix.
-            var product = products[ids[(int)((long)i * ids.Length / take)]];
-            if (index.TryCopyVectors(product.ProductId, out var vectors))
+            var product = _products[ids[(int)((long)i * ids.Length / take)]];
+            if (_index.TryCopyVectors(product.ProductId, out var vectors))
             {
-                samples.Add(new ShardVectorSample(product.ProductId, product.Category, vectors[..definition.Dimension]));
+                samples.Add(new ShardVectorSample(product.ProductId, product.Category, vectors[.._definition.Dimension]));
             }
         }
 

@@ -10,22 +10,22 @@ namespace OutfitFinder.Core.Shards;
 /// </summary>
 public class GraphBuildSlots(IOptions<ShardIndexOptions> options)
 {
-    private readonly SemaphoreSlim slots = new(options.Value.ConcurrentGraphBuilds);
+    private readonly SemaphoreSlim _slots = new(options.Value.ConcurrentGraphBuilds);
 
     /// <summary>Waits for a free slot; disposing the result frees it.</summary>
     public virtual async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
     {
-        await slots.WaitAsync(cancellationToken);
-        return new Slot(slots);
+        await _slots.WaitAsync(cancellationToken);
+        return new Slot(_slots);
     }
 
     private sealed class Slot(SemaphoreSlim slots) : IDisposable
     {
-        private int released;
+        private int _released;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref released, 1) == 0)
+            if (Interlocked.Exchange(ref _released, 1) == 0)
             {
                 slots.Release();
             }

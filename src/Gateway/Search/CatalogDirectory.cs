@@ -10,14 +10,14 @@ namespace OutfitFinder.Gateway.Search;
 /// </summary>
 public sealed partial class CatalogDirectory(IGrainFactory grains)
 {
-    private readonly ConcurrentDictionary<string, CatalogDefinition> cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CatalogDefinition> _cache = new(StringComparer.Ordinal);
 
     /// <summary>Catalog names: lower-case letters, digits, '-' and '_', 1–64 characters, starting with a letter or digit.</summary>
     public static bool IsValidName(string name) => ValidName().IsMatch(name);
 
     public async Task<CatalogDefinition?> FindAsync(string name, CancellationToken cancellationToken)
     {
-        if (cache.TryGetValue(name, out var cached))
+        if (_cache.TryGetValue(name, out var cached))
         {
             return cached;
         }
@@ -25,7 +25,7 @@ public sealed partial class CatalogDirectory(IGrainFactory grains)
         var definition = await grains.GetGrain<ICatalogGrain>(name).GetAsync(cancellationToken);
         if (definition is not null)
         {
-            cache[name] = definition;
+            _cache[name] = definition;
         }
 
         return definition;

@@ -12,25 +12,25 @@ namespace OutfitFinder.Grains.Catalog;
 /// </summary>
 public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain, ICatalogGrain
 {
-    private CatalogDefinition? definition;
+    private CatalogDefinition? _definition;
 
     private string Name => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var json = await store.ReadAsync(CatalogPaths.Definition(Name), cancellationToken);
-        definition = json is null ? null : JsonSerializer.Deserialize<CatalogDefinition>(json);
+        _definition = json is null ? null : JsonSerializer.Deserialize<CatalogDefinition>(json);
     }
 
     /// <inheritdoc />
-    public Task<CatalogDefinition?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(definition);
+    public Task<CatalogDefinition?> GetAsync(CancellationToken cancellationToken = default) => Task.FromResult(_definition);
 
     /// <inheritdoc />
     public async Task<CreateCatalogResult> CreateAsync(CatalogSpec spec, CancellationToken cancellationToken = default)
     {
         if (!models.TryGetDimension(spec.Model, out var dimension))
         {
-            return new CreateCatalogResult(CreateCatalogStatus.UnknownModel, definition,
+            return new CreateCatalogResult(CreateCatalogStatus.UnknownModel, _definition,
                 $"Model '{spec.Model}' is not served by this cluster; known models: {string.Join(", ", models.Names)}.");
         }
 
@@ -40,29 +40,29 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
         }
 
         var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards);
-        if (definition is not null)
+        if (_definition is not null)
         {
-            return definition == requested
-                ? new CreateCatalogResult(CreateCatalogStatus.AlreadyExists, definition, null)
-                : new CreateCatalogResult(CreateCatalogStatus.Conflict, definition,
-                    $"Catalog '{Name}' already exists as model={definition.Model}, metric={definition.Metric}, shards={definition.Shards}.");
+            return _definition == requested
+                ? new CreateCatalogResult(CreateCatalogStatus.AlreadyExists, _definition, null)
+                : new CreateCatalogResult(CreateCatalogStatus.Conflict, _definition,
+                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, shards={_definition.Shards}.");
         }
 
         await store.WriteAsync(CatalogPaths.Definition(Name), JsonSerializer.SerializeToUtf8Bytes(requested), cancellationToken);
-        definition = requested;
-        return new CreateCatalogResult(CreateCatalogStatus.Created, definition, null);
+        _definition = requested;
+        return new CreateCatalogResult(CreateCatalogStatus.Created, _definition, null);
     }
 
     /// <inheritdoc />
     [ReadOnly]
     public async Task<CatalogCounts> GetCountsAsync(CancellationToken cancellationToken = default)
     {
-        if (definition is null)
+        if (_definition is null)
         {
             return new CatalogCounts(0, 0);
         }
 
-        var counts = await Task.WhenAll(Enumerable.Range(0, definition.Shards).Select(shard =>
+        var counts = await Task.WhenAll(Enumerable.Range(0, _definition.Shards).Select(shard =>
             GrainFactory.GetGrain<ICatalogShardGrain>(ShardKeys.For(Name, shard)).GetCountsAsync(cancellationToken)));
         return new CatalogCounts(counts.Sum(c => (long)c.Products), counts.Sum(c => (long)c.Images));
     }

@@ -23,7 +23,7 @@ public sealed class CatalogShardGrain(
     GraphBuildSlots graphBuildSlots,
     ILogger<CatalogShard> logger) : Grain, ICatalogShardGrain
 {
-    private CatalogShard shard = null!;
+    private CatalogShard _shard = null!;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -36,35 +36,35 @@ public sealed class CatalogShardGrain(
         }
 
         var shardDefinition = new ShardDefinition(catalog, number, definition.Dimension, metric, CatalogPaths.ShardFolder(catalog, number));
-        shard = await CatalogShard.OpenAsync(store, shardDefinition, indexOptions.Value, compactionOptions.Value, graphBuildSlots,
+        _shard = await CatalogShard.OpenAsync(store, shardDefinition, indexOptions.Value, compactionOptions.Value, graphBuildSlots,
             logger, cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // Null when activation failed before the shard opened (OpenAsync closes what it opened).
-        if (shard is not null)
+        if (_shard is not null)
         {
-            await shard.CloseAsync(cancellationToken);
+            await _shard.CloseAsync(cancellationToken);
         }
     }
 
     /// <inheritdoc />
     public async Task<UpsertStatus> UpsertAsync(ProductUpsert product, CancellationToken cancellationToken = default) =>
-        await shard.UpsertAsync(ToShard(product), cancellationToken) ? UpsertStatus.Created : UpsertStatus.Replaced;
+        await _shard.UpsertAsync(ToShard(product), cancellationToken) ? UpsertStatus.Created : UpsertStatus.Replaced;
 
     /// <inheritdoc />
     public Task<int> UpsertBatchAsync(ProductUpsert[] batch, CancellationToken cancellationToken = default) =>
-        shard.UpsertBatchAsync([.. batch.Select(ToShard)], cancellationToken);
+        _shard.UpsertBatchAsync([.. batch.Select(ToShard)], cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> DeleteAsync(string productId, CancellationToken cancellationToken = default) =>
-        shard.DeleteAsync(productId, cancellationToken);
+        _shard.DeleteAsync(productId, cancellationToken);
 
     /// <inheritdoc />
     [ReadOnly]
     public Task<ProductView?> GetAsync(string productId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(shard.Get(productId) is { } product
+        Task.FromResult(_shard.Get(productId) is { } product
             ? new ProductView(product.ProductId, product.Category, product.MetadataJson, product.ImageCount)
             : null);
 
@@ -72,7 +72,7 @@ public sealed class CatalogShardGrain(
     [ReadOnly]
     public async Task<IReadOnlyList<ShardHit>> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default)
     {
-        var hits = await shard.SearchAsync(new ShardSearch(query.Vector, query.K, query.Category, query.Ef), cancellationToken);
+        var hits = await _shard.SearchAsync(new ShardSearch(query.Vector, query.K, query.Category, query.Ef), cancellationToken);
         return [.. hits.Select(hit => new ShardHit(hit.ProductId, hit.Score, hit.ImageIndex, hit.Category, hit.MetadataJson))];
     }
 
@@ -80,7 +80,7 @@ public sealed class CatalogShardGrain(
     [ReadOnly]
     public Task<ShardCounts> GetCountsAsync(CancellationToken cancellationToken = default)
     {
-        var size = shard.Size;
+        var size = _shard.Size;
         return Task.FromResult(new ShardCounts(size.Products, size.Images));
     }
 
@@ -88,7 +88,7 @@ public sealed class CatalogShardGrain(
     [ReadOnly]
     public Task<ShardIndexStats> GetIndexStatsAsync(CancellationToken cancellationToken = default)
     {
-        var state = shard.IndexState;
+        var state = _shard.IndexState;
         return Task.FromResult(new ShardIndexStats(state.Answering, state.GraphBuilding, state.GraphRows, state.GraphTombstones,
             state.GraphsBuilt, state.GraphsLoaded, state.GraphsPersisted));
     }
@@ -97,7 +97,7 @@ public sealed class CatalogShardGrain(
     [ReadOnly]
     public Task<IReadOnlyList<ProductVectorSample>> SampleVectorsAsync(int max, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<ProductVectorSample>>(
-            [.. shard.SampleVectors(max).Select(sample => new ProductVectorSample(sample.ProductId, sample.Category, PackedVectors.Pack(sample.Vector)))]);
+            [.. _shard.SampleVectors(max).Select(sample => new ProductVectorSample(sample.ProductId, sample.Category, PackedVectors.Pack(sample.Vector)))]);
 
     private static ShardUpsert ToShard(ProductUpsert product) =>
         new(product.ProductId, product.Category, product.MetadataJson, product.ImageCount, PackedVectors.Unpack(product.Vectors));

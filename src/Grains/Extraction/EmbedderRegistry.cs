@@ -17,7 +17,7 @@ public interface IEmbedderFactory
 public sealed class EmbedderRegistry(IEmbedderFactory factory, ModelCatalog models, Func<IImageEmbedder, EmbeddingBatcher> createBatcher)
     : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<EmbeddingBatcher>> batchers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<EmbeddingBatcher>> _batchers = new(StringComparer.Ordinal);
 
     /// <summary>The batcher for <paramref name="model"/>; throws for a model the cluster does not serve.</summary>
     public EmbeddingBatcher Get(string model)
@@ -27,7 +27,7 @@ public sealed class EmbedderRegistry(IEmbedderFactory factory, ModelCatalog mode
             throw new ArgumentException($"Model '{model}' is not served by this cluster; known models: {string.Join(", ", models.Names)}.", nameof(model));
         }
 
-        var lazy = batchers.GetOrAdd(model, name => new Lazy<EmbeddingBatcher>(() => createBatcher(factory.Create(name))));
+        var lazy = _batchers.GetOrAdd(model, name => new Lazy<EmbeddingBatcher>(() => createBatcher(factory.Create(name))));
         try
         {
             return lazy.Value;
@@ -35,14 +35,14 @@ public sealed class EmbedderRegistry(IEmbedderFactory factory, ModelCatalog mode
         catch
         {
             // Lazy<T> would replay this failure forever; forget it so the next call loads again.
-            batchers.TryRemove(KeyValuePair.Create(model, lazy));
+            _batchers.TryRemove(KeyValuePair.Create(model, lazy));
             throw;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var batcher in batchers.Values.Where(lazy => lazy.IsValueCreated))
+        foreach (var batcher in _batchers.Values.Where(lazy => lazy.IsValueCreated))
         {
             await batcher.Value.DisposeAsync();
         }

@@ -18,14 +18,14 @@ public sealed class ModelCatalog
     /// <summary>Models every silo serves without configuration; configured models may not reuse these names.</summary>
     public static readonly IReadOnlyList<string> BuiltIn = [ResNet18Embedder.ModelName, "whitebox"];
 
-    private readonly Dictionary<string, int> dimensions = new(StringComparer.Ordinal)
+    private readonly Dictionary<string, int> _dimensions = new(StringComparer.Ordinal)
     {
         [ResNet18Embedder.ModelName] = 512,
         ["whitebox"] = WhiteBoxEmbedder.FeatureLength,
     };
 
-    private readonly HashSet<string> configured = new(StringComparer.Ordinal);
-    private readonly HeadFolder? heads;
+    private readonly HashSet<string> _configured = new(StringComparer.Ordinal);
+    private readonly HeadFolder? _heads;
 
     /// <summary>The built-in models only.</summary>
     public ModelCatalog()
@@ -38,28 +38,28 @@ public sealed class ModelCatalog
     /// <param name="heads">Where <c>base+head</c> names find their heads; null serves no heads.</param>
     public ModelCatalog(ConfiguredModels models, IOptionsMonitor<ConfiguredModelOptions> options, HeadFolder? heads = null)
     {
-        this.heads = heads;
+        this._heads = heads;
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(options);
         foreach (var name in models.Names)
         {
             var model = options.Get(name);
-            dimensions[name] = model.Dimension > 0 ? model.Dimension : OnnxImageEmbedder.Inspect(name, model).Dimension;
-            configured.Add(name);
+            _dimensions[name] = model.Dimension > 0 ? model.Dimension : OnnxImageEmbedder.Inspect(name, model).Dimension;
+            _configured.Add(name);
         }
     }
 
     /// <summary>Every model name served, <c>base+head</c> names of the head files present included.</summary>
-    public IReadOnlyCollection<string> Names => heads is null ? dimensions.Keys : [.. dimensions.Keys, .. heads.ModelNames()];
+    public IReadOnlyCollection<string> Names => _heads is null ? _dimensions.Keys : [.. _dimensions.Keys, .. _heads.ModelNames()];
 
     public bool TryGetDimension(string model, out int dimension)
     {
-        if (dimensions.TryGetValue(model, out dimension))
+        if (_dimensions.TryGetValue(model, out dimension))
         {
             return true;
         }
 
-        if (heads is null || !HeadModelName.TryParse(model, out _, out _))
+        if (_heads is null || !HeadModelName.TryParse(model, out _, out _))
         {
             return false;
         }
@@ -80,7 +80,7 @@ public sealed class ModelCatalog
     /// <exception cref="InvalidDataException">The head file is corrupt.</exception>
     public ProjectionHead GetHead(string model)
     {
-        if (heads is null)
+        if (_heads is null)
         {
             throw new KeyNotFoundException($"Model '{model}' names a learned head, and this cluster serves none.");
         }
@@ -90,16 +90,16 @@ public sealed class ModelCatalog
             throw new KeyNotFoundException($"Model '{model}' is not of the form base+head.");
         }
 
-        if (!dimensions.TryGetValue(baseModel, out var baseDimension))
+        if (!_dimensions.TryGetValue(baseModel, out var baseDimension))
         {
             throw new KeyNotFoundException($"Model '{model}' needs base model '{baseModel}', which this cluster does not serve.");
         }
 
-        return heads.Get(baseModel, baseDimension, head);
+        return _heads.Get(baseModel, baseDimension, head);
     }
 
     /// <summary>Whether <paramref name="model"/> comes from <c>Models:NAME</c> configuration.</summary>
-    public bool IsConfigured(string model) => configured.Contains(model);
+    public bool IsConfigured(string model) => _configured.Contains(model);
 }
 
 /// <summary>Names of the models configured under <c>Models:NAME</c>, as read at start.</summary>

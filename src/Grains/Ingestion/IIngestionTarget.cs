@@ -17,13 +17,13 @@ public interface IIngestionTarget
 /// <summary>The real cluster: extractor grains (batched per silo), the shared store, shard grains.</summary>
 public sealed class ClusterIngestionTarget(IGrainFactory grains, IBlobStore store) : IIngestionTarget
 {
-    private readonly ProductImageStore images = new(store);
+    private readonly ProductImageStore _images = new(store);
 
     public Task<EmbedResult> EmbedAsync(string model, byte[][] images, CancellationToken cancellationToken) =>
         grains.GetGrain<IExtractorGrain>(0).EmbedAsync(new EmbedRequest(model, images), cancellationToken);
 
     public Task SaveImagesAsync(string catalog, string productId, IReadOnlyList<byte[]> images, CancellationToken cancellationToken) =>
-        this.images.SaveAsync(catalog, productId, images, cancellationToken);
+        this._images.SaveAsync(catalog, productId, images, cancellationToken);
 
     public Task UpsertAsync(string catalog, int shard, ProductUpsert[] products, CancellationToken cancellationToken) =>
         grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(catalog, shard)).UpsertBatchAsync(products, cancellationToken);

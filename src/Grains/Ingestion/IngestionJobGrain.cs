@@ -21,19 +21,19 @@ public sealed partial class IngestionJobGrain(
     IOptions<ImageLimits> imageLimits,
     ILogger<IngestionJobGrain> logger) : Grain, IIngestionJobGrain
 {
-    private IngestionCheckpoint? checkpoint;
-    private IngestionRun? run;
-    private Task? running;
-    private IGrainTimer? keepAlive;
+    private IngestionCheckpoint? _checkpoint;
+    private IngestionRun? _run;
+    private Task? _running;
+    private IGrainTimer? _keepAlive;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var (catalog, jobId) = IngestionKeys.Parse(this.GetPrimaryKeyString());
-        checkpoint = await IngestionCheckpoint.ReadAsync(store, IngestionPaths.Job(catalog, jobId), cancellationToken);
-        if (checkpoint is { IsRunning: true })
+        _checkpoint = await IngestionCheckpoint.ReadAsync(store, IngestionPaths.Job(catalog, jobId), cancellationToken);
+        if (_checkpoint is { IsRunning: true })
         {
-            checkpoint.Resumes++;
-            LogResuming(catalog, jobId, checkpoint.RowsDone, checkpoint.Resumes);
+            _checkpoint.Resumes++;
+            LogResuming(catalog, jobId, _checkpoint.RowsDone, _checkpoint.Resumes);
             await StartRunAsync(cancellationToken);
         }
     }
@@ -41,22 +41,22 @@ public sealed partial class IngestionJobGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // The job stays "running" in its checkpoint: the next activation, here or on another silo, resumes it.
-        if (run is not null && running is { IsCompleted: false })
+        if (_run is not null && _running is { IsCompleted: false })
         {
-            run.Suspend();
-            await running.WaitAsync(cancellationToken);
+            _run.Suspend();
+            await _running.WaitAsync(cancellationToken);
         }
     }
 
     /// <inheritdoc />
     public async Task<IngestionStartResult> StartAsync(IngestionRequest request, CancellationToken cancellationToken = default)
     {
-        if (checkpoint is not null)
+        if (_checkpoint is not null)
         {
-            return checkpoint.Source == request.Source && checkpoint.Manifest == request.Manifest
+            return _checkpoint.Source == request.Source && _checkpoint.Manifest == request.Manifest
                 ? new IngestionStartResult(Status(), IngestionStartError.None, null)
                 : new IngestionStartResult(Status(), IngestionStartError.Conflict,
-                    $"Job '{checkpoint.Id}' already ingests '{checkpoint.Manifest}' from source '{checkpoint.Source}'.");
+                    $"Job '{_checkpoint.Id}' already ingests '{_checkpoint.Manifest}' from source '{_checkpoint.Source}'.");
         }
 
         var (catalog, jobId) = IngestionKeys.Parse(this.GetPrimaryKeyString());
@@ -93,7 +93,7 @@ public sealed partial class IngestionJobGrain(
         }
 
         var now = DateTimeOffset.UtcNow;
-        checkpoint = new IngestionCheckpoint
+        _checkpoint = new IngestionCheckpoint
         {
             Id = jobId,
             Catalog = catalog,
@@ -105,7 +105,7 @@ public sealed partial class IngestionJobGrain(
 
         // The marker first: a crash after it and before the checkpoint leaves a marker without a job, which the keeper drops.
         await store.WriteAsync(IngestionPaths.RunningMarker(catalog, jobId), ReadOnlyMemory<byte>.Empty, cancellationToken);
-        await store.WriteAsync(IngestionPaths.Job(catalog, jobId), checkpoint.ToJson(), cancellationToken);
+        await store.WriteAsync(IngestionPaths.Job(catalog, jobId), _checkpoint.ToJson(), cancellationToken);
         LogStarted(catalog, jobId, request.Source, request.Manifest);
         await StartRunAsync(cancellationToken);
         return new IngestionStartResult(Status(), IngestionStartError.None, null, Started: true);
@@ -113,20 +113,20 @@ public sealed partial class IngestionJobGrain(
 
     /// <inheritdoc />
     public Task<IngestionStatus?> GetStatusAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(checkpoint is null ? null : Status());
+        Task.FromResult(_checkpoint is null ? null : Status());
 
     /// <inheritdoc />
     public async Task<IngestionStatus?> CancelAsync(CancellationToken cancellationToken = default)
     {
-        if (checkpoint is null)
+        if (_checkpoint is null)
         {
             return null;
         }
 
-        if (run is not null && running is { IsCompleted: false })
+        if (_run is not null && _running is { IsCompleted: false })
         {
-            run.Cancel();
-            await running;
+            _run.Cancel();
+            await _running;
         }
 
         return Status();
@@ -134,11 +134,11 @@ public sealed partial class IngestionJobGrain(
 
     private static IngestionStartResult Refuse(IngestionStartError error, string message) => new(null, error, message);
 
-    private IngestionStatus Status() => run?.Status() ?? IngestionRun.StatusOf(checkpoint!, 0);
+    private IngestionStatus Status() => _run?.Status() ?? IngestionRun.StatusOf(_checkpoint!, 0);
 
     private async Task StartRunAsync(CancellationToken cancellationToken)
     {
-        var job = checkpoint!;
+        var job = _checkpoint!;
         var definition = await GrainFactory.GetGrain<ICatalogGrain>(job.Catalog).GetAsync(cancellationToken);
         var source = sources.Find(job.Source);
         if (definition is null || source is null)
@@ -152,18 +152,18 @@ public sealed partial class IngestionJobGrain(
             return;
         }
 
-        run = new IngestionRun(job, definition, source, store, target, options.Value, logger, imageLimits.Value.MaxBytes);
+        _run = new IngestionRun(job, definition, source, store, target, options.Value, logger, imageLimits.Value.MaxBytes);
 
         // The run works off the grain's scheduler (downloads, grain calls, checkpoint writes); the
         // timer only keeps this activation alive while it does, since no call may come for hours.
-        running = Task.Run(run.RunAsync, CancellationToken.None);
-        keepAlive?.Dispose();
-        keepAlive = this.RegisterGrainTimer(
+        _running = Task.Run(_run.RunAsync, CancellationToken.None);
+        _keepAlive?.Dispose();
+        _keepAlive = this.RegisterGrainTimer(
             () =>
             {
-                if (running.IsCompleted)
+                if (_running.IsCompleted)
                 {
-                    keepAlive?.Dispose();
+                    _keepAlive?.Dispose();
                 }
 
                 return Task.CompletedTask;

@@ -28,59 +28,59 @@ public sealed partial class IngestionRun
     private const int Attempts = 3;
     private const int MaxCategoryLength = 128;
 
-    private readonly IngestionCheckpoint checkpoint;
-    private readonly CatalogDefinition catalog;
-    private readonly IBlobStore source;
-    private readonly IBlobStore store;
-    private readonly IIngestionTarget target;
-    private readonly IngestionOptions options;
-    private readonly ILogger logger;
-    private readonly CancellationTokenSource stop = new();
-    private readonly SemaphoreSlim checkpointWrites = new(1, 1);
-    private readonly Lock gate = new();
-    private readonly SortedDictionary<long, BatchOutcome> finished = [];
-    private readonly long maxImageBytes;
-    private readonly Stopwatch elapsed = new();
-    private long nextToCommit;
-    private long imagesStored;
-    private long rowsRead;
-    private DateTimeOffset lastCheckpoint = DateTimeOffset.MinValue;
-    private bool cancelledByUser;
-    private Exception? failure;
+    private readonly IngestionCheckpoint _checkpoint;
+    private readonly CatalogDefinition _catalog;
+    private readonly IBlobStore _source;
+    private readonly IBlobStore _store;
+    private readonly IIngestionTarget _target;
+    private readonly IngestionOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly SemaphoreSlim _checkpointWrites = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<long, BatchOutcome> _finished = [];
+    private readonly long _maxImageBytes;
+    private readonly Stopwatch _elapsed = new();
+    private long _nextToCommit;
+    private long _imagesStored;
+    private long _rowsRead;
+    private DateTimeOffset _lastCheckpoint = DateTimeOffset.MinValue;
+    private bool _cancelledByUser;
+    private Exception? _failure;
 
     public IngestionRun(
         IngestionCheckpoint checkpoint, CatalogDefinition catalog, IBlobStore source, IBlobStore store, IIngestionTarget target,
         IngestionOptions options, ILogger logger, long maxImageBytes = long.MaxValue)
     {
-        this.maxImageBytes = maxImageBytes;
-        this.checkpoint = checkpoint;
-        this.catalog = catalog;
-        this.source = source;
-        this.store = store;
-        this.target = target;
-        this.options = options;
-        this.logger = logger;
+        this._maxImageBytes = maxImageBytes;
+        this._checkpoint = checkpoint;
+        this._catalog = catalog;
+        this._source = source;
+        this._store = store;
+        this._target = target;
+        this._options = options;
+        this._logger = logger;
     }
 
     /// <summary>Rows the reader has taken from the manifest so far (for observing backpressure).</summary>
-    public long RowsRead => Interlocked.Read(ref rowsRead);
+    public long RowsRead => Interlocked.Read(ref _rowsRead);
 
     /// <summary>Stops the run; the job ends as cancelled. Products already stored stay.</summary>
     public void Cancel()
     {
-        cancelledByUser = true;
-        stop.Cancel();
+        _cancelledByUser = true;
+        _stop.Cancel();
     }
 
     /// <summary>Stops the run without ending the job (its silo is stopping): it stays running and resumes elsewhere.</summary>
-    public void Suspend() => stop.Cancel();
+    public void Suspend() => _stop.Cancel();
 
     /// <summary>The job's progress now, with the rate of this run.</summary>
     public IngestionStatus Status()
     {
-        lock (gate)
+        lock (_gate)
         {
-            return StatusOf(checkpoint, ImagesPerSecond());
+            return StatusOf(_checkpoint, ImagesPerSecond());
         }
     }
 
@@ -99,36 +99,36 @@ public sealed partial class IngestionRun
     /// <summary>Runs to the end of the manifest, a cancel, a suspend or a failure; the checkpoint says which.</summary>
     public async Task RunAsync()
     {
-        elapsed.Start();
-        var cancellationToken = stop.Token;
-        LogRunStarting(checkpoint.Catalog, checkpoint.Id, checkpoint.Manifest, checkpoint.RowsDone);
+        _elapsed.Start();
+        var cancellationToken = _stop.Token;
+        LogRunStarting(_checkpoint.Catalog, _checkpoint.Id, _checkpoint.Manifest, _checkpoint.RowsDone);
         try
         {
-            var counting = checkpoint.Total is null ? CountRowsAsync(cancellationToken) : Task.CompletedTask;
+            var counting = _checkpoint.Total is null ? CountRowsAsync(cancellationToken) : Task.CompletedTask;
             await IngestAsync(cancellationToken);
             await counting;
             Finish(IngestionState.Succeeded, null);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested && failure is null)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested && _failure is null)
         {
-            if (cancelledByUser)
+            if (_cancelledByUser)
             {
                 Finish(IngestionState.Cancelled, null);
             }
         }
         catch (Exception e)
         {
-            Fail(failure ?? e);
+            Fail(_failure ?? e);
         }
 
         await WriteCheckpointAsync(force: true);
-        if (!checkpoint.IsRunning)
+        if (!_checkpoint.IsRunning)
         {
-            await store.DeleteAsync(IngestionPaths.RunningMarker(checkpoint.Catalog, checkpoint.Id), CancellationToken.None);
+            await _store.DeleteAsync(IngestionPaths.RunningMarker(_checkpoint.Catalog, _checkpoint.Id), CancellationToken.None);
         }
 
-        LogRunEnded(checkpoint.Catalog, checkpoint.Id, checkpoint.State, checkpoint.Succeeded, checkpoint.Failed, checkpoint.Skipped,
-            elapsed.Elapsed.TotalSeconds);
+        LogRunEnded(_checkpoint.Catalog, _checkpoint.Id, _checkpoint.State, _checkpoint.Succeeded, _checkpoint.Failed, _checkpoint.Skipped,
+            _elapsed.Elapsed.TotalSeconds);
     }
 
     private void Fail(Exception e)
@@ -139,29 +139,29 @@ public sealed partial class IngestionRun
             return;
         }
 
-        LogRunFailed(e, checkpoint.Catalog, checkpoint.Id);
+        LogRunFailed(e, _checkpoint.Catalog, _checkpoint.Id);
         Finish(IngestionState.Failed, $"The job stopped on an unexpected error: {e.Message}");
     }
 
     private void Finish(IngestionState state, string? error)
     {
-        lock (gate)
+        lock (_gate)
         {
-            checkpoint.State = state;
-            checkpoint.Error = error;
+            _checkpoint.State = state;
+            _checkpoint.Error = error;
         }
     }
 
     private async Task IngestAsync(CancellationToken cancellationToken)
     {
-        var queue = Channel.CreateBounded<ManifestGroup>(new BoundedChannelOptions(options.ReadAheadProducts)
+        var queue = Channel.CreateBounded<ManifestGroup>(new BoundedChannelOptions(_options.ReadAheadProducts)
         {
             SingleReader = true,
             SingleWriter = true,
         });
         var reading = Task.Run(() => ReadAsync(queue.Writer, cancellationToken), cancellationToken);
 
-        using var inFlight = new SemaphoreSlim(options.BatchesInFlight);
+        using var inFlight = new SemaphoreSlim(_options.BatchesInFlight);
         var batches = new List<Task>();
         var batch = new List<ManifestGroup>();
         var images = 0;
@@ -170,7 +170,7 @@ public sealed partial class IngestionRun
         {
             batch.Add(group);
             images += group.IsIngestible ? group.Product!.Images.Count : 0;
-            if (images >= options.BatchImages)
+            if (images >= _options.BatchImages)
             {
                 await DispatchAsync(batch, sequence++);
                 (batch, images) = ([], 0);
@@ -196,11 +196,11 @@ public sealed partial class IngestionRun
                     var outcome = await ProcessAsync(groups, cancellationToken);
                     await CommitAsync(number, outcome);
                 }
-                catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+                catch (Exception e) when (e is not OperationCanceledException || !_stop.IsCancellationRequested)
                 {
                     // One batch that cannot finish stops the others: the checkpoint never passes it.
-                    Interlocked.CompareExchange(ref failure, e, null);
-                    await stop.CancelAsync();
+                    Interlocked.CompareExchange(ref _failure, e, null);
+                    await _stop.CancelAsync();
                     throw;
                 }
                 finally
@@ -215,10 +215,10 @@ public sealed partial class IngestionRun
     {
         try
         {
-            using var manifest = await OpenManifestAsync(source, checkpoint.Manifest, cancellationToken);
-            foreach (var group in ManifestGroups.Read(manifest.ReadRows(), checkpoint.RowsDone))
+            using var manifest = await OpenManifestAsync(_source, _checkpoint.Manifest, cancellationToken);
+            foreach (var group in ManifestGroups.Read(manifest.ReadRows(), _checkpoint.RowsDone))
             {
-                Interlocked.Add(ref rowsRead, group.RowCount);
+                Interlocked.Add(ref _rowsRead, group.RowCount);
                 await queue.WriteAsync(group, cancellationToken);
             }
 
@@ -229,7 +229,7 @@ public sealed partial class IngestionRun
             // The batches drain what was read; the reader's own task carries the exception.
             if (e is not OperationCanceledException)
             {
-                Interlocked.CompareExchange(ref failure, e, null);
+                Interlocked.CompareExchange(ref _failure, e, null);
             }
 
             queue.Complete();
@@ -243,7 +243,7 @@ public sealed partial class IngestionRun
         // beside the ingestion and never holds more than one row.
         var total = await Task.Run(async () =>
         {
-            using var manifest = await OpenManifestAsync(source, checkpoint.Manifest, cancellationToken);
+            using var manifest = await OpenManifestAsync(_source, _checkpoint.Manifest, cancellationToken);
             long rows = 0;
             foreach (var _ in manifest.ReadRows())
             {
@@ -253,9 +253,9 @@ public sealed partial class IngestionRun
 
             return rows;
         }, cancellationToken);
-        lock (gate)
+        lock (_gate)
         {
-            checkpoint.Total = total;
+            _checkpoint.Total = total;
         }
     }
 
@@ -336,7 +336,7 @@ public sealed partial class IngestionRun
         var downloads = work.SelectMany(item => item.Product.Images.Select((image, index) => (item, image, index)));
         await Parallel.ForEachAsync(
             downloads,
-            new ParallelOptions { MaxDegreeOfParallelism = options.DownloadParallelism, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = _options.DownloadParallelism, CancellationToken = cancellationToken },
             async (download, token) =>
             {
                 var (bytes, problem) = await RetryAsync(() => ReadImageAsync(download.image, token), $"reading image '{download.image}'", token);
@@ -354,15 +354,15 @@ public sealed partial class IngestionRun
     /// <summary>The image's bytes, or why the row is bad; an image over the size limit is never read whole.</summary>
     private async Task<(byte[]? Bytes, string? Problem)> ReadImageAsync(string path, CancellationToken cancellationToken)
     {
-        await using var stream = await source.OpenReadAsync(path, cancellationToken);
+        await using var stream = await _source.OpenReadAsync(path, cancellationToken);
         if (stream is null)
         {
-            return (null, $"image '{path}' not found in source '{checkpoint.Source}'");
+            return (null, $"image '{path}' not found in source '{_checkpoint.Source}'");
         }
 
-        if (stream.Length > maxImageBytes)
+        if (stream.Length > _maxImageBytes)
         {
-            return (null, $"image '{path}' is {stream.Length:N0} bytes; the limit is {maxImageBytes:N0} (Images:MaxBytes)");
+            return (null, $"image '{path}' is {stream.Length:N0} bytes; the limit is {_maxImageBytes:N0} (Images:MaxBytes)");
         }
 
         var bytes = new byte[stream.Length];
@@ -378,7 +378,7 @@ public sealed partial class IngestionRun
         }
 
         var images = work.SelectMany(item => item.Images).ToArray();
-        var result = await RetryAsync(() => target.EmbedAsync(catalog.Model, images!, cancellationToken), "embedding a batch", cancellationToken);
+        var result = await RetryAsync(() => _target.EmbedAsync(_catalog.Model, images!, cancellationToken), "embedding a batch", cancellationToken);
         var vectors = PackedVectors.Unpack(result.Vectors);
         var owners = work.SelectMany(item => item.Images.Select((_, index) => (item, index))).ToArray();
         foreach (var failure in result.Failures)
@@ -401,26 +401,26 @@ public sealed partial class IngestionRun
         // Images first, then the shards, as a single PUT does: once a shard counts a product, its images are readable.
         await Parallel.ForEachAsync(
             ready,
-            new ParallelOptions { MaxDegreeOfParallelism = options.DownloadParallelism, CancellationToken = cancellationToken },
+            new ParallelOptions { MaxDegreeOfParallelism = _options.DownloadParallelism, CancellationToken = cancellationToken },
             async (item, token) => await RetryAsync(
                 async () =>
                 {
-                    await target.SaveImagesAsync(checkpoint.Catalog, item.Product.ProductId, item.Images!, token);
+                    await _target.SaveImagesAsync(_checkpoint.Catalog, item.Product.ProductId, item.Images!, token);
                     return true;
                 },
                 $"storing the images of product '{item.Product.ProductId}'",
                 token));
 
-        var shards = ready.GroupBy(item => ShardRouter.ShardOf(item.Product.ProductId, catalog.Shards));
+        var shards = ready.GroupBy(item => ShardRouter.ShardOf(item.Product.ProductId, _catalog.Shards));
         await Task.WhenAll(shards.Select(shard => RetryAsync(
             async () =>
             {
-                await target.UpsertAsync(checkpoint.Catalog, shard.Key, [.. shard.Select(ToUpsert)], cancellationToken);
+                await _target.UpsertAsync(_checkpoint.Catalog, shard.Key, [.. shard.Select(ToUpsert)], cancellationToken);
                 return true;
             },
             $"storing {shard.Count()} products in shard {shard.Key}",
             cancellationToken)));
-        Interlocked.Add(ref imagesStored, ready.Sum(item => item.Images.Length));
+        Interlocked.Add(ref _imagesStored, ready.Sum(item => item.Images.Length));
     }
 
     private static ProductUpsert ToUpsert(ProductWork item)
@@ -449,7 +449,7 @@ public sealed partial class IngestionRun
                     throw new IngestionFailedException($"The job stopped while {what}: {e.Message}", e);
                 }
 
-                LogStepRetried(e, checkpoint.Catalog, checkpoint.Id, what, attempt);
+                LogStepRetried(e, _checkpoint.Catalog, _checkpoint.Id, what, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), cancellationToken);
             }
         }
@@ -457,17 +457,17 @@ public sealed partial class IngestionRun
 
     private async Task CommitAsync(long number, BatchOutcome outcome)
     {
-        lock (gate)
+        lock (_gate)
         {
-            finished.Add(number, outcome);
-            while (finished.Remove(nextToCommit, out var next))
+            _finished.Add(number, outcome);
+            while (_finished.Remove(_nextToCommit, out var next))
             {
                 foreach (var (group, stored) in next.Groups)
                 {
-                    checkpoint.Count(group, stored, options.ListedFailures);
+                    _checkpoint.Count(group, stored, _options.ListedFailures);
                 }
 
-                nextToCommit++;
+                _nextToCommit++;
             }
         }
 
@@ -476,35 +476,35 @@ public sealed partial class IngestionRun
 
     private async Task WriteCheckpointAsync(bool force)
     {
-        if (!force && DateTimeOffset.UtcNow - lastCheckpoint < options.CheckpointInterval)
+        if (!force && DateTimeOffset.UtcNow - _lastCheckpoint < _options.CheckpointInterval)
         {
             return;
         }
 
-        await checkpointWrites.WaitAsync();
+        await _checkpointWrites.WaitAsync();
         try
         {
             byte[] json;
-            lock (gate)
+            lock (_gate)
             {
-                checkpoint.UpdatedAt = DateTimeOffset.UtcNow;
-                lastCheckpoint = checkpoint.UpdatedAt;
-                json = checkpoint.ToJson();
+                _checkpoint.UpdatedAt = DateTimeOffset.UtcNow;
+                _lastCheckpoint = _checkpoint.UpdatedAt;
+                json = _checkpoint.ToJson();
             }
 
             // Not cancellable: a checkpoint is small, and one cut short would lose the progress it records.
-            await store.WriteAsync(IngestionPaths.Job(checkpoint.Catalog, checkpoint.Id), json, CancellationToken.None);
+            await _store.WriteAsync(IngestionPaths.Job(_checkpoint.Catalog, _checkpoint.Id), json, CancellationToken.None);
         }
         finally
         {
-            checkpointWrites.Release();
+            _checkpointWrites.Release();
         }
     }
 
     private double ImagesPerSecond()
     {
-        var seconds = elapsed.Elapsed.TotalSeconds;
-        return seconds < 0.5 ? 0 : Interlocked.Read(ref imagesStored) / seconds;
+        var seconds = _elapsed.Elapsed.TotalSeconds;
+        return seconds < 0.5 ? 0 : Interlocked.Read(ref _imagesStored) / seconds;
     }
 
     private sealed class ProductWork(ManifestGroup group, ManifestProduct product)

@@ -9,13 +9,13 @@ namespace OutfitFinder.Grains.Ingestion;
 /// <summary>The configured ingestion sources, each opened once as a read-only use of a blob store adapter.</summary>
 public sealed class IngestionSources(IOptions<IngestionOptions> options)
 {
-    private readonly ConcurrentDictionary<string, IBlobStore> stores = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IBlobStore> _stores = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> Names => options.Value.Sources.Keys;
 
     /// <summary>The source called <paramref name="name"/>, or null when configuration names none.</summary>
     public IBlobStore? Find(string name) =>
-        options.Value.Sources.TryGetValue(name, out var source) ? stores.GetOrAdd(name, _ => Open(source)) : null;
+        options.Value.Sources.TryGetValue(name, out var source) ? _stores.GetOrAdd(name, _ => Open(source)) : null;
 
     private static IBlobStore Open(IngestionSourceOptions source) => source.Kind == StorageKind.AzureBlob
         ? new AzureBlobStore(new BlobContainerClient(source.ConnectionString, source.Container))

@@ -7,23 +7,23 @@ namespace OutfitFinder.Lab.Training;
 /// </summary>
 internal sealed class AdamOptimizer(int parameterCount, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f)
 {
-    private readonly float[] firstMoment = new float[parameterCount];
-    private readonly float[] secondMoment = new float[parameterCount];
-    private int step;
+    private readonly float[] _firstMoment = new float[parameterCount];
+    private readonly float[] _secondMoment = new float[parameterCount];
+    private int _step;
 
     /// <summary>Moves <paramref name="parameters"/> one step against <paramref name="gradient"/>.</summary>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradient)
     {
-        step++;
-        var correction1 = 1 - MathF.Pow(beta1, step);
-        var correction2 = 1 - MathF.Pow(beta2, step);
+        _step++;
+        var correction1 = 1 - MathF.Pow(beta1, _step);
+        var correction2 = 1 - MathF.Pow(beta2, _step);
         for (var i = 0; i < parameters.Length; i++)
         {
             var g = gradient[i];
-            firstMoment[i] = (beta1 * firstMoment[i]) + ((1 - beta1) * g);
-            secondMoment[i] = (beta2 * secondMoment[i]) + ((1 - beta2) * g * g);
-            var mean = firstMoment[i] / correction1;
-            var variance = secondMoment[i] / correction2;
+            _firstMoment[i] = (beta1 * _firstMoment[i]) + ((1 - beta1) * g);
+            _secondMoment[i] = (beta2 * _secondMoment[i]) + ((1 - beta2) * g * g);
+            var mean = _firstMoment[i] / correction1;
+            var variance = _secondMoment[i] / correction2;
             parameters[i] -= learningRate * mean / (MathF.Sqrt(variance) + epsilon);
         }
     }

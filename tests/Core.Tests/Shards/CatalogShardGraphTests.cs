@@ -27,13 +27,13 @@ public sealed class CatalogShardGraphTests : IDisposable
     /// <summary>Graph build slots that stay shut until the test opens them.</summary>
     private sealed class HeldGraphBuildSlots() : GraphBuildSlots(Options.Create(new ShardIndexOptions()))
     {
-        private readonly TaskCompletionSource opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public void Open() => opened.TrySetResult();
+        public void Open() => _opened.TrySetResult();
 
         public override async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
         {
-            await opened.Task.WaitAsync(cancellationToken);
+            await _opened.Task.WaitAsync(cancellationToken);
             return await base.EnterAsync(cancellationToken);
         }
     }

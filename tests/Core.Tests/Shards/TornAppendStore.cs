@@ -9,17 +9,17 @@ namespace OutfitFinder.Core.Tests.Shards;
 /// </summary>
 internal sealed class TornAppendStore(IBlobStore inner) : IBlobStore
 {
-    private int failAppend;
+    private int _failAppend;
 
     /// <summary>Appends seen so far.</summary>
     public int Appends { get; private set; }
 
     /// <summary>Tears the next append.</summary>
-    public void TearNextAppend() => failAppend = Appends + 1;
+    public void TearNextAppend() => _failAppend = Appends + 1;
 
     public async Task AppendAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        if (++Appends == failAppend)
+        if (++Appends == _failAppend)
         {
             await inner.AppendAsync(path, content[..(content.Length / 2)], cancellationToken);
             throw new IOException("The process died in the middle of the append.");

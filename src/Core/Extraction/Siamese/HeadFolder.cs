@@ -9,7 +9,7 @@ namespace OutfitFinder.Core.Extraction.Siamese;
 /// </summary>
 public sealed class HeadFolder(string path)
 {
-    private readonly ConcurrentDictionary<string, ProjectionHead> loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ProjectionHead> _loaded = new(StringComparer.Ordinal);
 
     /// <summary>Absolute path of the folder.</summary>
     public string Path { get; } = System.IO.Path.GetFullPath(path);
@@ -27,7 +27,7 @@ public sealed class HeadFolder(string path)
             throw new KeyNotFoundException($"'{head}' is not a valid head name: use letters, digits, '-', '_' and '.', at most 64 characters.");
         }
 
-        if (!loaded.TryGetValue(head, out var projection))
+        if (!_loaded.TryGetValue(head, out var projection))
         {
             var file = System.IO.Path.Combine(Path, head + HeadFile.Extension);
             if (!File.Exists(file))
@@ -35,7 +35,7 @@ public sealed class HeadFolder(string path)
                 throw new KeyNotFoundException($"There is no head '{head}': '{file}' does not exist.");
             }
 
-            projection = loaded.GetOrAdd(head, HeadFile.Load(file));
+            projection = _loaded.GetOrAdd(head, HeadFile.Load(file));
         }
 
         if (!string.Equals(projection.BaseModel, baseModel, StringComparison.Ordinal) || projection.InputDimension != baseDimension)
@@ -67,7 +67,7 @@ public sealed class HeadFolder(string path)
 
             try
             {
-                var projection = loaded.TryGetValue(head, out var known) ? known : loaded.GetOrAdd(head, HeadFile.Load(file));
+                var projection = _loaded.TryGetValue(head, out var known) ? known : _loaded.GetOrAdd(head, HeadFile.Load(file));
                 names.Add(HeadModelName.Compose(projection.BaseModel, head));
             }
             catch (Exception unreadable) when (unreadable is InvalidDataException or IOException)

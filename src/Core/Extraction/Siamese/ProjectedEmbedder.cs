@@ -9,8 +9,8 @@ namespace OutfitFinder.Core.Extraction.Siamese;
 /// </summary>
 public sealed class ProjectedEmbedder : IImageEmbedder
 {
-    private readonly IImageEmbedder baseEmbedder;
-    private readonly ProjectionHead head;
+    private readonly IImageEmbedder _baseEmbedder;
+    private readonly ProjectionHead _head;
 
     /// <param name="baseEmbedder">Makes the vectors the head takes; must be the head's base model and dimension.</param>
     /// <param name="head">The learned projection.</param>
@@ -27,8 +27,8 @@ public sealed class ProjectedEmbedder : IImageEmbedder
                 + $"not {baseEmbedder.Dimension}-value vectors of '{baseEmbedder.Model}'.", nameof(head));
         }
 
-        this.baseEmbedder = baseEmbedder;
-        this.head = head;
+        this._baseEmbedder = baseEmbedder;
+        this._head = head;
         Model = HeadModelName.Compose(baseEmbedder.Model, headName);
     }
 
@@ -36,24 +36,24 @@ public sealed class ProjectedEmbedder : IImageEmbedder
     public string Model { get; }
 
     /// <inheritdoc />
-    public int Dimension => head.OutputDimension;
+    public int Dimension => _head.OutputDimension;
 
     /// <inheritdoc />
-    public string ExecutionProvider => baseEmbedder.ExecutionProvider;
+    public string ExecutionProvider => _baseEmbedder.ExecutionProvider;
 
     /// <inheritdoc />
-    public int InputLength => baseEmbedder.InputLength;
+    public int InputLength => _baseEmbedder.InputLength;
 
     /// <inheritdoc />
-    public void Preprocess(SKBitmap image, Span<float> destination) => baseEmbedder.Preprocess(image, destination);
+    public void Preprocess(SKBitmap image, Span<float> destination) => _baseEmbedder.Preprocess(image, destination);
 
     /// <inheritdoc />
-    public float[] Run(ReadOnlyMemory<float> inputs) => head.ProjectRows(baseEmbedder.Run(inputs));
+    public float[] Run(ReadOnlyMemory<float> inputs) => _head.ProjectRows(_baseEmbedder.Run(inputs));
 
     /// <inheritdoc />
-    public float[] Embed(IReadOnlyList<SKBitmap> images) => head.ProjectRows(baseEmbedder.Embed(images));
+    public float[] Embed(IReadOnlyList<SKBitmap> images) => _head.ProjectRows(_baseEmbedder.Embed(images));
 
-    public void Dispose() => baseEmbedder.Dispose();
+    public void Dispose() => _baseEmbedder.Dispose();
 }
 
 /// <summary>Model names of the form <c>base+head</c>: a base model followed by a learned head.</summary>

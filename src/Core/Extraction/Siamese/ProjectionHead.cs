@@ -16,8 +16,8 @@ namespace OutfitFinder.Core.Extraction.Siamese;
 /// </remarks>
 public sealed class ProjectionHead
 {
-    private readonly float[] weights;
-    private readonly float[] bias;
+    private readonly float[] _weights;
+    private readonly float[] _bias;
 
     /// <param name="baseModel">Model whose vectors this head takes, e.g. <c>resnet18</c>.</param>
     /// <param name="inputDimension">Length of the base model's vectors.</param>
@@ -47,8 +47,8 @@ public sealed class ProjectionHead
         BaseModel = baseModel;
         InputDimension = inputDimension;
         OutputDimension = outputDimension;
-        this.weights = weights.ToArray();
-        this.bias = bias.ToArray();
+        this._weights = weights.ToArray();
+        this._bias = bias.ToArray();
     }
 
     /// <summary>Model whose vectors this head takes.</summary>
@@ -61,10 +61,10 @@ public sealed class ProjectionHead
     public int OutputDimension { get; }
 
     /// <summary>The weight matrix, row-major, <see cref="OutputDimension"/> rows of <see cref="InputDimension"/>.</summary>
-    public ReadOnlySpan<float> Weights => weights;
+    public ReadOnlySpan<float> Weights => _weights;
 
     /// <summary>One bias per output.</summary>
-    public ReadOnlySpan<float> Bias => bias;
+    public ReadOnlySpan<float> Bias => _bias;
 
     /// <summary>Writes the unit-length projection of <paramref name="input"/> into <paramref name="output"/>.</summary>
     public void Project(ReadOnlySpan<float> input, Span<float> output)
@@ -79,7 +79,7 @@ public sealed class ProjectionHead
             throw new ArgumentException($"The head writes {OutputDimension} values, not {output.Length}.", nameof(output));
         }
 
-        Linear(weights, bias, input, output);
+        Linear(_weights, _bias, input, output);
         UnitRows.Normalise(output, OutputDimension);
     }
 

@@ -4,9 +4,9 @@ namespace OutfitFinder.Core.Tests.Extraction.Siamese;
 
 public sealed class HeadFileTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("outfit-heads-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("outfit-heads-").FullName;
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private const int InputDimension = 32;
 
@@ -25,7 +25,7 @@ public sealed class HeadFileTests : IDisposable
     public void Load_GivesIdenticalOutputs_ToTheSavedHead()
     {
         var head = RandomHead();
-        var path = Path.Combine(folder, "shoes.head");
+        var path = Path.Combine(_folder, "shoes.head");
         HeadFile.Save(head, path);
 
         var loaded = HeadFile.Load(path);
@@ -74,7 +74,7 @@ public sealed class HeadFileTests : IDisposable
     [Fact]
     public void Load_SaysTheFileIsMissing_WithItsPath()
     {
-        var error = Assert.Throws<FileNotFoundException>(() => HeadFile.Load(Path.Combine(folder, "absent.head")));
+        var error = Assert.Throws<FileNotFoundException>(() => HeadFile.Load(Path.Combine(_folder, "absent.head")));
 
         Assert.Contains("absent.head", error.Message);
     }

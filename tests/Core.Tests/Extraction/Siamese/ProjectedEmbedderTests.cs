@@ -6,9 +6,9 @@ namespace OutfitFinder.Core.Tests.Extraction.Siamese;
 
 public sealed class ProjectedEmbedderTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("outfit-heads-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("outfit-heads-").FullName;
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
     public void Embed_IsTheHeadAppliedToTheBaseVectors()
@@ -37,9 +37,9 @@ public sealed class ProjectedEmbedderTests : IDisposable
     [Fact]
     public void HeadFolder_FindsHeadsByName_AndRefusesNamesOutsideIt()
     {
-        HeadFile.Save(new ProjectionHead("resnet18", 4, 2, new float[8], [1, 0]), Path.Combine(folder, "shoes.head"));
-        File.WriteAllText(Path.Combine(folder, "broken.head"), "not a head");
-        var heads = new HeadFolder(folder);
+        HeadFile.Save(new ProjectionHead("resnet18", 4, 2, new float[8], [1, 0]), Path.Combine(_folder, "shoes.head"));
+        File.WriteAllText(Path.Combine(_folder, "broken.head"), "not a head");
+        var heads = new HeadFolder(_folder);
 
         Assert.Equal(2, heads.Get("resnet18", 4, "shoes").OutputDimension);
         Assert.Equal(["resnet18+shoes"], heads.ModelNames());
