@@ -4,24 +4,26 @@ using OutfitFinder.Core.Storage;
 namespace OutfitFinder.Core.Tests.Shards;
 
 /// <summary>
-/// A blob store that can tear one log append: it writes the first half of the bytes and throws, as a process
-/// killed mid-write or a full disk leaves a log. Everything else goes to the inner store unchanged.
+/// A blob store that counts appends and can tear one: it writes only the first bytes of it and throws, as a
+/// process killed mid-write or a full disk leaves a log. Everything else goes to the inner store unchanged.
 /// </summary>
 internal sealed class TornAppendStore(IBlobStore inner) : IBlobStore
 {
-    private int _failAppend;
+    private int? _keepOfNextAppend;
 
-    /// <summary>Appends seen so far.</summary>
+    /// <summary>Appends seen so far, the torn one included.</summary>
     public int Appends { get; private set; }
 
-    /// <summary>Tears the next append.</summary>
-    public void TearNextAppend() => _failAppend = Appends + 1;
+    /// <summary>Tears the next append after <paramref name="keepBytes"/> of its bytes (null: half of them).</summary>
+    public void TearNextAppend(int? keepBytes = null) => _keepOfNextAppend = keepBytes ?? -1;
 
     public async Task AppendAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        if (++Appends == _failAppend)
+        Appends++;
+        if (_keepOfNextAppend is { } keep)
         {
-            await inner.AppendAsync(path, content[..(content.Length / 2)], cancellationToken);
+            _keepOfNextAppend = null;
+            await inner.AppendAsync(path, content[..(keep < 0 ? content.Length / 2 : keep)], cancellationToken);
             throw new IOException("The process died in the middle of the append.");
         }
 

@@ -153,12 +153,12 @@ public sealed class ShardLogTests : IDisposable
     [Fact]
     public async Task AppendAsync_RequiresLoadAgain_AfterAnAppendFailed()
     {
-        var store = new FlakyAppendStore(_store);
+        var store = new TornAppendStore(_store);
         var log = new ShardLog(store, LogPath, NullLogger.Instance);
         await log.LoadAsync(CancellationToken.None);
         await log.AppendAsync(new ProductDeleted("a"), CancellationToken.None);
 
-        store.FailNextAppendAfterBytes = 4;
+        store.TearNextAppend(keepBytes: 4);
         await Assert.ThrowsAsync<IOException>(() => log.AppendAsync(new ProductDeleted("b"), CancellationToken.None));
         await Assert.ThrowsAsync<InvalidOperationException>(() => log.AppendAsync(new ProductDeleted("c"), CancellationToken.None));
         var replay = await log.LoadAsync(CancellationToken.None);
@@ -172,7 +172,7 @@ public sealed class ShardLogTests : IDisposable
     [Fact]
     public async Task AppendBatchAsync_WritesWholeBatchWithOneStoreAppend()
     {
-        var store = new FlakyAppendStore(_store);
+        var store = new TornAppendStore(_store);
         var log = new ShardLog(store, LogPath, NullLogger.Instance);
         await log.LoadAsync(CancellationToken.None);
 
@@ -193,41 +193,5 @@ public sealed class ShardLogTests : IDisposable
         }
 
         return paths;
-    }
-
-    /// <summary>Counts appends and can make one fail after writing part of its bytes, as a full disk would.</summary>
-    private sealed class FlakyAppendStore(IBlobStore inner) : IBlobStore
-    {
-        public int Appends { get; private set; }
-
-        public int? FailNextAppendAfterBytes { get; set; }
-
-        public async Task AppendAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
-        {
-            Appends++;
-            if (FailNextAppendAfterBytes is { } written)
-            {
-                FailNextAppendAfterBytes = null;
-                await inner.AppendAsync(path, content[..written], cancellationToken);
-                throw new IOException("No space left on device.");
-            }
-
-            await inner.AppendAsync(path, content, cancellationToken);
-        }
-
-        public Task<byte[]?> ReadAsync(string path, CancellationToken cancellationToken) => inner.ReadAsync(path, cancellationToken);
-
-        public Task<Stream?> OpenReadAsync(string path, CancellationToken cancellationToken) => inner.OpenReadAsync(path, cancellationToken);
-
-        public Task WriteAsync(string path, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-            inner.WriteAsync(path, content, cancellationToken);
-
-        public Task WriteAsync(string path, Func<Stream, CancellationToken, Task> writeContent, CancellationToken cancellationToken) =>
-            inner.WriteAsync(path, writeContent, cancellationToken);
-
-        public Task<bool> DeleteAsync(string path, CancellationToken cancellationToken) => inner.DeleteAsync(path, cancellationToken);
-
-        public IAsyncEnumerable<string> ListAsync(string prefix, CancellationToken cancellationToken) =>
-            inner.ListAsync(prefix, cancellationToken);
     }
 }
