@@ -66,19 +66,26 @@ wait_port() {
 
 alive() { [ -f "$run/pids" ] && while read -r name pid; do kill -0 "$pid" 2>/dev/null && echo "$name $pid"; done <"$run/pids"; }
 
-down() {
-  [ -f "$run/pids" ] || { echo "nothing started from $run"; return 0; }
-  # Gateway first, store last: the reverse of the start order, so nothing loses its dependency while stopping.
-  local pids
-  pids="$(tac "$run/pids" | awk '{ print $2 }')"
-  for pid in $pids; do kill -TERM "$pid" 2>/dev/null; done
-  for _ in $(seq 1 40); do
-    local left=0
-    for pid in $pids; do kill -0 "$pid" 2>/dev/null && left=1; done
-    [ $left -eq 0 ] && break
+# Sends TERM to the pids, waits up to 15s for them to exit, then KILLs what is left.
+stop_pids() {
+  local pid left
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null; done
+  for _ in $(seq 1 60); do
+    left=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && left=1; done
+    [ $left -eq 0 ] && return 0
     sleep 0.25
   done
-  for pid in $pids; do kill -KILL "$pid" 2>/dev/null && echo "killed $pid, which did not stop within 10s"; done
+  for pid in "$@"; do kill -KILL "$pid" 2>/dev/null && echo "killed $pid, which did not stop within 15s"; done
+}
+
+down() {
+  [ -f "$run/pids" ] || { echo "nothing started from $run"; return 0; }
+  # The gateway, then the silos, then the store: a silo leaving gracefully writes to the store,
+  # so the store must outlive them.
+  stop_pids $(awk '$1 == "gateway" { print $2 }' "$run/pids")
+  stop_pids $(awk '$1 ~ /^silo/ { print $2 }' "$run/pids")
+  stop_pids $(awk '$1 == "redis" || $1 == "azurite" { print $2 }' "$run/pids")
   while read -r name pid; do echo "stopped $name ($pid)"; done <"$run/pids"
   rm -f "$run/pids"
 }
