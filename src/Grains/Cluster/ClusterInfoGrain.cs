@@ -15,6 +15,8 @@ namespace OutfitFinder.Grains.Cluster;
 [StatelessWorker]
 public sealed class ClusterInfoGrain(ISiloMetadataCache metadata) : Grain, IClusterInfoGrain
 {
+    private static readonly string ExtractorClass = typeof(ExtractorGrain).FullName!;
+
     public async Task<IReadOnlyList<SiloView>> GetSilosAsync(CancellationToken cancellationToken = default)
     {
         var management = GrainFactory.GetGrain<IManagementGrain>(0);
@@ -25,10 +27,12 @@ public sealed class ClusterInfoGrain(ISiloMetadataCache metadata) : Grain, IClus
         // activations the cluster holds.
         var activations = active.Length == 0 ? [] : await management.GetDetailedGrainStatistics(null, active).WaitAsync(cancellationToken);
         var shardType = GrainFactory.GetGrain<ICatalogShardGrain>(ShardKeys.For("any", 0)).GetGrainId().Type;
-        var extractorType = GrainFactory.GetGrain<IExtractorGrain>(0).GetGrainId().Type;
+        // Stateless workers are not listed one by one, only counted per silo and class.
+        var extractorCounts = active.Length == 0 ? [] : await management.GetSimpleGrainStatistics(active).WaitAsync(cancellationToken);
 
         var shards = activations.Where(a => a.GrainId.Type == shardType).ToLookup(a => a.SiloAddress, a => a.GrainId.Key.ToString()!);
-        var extractors = activations.Where(a => a.GrainId.Type == extractorType).ToLookup(a => a.SiloAddress);
+        var extractors = extractorCounts.Where(count => count.GrainType.Contains(ExtractorClass, StringComparison.Ordinal))
+            .ToLookup(count => count.SiloAddress, count => count.ActivationCount);
         var counts = await Task.WhenAll(shards.SelectMany(silo => silo).Select(async key =>
             (key, images: (await GrainFactory.GetGrain<ICatalogShardGrain>(key).GetCountsAsync(cancellationToken)).Images)));
         var images = counts.ToDictionary(count => count.key, count => (long)count.images);
@@ -39,7 +43,7 @@ public sealed class ClusterInfoGrain(ISiloMetadataCache metadata) : Grain, IClus
             host.Value.ToString(),
             [.. shards[host.Key].Order(StringComparer.Ordinal)],
             shards[host.Key].Sum(key => images.GetValueOrDefault(key)),
-            extractors[host.Key].Count()))];
+            extractors[host.Key].Sum()))];
     }
 
     private bool IsGpu(SiloAddress silo) =>
