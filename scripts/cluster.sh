@@ -18,6 +18,8 @@ mkdir -p "$(dirname "$run")"
 run="$(cd "$(dirname "$run")" && pwd)/$(basename "$run")"
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
+# Exit status 3: the membership store is missing and could not be installed (tests skip on it).
+unavailable() { echo "cluster.sh: $*" >&2; exit 3; }
 
 # A port nothing listens on now, from a range the kernel does not hand out as ephemeral ports by default.
 taken=" "
@@ -114,27 +116,28 @@ up() {
   mkdir -p "$run/logs" "$run/storage"
   : >"$run/pids"
   : >"$run/endpoints"
-  trap 'echo "start failed; stopping what started" >&2; down >&2' ERR
+  # Whatever ends "up" early (a failed wait, a missing build, an interrupt) stops what it started.
+  trap 'status=$?; trap - EXIT; if [ $status -ne 0 ]; then echo "start failed; stopping what started" >&2; down >&2; fi; exit $status' EXIT
 
   source scripts/tools.sh
   local settings=()
   case "$provider" in
     redis)
-      ensure_redis || die "redis-server is missing and could not be installed"
+      ensure_redis || unavailable "redis-server is missing and could not be installed"
       local redis_port; redis_port="$(free_port)"
       mkdir -p "$run/redis"
       start redis redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$run/redis" --save "" --appendonly no
-      wait_port redis "$redis_port" 20 || return 1
+      wait_port redis "$redis_port" 20
       echo "redis 127.0.0.1:$redis_port" >>"$run/endpoints"
       settings=(--Cluster:Provider=Redis "--Cluster:Redis:ConnectionString=127.0.0.1:$redis_port")
       ;;
     azure)
-      ensure_azurite || die "azurite could not be installed into .tools/"
+      ensure_azurite || unavailable "azurite could not be installed into .tools/"
       local table_port; table_port="$(free_port)"
       mkdir -p "$run/azurite"
       start azurite "$repo/.tools/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort "$table_port" \
         --location "$run/azurite" --silent --skipApiVersionCheck --disableProductStyleUrl
-      wait_port azurite "$table_port" 30 || return 1
+      wait_port azurite "$table_port" 30
       echo "azurite http://127.0.0.1:$table_port" >>"$run/endpoints"
       # Azurite's well-known development account.
       settings=(--Cluster:Provider=AzureStorage "--Cluster:AzureStorage:ConnectionString=DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$table_port/devstoreaccount1;")
@@ -160,14 +163,14 @@ up() {
     echo "silo$i 127.0.0.1:$silo_port gateway=127.0.0.1:$gateway_port http://127.0.0.1:$http_port" >>"$run/endpoints"
   done
   for i in $(seq 1 "$count"); do
-    wait_http "silo$i" "$(awk -v n="silo$i" '$1 == n { print $4 }' "$run/endpoints")/health/live" 120 || return 1
+    wait_http "silo$i" "$(awk -v n="silo$i" '$1 == n { print $4 }' "$run/endpoints")/health/live" 120
   done
 
   http_port="$(free_port)"
   start gateway dotnet "$gateway_dll" "${settings[@]}" --Cluster:Mode=Client "--urls=http://127.0.0.1:$http_port" "${gateway_args[@]}"
   echo "gateway http://127.0.0.1:$http_port" >>"$run/endpoints"
-  wait_http gateway "http://127.0.0.1:$http_port/health/ready" 120 || return 1
-  trap - ERR
+  wait_http gateway "http://127.0.0.1:$http_port/health/ready" 120
+  trap - EXIT
   echo "cluster of $count silos on $provider; logs in $run/logs; stop it with scripts/cluster.sh down"
   echo "http://127.0.0.1:$http_port"
 }

@@ -12,6 +12,9 @@ namespace OutfitFinder.Cluster.Tests;
 public abstract class LocalCluster : IAsyncLifetime
 {
     private static readonly TimeSpan StartLimit = TimeSpan.FromMinutes(3);
+
+    /// <summary><c>scripts/cluster.sh</c>'s exit status when the store is missing and cannot be installed.</summary>
+    private const int StoreUnavailable = 3;
     private readonly string provider;
     private readonly int silos;
     private readonly string run = Directory.CreateTempSubdirectory("outfit-cluster-").FullName;
@@ -34,6 +37,12 @@ public abstract class LocalCluster : IAsyncLifetime
         }
 
         var (code, output) = await ScriptAsync(StartLimit, "up", silos.ToString(), "--provider", provider);
+        if (code == StoreUnavailable)
+        {
+            Unavailable = output.Trim();
+            return;
+        }
+
         if (code != 0)
         {
             throw new InvalidOperationException($"scripts/cluster.sh up failed ({code}):\n{output}\n{Logs()}");
@@ -45,7 +54,7 @@ public abstract class LocalCluster : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        if (Unavailable is null)
+        if (File.Exists(Path.Combine(run, "pids")))
         {
             await ScriptAsync(TimeSpan.FromMinutes(1), "down");
         }
