@@ -69,9 +69,12 @@ public static class ClusteringExtensions
             case ClusterProvider.Redis or ClusterProvider.AzureStorage or ClusterProvider.Kubernetes:
                 // A gateway, in a pod or not, reads the silos' gateway addresses from the membership
                 // store the silos write: Kubernetes hosting is silo-only and lists nothing for clients.
+                // Kubernetes silos take their ids from the pod labels' variables; a gateway pod given the
+                // same variables agrees with them without repeating the ids in Cluster:*.
+                var kubernetes = cluster.Provider == ClusterProvider.Kubernetes;
                 client.Configure<ClusterOptions>(ids => (ids.ClusterId, ids.ServiceId) = (
-                    Environment.GetEnvironmentVariable("ORLEANS_CLUSTER_ID") is { Length: > 0 } clusterId && cluster.Provider == ClusterProvider.Kubernetes ? clusterId : cluster.ClusterId,
-                    Environment.GetEnvironmentVariable("ORLEANS_SERVICE_ID") is { Length: > 0 } serviceId && cluster.Provider == ClusterProvider.Kubernetes ? serviceId : cluster.ServiceId));
+                    kubernetes ? FromPodOr("ORLEANS_CLUSTER_ID", cluster.ClusterId) : cluster.ClusterId,
+                    kubernetes ? FromPodOr("ORLEANS_SERVICE_ID", cluster.ServiceId) : cluster.ServiceId));
                 switch (cluster.MembershipStore)
                 {
                     case ClusterProvider.Redis:
@@ -133,6 +136,9 @@ public static class ClusteringExtensions
                 throw NoSetUp(cluster.Provider);
         }
     }
+
+    private static string FromPodOr(string variable, string fallback) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : fallback;
 
     private static UnreachableException NoSetUp(ClusterProvider provider) =>
         new($"Cluster:Provider {provider} passed validation but has no clustering set-up here.");
