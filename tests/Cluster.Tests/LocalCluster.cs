@@ -15,11 +15,11 @@ public abstract class LocalCluster : IAsyncLifetime
 
     /// <summary><c>scripts/cluster.sh</c>'s exit status when the store is missing and cannot be installed.</summary>
     private const int StoreUnavailable = 3;
-    private readonly string provider;
-    private readonly int silos;
-    private readonly string run = Directory.CreateTempSubdirectory("outfit-cluster-").FullName;
+    private readonly string _provider;
+    private readonly int _silos;
+    private readonly string _run = Directory.CreateTempSubdirectory("outfit-cluster-").FullName;
 
-    protected LocalCluster(string provider, int silos) => (this.provider, this.silos) = (provider, silos);
+    protected LocalCluster(string provider, int silos) => (_provider, _silos) = (provider, silos);
 
     /// <summary>Why this cluster could not start, or null when it runs.</summary>
     public string? Unavailable { get; private set; }
@@ -36,7 +36,7 @@ public abstract class LocalCluster : IAsyncLifetime
             return;
         }
 
-        var (code, output) = await ScriptAsync(StartLimit, "up", silos.ToString(), "--provider", provider);
+        var (code, output) = await ScriptAsync(StartLimit, "up", _silos.ToString(), "--provider", _provider);
         if (code == StoreUnavailable)
         {
             Unavailable = output.Trim();
@@ -54,14 +54,14 @@ public abstract class LocalCluster : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Http.Dispose();
-        if (File.Exists(Path.Combine(run, "pids")))
+        if (File.Exists(Path.Combine(_run, "pids")))
         {
             await ScriptAsync(TimeSpan.FromMinutes(1), "down");
         }
 
         try
         {
-            Directory.Delete(run, recursive: true);
+            Directory.Delete(_run, recursive: true);
         }
         catch (IOException)
         {
@@ -72,9 +72,9 @@ public abstract class LocalCluster : IAsyncLifetime
     /// <summary>The process id of the silo that advertises <paramref name="address"/> (<c>host:port</c>).</summary>
     public int PidOf(string address)
     {
-        var name = File.ReadLines(Path.Combine(run, "endpoints")).Select(line => line.Split(' '))
+        var name = File.ReadLines(Path.Combine(_run, "endpoints")).Select(line => line.Split(' '))
             .Single(fields => fields[0].StartsWith("silo", StringComparison.Ordinal) && fields[1] == address)[0];
-        return int.Parse(File.ReadLines(Path.Combine(run, "pids")).Select(line => line.Split(' ')).Single(fields => fields[0] == name)[1]);
+        return int.Parse(File.ReadLines(Path.Combine(_run, "pids")).Select(line => line.Split(' ')).Single(fields => fields[0] == name)[1]);
     }
 
     /// <summary><c>GET /v1/cluster</c>.</summary>
@@ -82,11 +82,11 @@ public abstract class LocalCluster : IAsyncLifetime
         (await Http.GetFromJsonAsync<ClusterJson>("/v1/cluster"))!.Silos;
 
     /// <summary>The tail of every process's log, for a failure message.</summary>
-    public string Logs() => string.Join("\n", Directory.Exists(Path.Combine(run, "logs"))
-        ? Directory.GetFiles(Path.Combine(run, "logs")).Select(file => $"--- {Path.GetFileName(file)}\n{string.Join("\n", File.ReadLines(file).TakeLast(15))}")
+    public string Logs() => string.Join("\n", Directory.Exists(Path.Combine(_run, "logs"))
+        ? Directory.GetFiles(Path.Combine(_run, "logs")).Select(file => $"--- {Path.GetFileName(file)}\n{string.Join("\n", File.ReadLines(file).TakeLast(15))}")
         : []);
 
-    private string? MissingStore() => provider switch
+    private string? MissingStore() => _provider switch
     {
         "redis" when !OnPath("redis-server") && !OnPath("apt-get") =>
             "redis-server is not installed and this machine has no apt-get to install it; scripts/test.sh installs it",
@@ -108,7 +108,7 @@ public abstract class LocalCluster : IAsyncLifetime
             start.ArgumentList.Add(argument);
         }
 
-        start.Environment["OUTFIT_CLUSTER_RUN"] = run;
+        start.Environment["OUTFIT_CLUSTER_RUN"] = _run;
         start.Environment["OUTFIT_CLUSTER_NO_BUILD"] = "1";
         // No GPU, and the small white-box model instead of ResNet18: three silos on two cores.
         start.Environment["OUTFIT_SILO_ARGS"] = "--Extraction:Gpu=false --Extraction:Preload:0=whitebox";
