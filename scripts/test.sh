@@ -8,28 +8,34 @@ cd "$(dirname "$0")/.."
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
-# Azurite, the Azure Blob Storage emulator, for the Azure storage adapter's tests: installed from
-# npm into .tools/ (ignored by git) when missing or at another version, then handed to the tests
-# through OUTFIT_AZURITE. Pinned to the newest release whose declared engines include Node.js 20,
-# the machines' Node.js. A set OUTFIT_AZURITE is used as it is.
-azurite_version="3.35.0"
+source scripts/tools.sh
+
+# Azurite for the Azure storage adapter's tests and the AzureStorage cluster tests, handed to them
+# through OUTFIT_AZURITE (the Blob server; the Table server sits beside it). A set OUTFIT_AZURITE is
+# used as it is.
 azurite_bin=".tools/node_modules/.bin/azurite-blob"
 if [ -z "${OUTFIT_AZURITE:-}" ]; then
-  installed="$(node -p "require('./.tools/node_modules/azurite/package.json').version" 2>/dev/null)"
-  if [ ! -x "$azurite_bin" ] || [ "$installed" != "$azurite_version" ]; then
-    echo "installing azurite $azurite_version into .tools/"
-    if ! npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null; then
-      if [ "${CI:-}" = "true" ]; then
-        echo "azurite could not be installed; CI does not skip the Azure storage tests"
-        echo "0 passed, 1 failed, 0 skipped"
-        exit 1
-      fi
-      echo "azurite could not be installed; the Azure storage tests will be skipped"
+  if ! ensure_azurite; then
+    if [ "${CI:-}" = "true" ]; then
+      echo "azurite could not be installed; CI does not skip the Azure storage tests"
+      echo "0 passed, 1 failed, 0 skipped"
+      exit 1
     fi
+    echo "azurite could not be installed; the Azure storage tests will be skipped"
   fi
   if [ -x "$azurite_bin" ]; then
     export OUTFIT_AZURITE="$PWD/$azurite_bin"
   fi
+fi
+
+# redis-server for the Redis cluster tests, which skip without it.
+if ! ensure_redis; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "redis-server could not be installed; CI does not skip the Redis cluster tests"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+  echo "redis-server could not be installed; the Redis cluster tests will be skipped"
 fi
 
 dotnet build Cluster.sln --configuration Release --nologo --verbosity quiet

@@ -74,7 +74,7 @@ public sealed class HostingTests
     [InlineData("Gateway:MaxShards", "0", "Gateway:MaxShards is 0; it must be at least 1.")]
     [InlineData("Images:MaxPixels", "0", "Images:MaxPixels is 0; it must be at least 1 pixel.")]
     [InlineData("Cluster:Mode", "Remote", "Cluster:Mode is 'Remote'; use Embedded or Client.")]
-    [InlineData("Cluster:Provider", "Redis", "Cluster:Provider is 'Redis'; use Localhost.")]
+    [InlineData("Cluster:Provider", "Consul", "Cluster:Provider is 'Consul'; use Localhost, Redis, AzureStorage or Kubernetes.")]
     [InlineData("Cluster:SiloPort", "0", "Cluster:SiloPort is 0; it must be between 1 and 65535.")]
     [InlineData("Extraction:Gpu", "maybe", "Extraction:Gpu is 'maybe'; use auto, true or false.")]
     [InlineData("Extraction:Onnx:ExecutionProvider", "Gpu", "Extraction:Onnx:ExecutionProvider is 'Gpu'; use Auto, Cuda or Cpu.")]
@@ -89,8 +89,11 @@ public sealed class HostingTests
     }
 
     [Theory]
-    [InlineData("Cluster:Provider", "Redis", "Cluster:Provider is 'Redis'; use Localhost.")]
+    [InlineData("Cluster:Provider", "Consul", "Cluster:Provider is 'Consul'; use Localhost, Redis, AzureStorage or Kubernetes.")]
     [InlineData("Cluster:GatewayPort", "70000", "Cluster:GatewayPort is 70000; it must be between 1 and 65535.")]
+    [InlineData("Cluster:Provider", "Redis", "Cluster:Redis:ConnectionString is empty; the Redis provider needs the Redis server's address, such as redis.internal:6379.")]
+    [InlineData("Cluster:Provider", "AzureStorage", "Cluster:AzureStorage:ConnectionString is empty; the AzureStorage provider needs the storage account's connection string.")]
+    [InlineData("Cluster:Provider", "Kubernetes", "Cluster:Kubernetes:Membership is ''; use Redis or AzureStorage: Kubernetes hosting does not keep membership itself.")]
     [InlineData("Gateway:MaxK", "0", "Gateway:MaxK is 0; it must be at least 1.")]
     public void Gateway_RefusesToStart_InClientMode_WhenASettingIsInvalid(string setting, string value, string sentence)
     {

@@ -126,7 +126,7 @@ public sealed class StorageOptionsTests
         Assert.Equal(
         [
             "Cluster:Mode is '7'; use Embedded or Client.",
-            "Cluster:Provider is '9'; use Localhost.",
+            "Cluster:Provider is '9'; use Localhost, Redis, AzureStorage or Kubernetes.",
             "Cluster:SiloPort is 70000; it must be between 1 and 65535.",
             "Cluster:GatewayPort is 70000; it must be between 1 and 65535.",
             "Cluster:SiloPort and Cluster:GatewayPort are both 70000; silos and clients each need a port of their own.",

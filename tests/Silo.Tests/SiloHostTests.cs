@@ -64,7 +64,9 @@ public sealed class SiloHostTests
     }
 
     [Theory]
-    [InlineData("Cluster:Provider", "Redis", "Cluster:Provider is 'Redis'; use Localhost.")]
+    [InlineData("Cluster:Provider", "Consul", "Cluster:Provider is 'Consul'; use Localhost, Redis, AzureStorage or Kubernetes.")]
+    [InlineData("Cluster:AdvertisedIP", "silo-1.local", "Cluster:AdvertisedIP is 'silo-1.local'; use the IP address other machines reach this silo on, such as 10.0.0.5.")]
+    [InlineData("Cluster:AdvertisedIP", "0.0.0.0", "Cluster:AdvertisedIP is '0.0.0.0'; use the IP address other machines reach this silo on, such as 10.0.0.5.")]
     [InlineData("Cluster:Mode", "Remote", "Cluster:Mode is 'Remote'; use Embedded or Client.")]
     [InlineData("Cluster:SiloPort", "0", "Cluster:SiloPort is 0; it must be between 1 and 65535.")]
     [InlineData("Cluster:GatewayPort", "65536", "Cluster:GatewayPort is 65536; it must be between 1 and 65535.")]
@@ -84,6 +86,35 @@ public sealed class SiloHostTests
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
         Assert.Contains(sentence, error.ToString());
+    }
+
+    [Theory]
+    [InlineData("Redis", "Cluster:Redis:ConnectionString is empty; the Redis provider needs the Redis server's address, such as redis.internal:6379.")]
+    [InlineData("AzureStorage", "Cluster:AzureStorage:ConnectionString is empty; the AzureStorage provider needs the storage account's connection string.")]
+    [InlineData("Kubernetes", "Cluster:Kubernetes:Membership is ''; use Redis or AzureStorage: Kubernetes hosting does not keep membership itself.")]
+    public void Silo_RefusesToStart_WhenAClusteredProviderMissesItsStore(string provider, string sentence)
+    {
+        var settings = Settings("false");
+        settings["Cluster:Provider"] = provider;
+        using var factory = new SiloFactory(settings);
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains(sentence, error.ToString());
+    }
+
+    [Fact]
+    public void Silo_RefusesToStart_WhenTheMembershipTableNameIsNotAnAzureTableName()
+    {
+        var settings = Settings("false");
+        settings["Cluster:Provider"] = "AzureStorage";
+        settings["Cluster:AzureStorage:ConnectionString"] = "UseDevelopmentStorage=true";
+        settings["Cluster:AzureStorage:TableName"] = "silo-table";
+        using var factory = new SiloFactory(settings);
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("Cluster:AzureStorage:TableName is 'silo-table'; use 3 to 63 letters and digits, starting with a letter.", error.ToString());
     }
 
     [Fact]

@@ -89,6 +89,7 @@ public static class GatewayHostingExtensions
         app.MapSearchApi();
         app.MapIngestionsApi();
         app.MapVectorsApi();
+        app.MapClusterApi();
         app.MapHealthEndpoints();
         return app;
     }

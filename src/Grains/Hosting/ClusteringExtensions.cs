@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using Azure.Data.Tables;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using StackExchange.Redis;
 
 namespace OutfitFinder.Grains.Hosting;
 
@@ -28,6 +31,22 @@ public static class ClusteringExtensions
                 silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
                 silo.Configure<EndpointOptions>(endpoints => endpoints.AdvertisedIPAddress = IPAddress.Loopback);
                 break;
+            case ClusterProvider.Redis or ClusterProvider.AzureStorage:
+                silo.Configure<ClusterOptions>(ids => (ids.ClusterId, ids.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+                var advertised = cluster.ResolveAdvertisedIP();
+                // Listening on every interface lets a silo that advertises its LAN address still accept
+                // connections however it is reached; a loopback address (the local harness) keeps it private.
+                silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+                silo.UseMembershipStore(cluster);
+                break;
+            case ClusterProvider.Kubernetes:
+                // Kubernetes hosting names the silo after its pod, advertises the pod IP, listens on every
+                // interface on these ports and takes the cluster and service ids from the pod's labels
+                // (ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID), so only the ports and the store are ours to set.
+                silo.Configure<EndpointOptions>(endpoints => (endpoints.SiloPort, endpoints.GatewayPort) = (cluster.SiloPort, cluster.GatewayPort));
+                silo.UseKubernetesHosting();
+                silo.UseMembershipStore(cluster);
+                break;
             default:
                 throw NoSetUp(cluster.Provider);
         }
@@ -46,6 +65,32 @@ public static class ClusteringExtensions
         {
             case ClusterProvider.Localhost:
                 client.UseLocalhostClustering(cluster.GatewayPort, cluster.ServiceId, cluster.ClusterId);
+                break;
+            case ClusterProvider.Redis or ClusterProvider.AzureStorage or ClusterProvider.Kubernetes:
+                // A gateway, in a pod or not, reads the silos' gateway addresses from the membership
+                // store the silos write: Kubernetes hosting is silo-only and lists nothing for clients.
+                // Kubernetes silos take their ids from the pod labels' variables; a gateway pod given the
+                // same variables agrees with them without repeating the ids in Cluster:*.
+                var kubernetes = cluster.Provider == ClusterProvider.Kubernetes;
+                client.Configure<ClusterOptions>(ids => (ids.ClusterId, ids.ServiceId) = (
+                    kubernetes ? FromPodOr("ORLEANS_CLUSTER_ID", cluster.ClusterId) : cluster.ClusterId,
+                    kubernetes ? FromPodOr("ORLEANS_SERVICE_ID", cluster.ServiceId) : cluster.ServiceId));
+                switch (cluster.MembershipStore)
+                {
+                    case ClusterProvider.Redis:
+                        client.UseRedisClustering(redis => redis.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis.ConnectionString!));
+                        break;
+                    case ClusterProvider.AzureStorage:
+                        client.UseAzureStorageClustering(table =>
+                        {
+                            table.TableName = cluster.AzureStorage.TableName;
+                            table.TableServiceClient = new TableServiceClient(cluster.AzureStorage.ConnectionString);
+                        });
+                        break;
+                    default:
+                        throw NoSetUp(cluster.Provider);
+                }
+
                 break;
             default:
                 throw NoSetUp(cluster.Provider);
@@ -71,6 +116,29 @@ public static class ClusteringExtensions
         services.AddOptions<OutfitFinderClusterOptions>().BindChecked(configuration.GetSection("Cluster")).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutfitFinderClusterOptions>, OutfitFinderClusterOptionsValidator>());
     }
+
+    /// <summary>Keeps membership in the store <see cref="OutfitFinderClusterOptions.MembershipStore"/> names.</summary>
+    private static void UseMembershipStore(this ISiloBuilder silo, OutfitFinderClusterOptions cluster)
+    {
+        switch (cluster.MembershipStore)
+        {
+            case ClusterProvider.Redis:
+                silo.UseRedisClustering(redis => redis.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis.ConnectionString!));
+                break;
+            case ClusterProvider.AzureStorage:
+                silo.UseAzureStorageClustering(table =>
+                {
+                    table.TableName = cluster.AzureStorage.TableName;
+                    table.TableServiceClient = new TableServiceClient(cluster.AzureStorage.ConnectionString);
+                });
+                break;
+            default:
+                throw NoSetUp(cluster.Provider);
+        }
+    }
+
+    private static string FromPodOr(string variable, string fallback) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : fallback;
 
     private static UnreachableException NoSetUp(ClusterProvider provider) =>
         new($"Cluster:Provider {provider} passed validation but has no clustering set-up here.");

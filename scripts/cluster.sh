@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# A cluster of real processes on this machine: a membership store, N silos (src/Silo) and the gateway
+# as an Orleans client, every one on its own loopback ports, with logs and pids in one run folder.
+#
+# Usage: scripts/cluster.sh up N [--provider redis|azure]   start; prints the gateway's URL last, alone on its line
+#        scripts/cluster.sh down                            stop exactly what "up" started
+#        scripts/cluster.sh status                          list what runs
+#
+# Environment: OUTFIT_CLUSTER_RUN    the run folder (default .cluster/ in the repository)
+#              OUTFIT_CLUSTER_NO_BUILD=1  use the Release builds already in src/*/bin
+#              OUTFIT_SILO_ARGS      extra settings for every silo, e.g. "--Extraction:Gpu=true"
+#              OUTFIT_GATEWAY_ARGS   extra settings for the gateway
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo="$PWD"
+run="${OUTFIT_CLUSTER_RUN:-$repo/.cluster}"
+mkdir -p "$(dirname "$run")"
+run="$(cd "$(dirname "$run")" && pwd)/$(basename "$run")"
+
+die() { echo "cluster.sh: $*" >&2; exit 1; }
+# Exit status 3: the membership store is missing and could not be installed (tests skip on it).
+unavailable() { echo "cluster.sh: $*" >&2; exit 3; }
+
+# A port nothing listens on now, from a range the kernel does not hand out as ephemeral ports by default.
+taken=" "
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 12000))
+    case "$taken" in *" $port "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      taken="$taken$port "
+      echo "$port"
+      return 0
+    fi
+  done
+  die "no free loopback port found"
+}
+
+# Starts a process in the background with its output in the run folder and records "name pid".
+start() {
+  local name="$1"; shift
+  nohup "$@" >"$run/logs/$name.log" 2>&1 &
+  echo "$name $!" >>"$run/pids"
+}
+
+# Waits until the URL answers 200, or the process behind it exits, or the time is up.
+wait_http() {
+  local name="$1" url="$2" seconds="$3" pid
+  pid="$(awk -v n="$name" '$1 == n { print $2 }' "$run/pids")"
+  for _ in $(seq 1 $((seconds * 4))); do
+    curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$run/logs/$name.log" >&2; die "$name exited; its log is $run/logs/$name.log"; }
+    sleep 0.25
+  done
+  tail -n 20 "$run/logs/$name.log" >&2
+  die "$name did not answer $url within ${seconds}s; its log is $run/logs/$name.log"
+}
+
+wait_port() {
+  local name="$1" port="$2" seconds="$3"
+  for _ in $(seq 1 $((seconds * 4))); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.25
+  done
+  die "$name did not listen on 127.0.0.1:$port within ${seconds}s; its log is $run/logs/$name.log"
+}
+
+alive() { [ -f "$run/pids" ] && while read -r name pid; do kill -0 "$pid" 2>/dev/null && echo "$name $pid"; done <"$run/pids"; }
+
+# Sends TERM to the pids, waits up to 15s for them to exit, then KILLs what is left.
+stop_pids() {
+  local pid left
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null; done
+  for _ in $(seq 1 60); do
+    left=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && left=1; done
+    [ $left -eq 0 ] && return 0
+    sleep 0.25
+  done
+  for pid in "$@"; do kill -KILL "$pid" 2>/dev/null && echo "killed $pid, which did not stop within 15s"; done
+}
+
+down() {
+  [ -f "$run/pids" ] || { echo "nothing started from $run"; return 0; }
+  # The gateway, then the silos, then the store: a silo leaving gracefully writes to the store,
+  # so the store must outlive them.
+  stop_pids $(awk '$1 == "gateway" { print $2 }' "$run/pids")
+  stop_pids $(awk '$1 ~ /^silo/ { print $2 }' "$run/pids")
+  stop_pids $(awk '$1 == "redis" || $1 == "azurite" { print $2 }' "$run/pids")
+  while read -r name pid; do echo "stopped $name ($pid)"; done <"$run/pids"
+  rm -f "$run/pids"
+}
+
+status() {
+  [ -f "$run/pids" ] || { echo "nothing started from $run"; return 0; }
+  while read -r name pid; do
+    if kill -0 "$pid" 2>/dev/null; then state=running; else state=exited; fi
+    printf '%-10s %-8s %-8s %s\n' "$name" "$pid" "$state" "$(grep -h "^$name " "$run/endpoints" 2>/dev/null | cut -d' ' -f2-)"
+  done <"$run/pids"
+}
+
+up() {
+  local count="${1:-}" provider=redis
+  [[ "$count" =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/cluster.sh up N [--provider redis|azure]"
+  shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --provider) provider="${2:-}"; shift 2 ;;
+      --provider=*) provider="${1#*=}"; shift ;;
+      *) die "unknown argument '$1'" ;;
+    esac
+  done
+  [ -n "$(alive)" ] && die "a cluster from $run still runs; scripts/cluster.sh down first"
+  rm -rf "$run"
+  mkdir -p "$run/logs" "$run/storage"
+  : >"$run/pids"
+  : >"$run/endpoints"
+  # Whatever ends "up" early (a failed wait, a missing build, an interrupt) stops what it started.
+  trap 'status=$?; trap - EXIT; if [ $status -ne 0 ]; then echo "start failed; stopping what started" >&2; down >&2; fi; exit $status' EXIT
+
+  source scripts/tools.sh
+  local settings=()
+  case "$provider" in
+    redis)
+      ensure_redis || unavailable "redis-server is missing and could not be installed"
+      local redis_port; redis_port="$(free_port)"
+      mkdir -p "$run/redis"
+      start redis redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$run/redis" --save "" --appendonly no
+      wait_port redis "$redis_port" 20
+      echo "redis 127.0.0.1:$redis_port" >>"$run/endpoints"
+      settings=(--Cluster:Provider=Redis "--Cluster:Redis:ConnectionString=127.0.0.1:$redis_port")
+      ;;
+    azure)
+      ensure_azurite || unavailable "azurite could not be installed into .tools/"
+      local table_port; table_port="$(free_port)"
+      mkdir -p "$run/azurite"
+      start azurite "$repo/.tools/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort "$table_port" \
+        --location "$run/azurite" --silent --skipApiVersionCheck --disableProductStyleUrl
+      wait_port azurite "$table_port" 30
+      echo "azurite http://127.0.0.1:$table_port" >>"$run/endpoints"
+      # Azurite's well-known development account.
+      settings=(--Cluster:Provider=AzureStorage "--Cluster:AzureStorage:ConnectionString=DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$table_port/devstoreaccount1;")
+      ;;
+    *) die "--provider is '$provider'; use redis or azure" ;;
+  esac
+  settings+=("--Cluster:ClusterId=local-$$" "--Storage:Root=$run/storage")
+
+  if [ "${OUTFIT_CLUSTER_NO_BUILD:-}" != "1" ]; then
+    dotnet build src/Silo --configuration Release --nologo --verbosity quiet >"$run/logs/build.log" 2>&1 || die "src/Silo did not build; see $run/logs/build.log"
+    dotnet build src/Gateway --configuration Release --nologo --verbosity quiet >>"$run/logs/build.log" 2>&1 || die "src/Gateway did not build; see $run/logs/build.log"
+  fi
+  local silo_dll="$repo/src/Silo/bin/Release/net10.0/OutfitFinder.Silo.dll" gateway_dll="$repo/src/Gateway/bin/Release/net10.0/OutfitFinder.Gateway.dll"
+  [ -f "$silo_dll" ] && [ -f "$gateway_dll" ] || die "no Release build of src/Silo and src/Gateway; run without OUTFIT_CLUSTER_NO_BUILD"
+
+  local i silo_port gateway_port http_port
+  # shellcheck disable=SC2206
+  local silo_args=(${OUTFIT_SILO_ARGS:-}) gateway_args=(${OUTFIT_GATEWAY_ARGS:-})
+  for i in $(seq 1 "$count"); do
+    silo_port="$(free_port)"; gateway_port="$(free_port)"; http_port="$(free_port)"
+    start "silo$i" dotnet "$silo_dll" "${settings[@]}" --Cluster:AdvertisedIP=127.0.0.1 \
+      "--Cluster:SiloPort=$silo_port" "--Cluster:GatewayPort=$gateway_port" "--urls=http://127.0.0.1:$http_port" "${silo_args[@]}"
+    echo "silo$i 127.0.0.1:$silo_port gateway=127.0.0.1:$gateway_port http://127.0.0.1:$http_port" >>"$run/endpoints"
+  done
+  for i in $(seq 1 "$count"); do
+    wait_http "silo$i" "$(awk -v n="silo$i" '$1 == n { print $4 }' "$run/endpoints")/health/live" 120
+  done
+
+  http_port="$(free_port)"
+  start gateway dotnet "$gateway_dll" "${settings[@]}" --Cluster:Mode=Client "--urls=http://127.0.0.1:$http_port" "${gateway_args[@]}"
+  echo "gateway http://127.0.0.1:$http_port" >>"$run/endpoints"
+  wait_http gateway "http://127.0.0.1:$http_port/health/ready" 120
+  trap - EXIT
+  echo "cluster of $count silos on $provider; logs in $run/logs; stop it with scripts/cluster.sh down"
+  echo "http://127.0.0.1:$http_port"
+}
+
+case "${1:-}" in
+  up) shift; up "$@" ;;
+  down) down ;;
+  status) status ;;
+  *) die "usage: scripts/cluster.sh up N [--provider redis|azure] | down | status" ;;
+esac

@@ -1,0 +1,34 @@
+# Installs what the tests and the local cluster need beyond the .NET SDK. Sourced by scripts/test.sh
+# and scripts/cluster.sh from the repository root; each function returns non-zero when it cannot install.
+
+# Azurite, the Azure Storage emulator (Blob for the storage adapter, Table for cluster membership):
+# installed from npm into .tools/ (ignored by git) when missing or at another version. Pinned to the
+# newest release whose declared engines include Node.js 20, the machines' Node.js.
+azurite_version="3.35.0"
+ensure_azurite() {
+  local installed
+  installed="$(node -p "require('./.tools/node_modules/azurite/package.json').version" 2>/dev/null)"
+  if [ -x .tools/node_modules/.bin/azurite-blob ] && [ -x .tools/node_modules/.bin/azurite-table ] && [ "$installed" = "$azurite_version" ]; then
+    return 0
+  fi
+  echo "installing azurite $azurite_version into .tools/" >&2
+  npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null
+}
+
+# redis-server, for cluster membership on Redis: Debian's package, installed with apt-get when missing
+# (as root, or through sudo when it asks no password). The package index is fetched only when apt
+# knows no candidate for it, as on a fresh container.
+ensure_redis() {
+  command -v redis-server >/dev/null 2>&1 && return 0
+  local apt=(apt-get)
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -n true 2>/dev/null || { echo "redis-server is missing and apt-get needs root" >&2; return 1; }
+    apt=(sudo -n apt-get)
+  fi
+  command -v apt-get >/dev/null 2>&1 || { echo "redis-server is missing and this machine has no apt-get" >&2; return 1; }
+  echo "installing redis-server with apt-get" >&2
+  if ! apt-cache policy redis-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    "${apt[@]}" update -qq >/dev/null || return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq redis-server >/dev/null && command -v redis-server >/dev/null 2>&1
+}
