@@ -21,16 +21,20 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 # Exit status 3: the membership store is missing and could not be installed (tests skip on it).
 unavailable() { echo "cluster.sh: $*" >&2; exit 3; }
 
-# A port nothing listens on now, from a range the kernel does not hand out as ephemeral ports by default.
+# Sets the variable named $1 to a port nothing listens on now, from a range the kernel does not hand out as
+# ephemeral ports by default, and never to one it gave before: the ports of processes started a moment ago
+# may not be listening yet. It assigns rather than prints, because $(free_port) would run in a subshell and
+# forget what it had handed out.
 taken=" "
 free_port() {
-  local port
+  local -n chosen="$1"
+  local candidate
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 12000))
-    case "$taken" in *" $port "*) continue ;; esac
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      taken="$taken$port "
-      echo "$port"
+    candidate=$((20000 + RANDOM % 12000))
+    case "$taken" in *" $candidate "*) continue ;; esac
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+      taken="$taken$candidate "
+      chosen="$candidate"
       return 0
     fi
   done
@@ -124,7 +128,7 @@ up() {
   case "$provider" in
     redis)
       ensure_redis || unavailable "redis-server is missing and could not be installed"
-      local redis_port; redis_port="$(free_port)"
+      local redis_port; free_port redis_port
       mkdir -p "$run/redis"
       start redis redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$run/redis" --save "" --appendonly no
       wait_port redis "$redis_port" 20
@@ -133,7 +137,7 @@ up() {
       ;;
     azure)
       ensure_azurite || unavailable "azurite could not be installed into .tools/"
-      local table_port; table_port="$(free_port)"
+      local table_port; free_port table_port
       mkdir -p "$run/azurite"
       start azurite "$repo/.tools/node_modules/.bin/azurite-table" --tableHost 127.0.0.1 --tablePort "$table_port" \
         --location "$run/azurite" --silent --skipApiVersionCheck --disableProductStyleUrl
@@ -157,7 +161,7 @@ up() {
   # shellcheck disable=SC2206
   local silo_args=(${OUTFIT_SILO_ARGS:-}) gateway_args=(${OUTFIT_GATEWAY_ARGS:-})
   for i in $(seq 1 "$count"); do
-    silo_port="$(free_port)"; gateway_port="$(free_port)"; http_port="$(free_port)"
+    free_port silo_port; free_port gateway_port; free_port http_port
     start "silo$i" dotnet "$silo_dll" "${settings[@]}" --Cluster:AdvertisedIP=127.0.0.1 \
       "--Cluster:SiloPort=$silo_port" "--Cluster:GatewayPort=$gateway_port" "--urls=http://127.0.0.1:$http_port" "${silo_args[@]}"
     echo "silo$i 127.0.0.1:$silo_port gateway=127.0.0.1:$gateway_port http://127.0.0.1:$http_port" >>"$run/endpoints"
@@ -166,7 +170,7 @@ up() {
     wait_http "silo$i" "$(awk -v n="silo$i" '$1 == n { print $4 }' "$run/endpoints")/health/live" 120
   done
 
-  http_port="$(free_port)"
+  free_port http_port
   start gateway dotnet "$gateway_dll" "${settings[@]}" --Cluster:Mode=Client "--urls=http://127.0.0.1:$http_port" "${gateway_args[@]}"
   echo "gateway http://127.0.0.1:$http_port" >>"$run/endpoints"
   wait_http gateway "http://127.0.0.1:$http_port/health/ready" 120
