@@ -31,7 +31,10 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
         for (var i = 0; i < request.Images.Length; i++)
         {
             var index = i;
-            pending[i] = EmbedOneAsync(index);
+            // Decoding and preprocessing are CPU work of tens of milliseconds per photo: on the thread pool they
+            // run in parallel over the cores instead of one after another on this activation's turn, which
+            // would hold the silo's scheduler thread for seconds on a batch.
+            pending[i] = Task.Run(() => EmbedOneAsync(index), cancellationToken);
         }
 
         await Task.WhenAll(pending);
