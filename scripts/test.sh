@@ -38,6 +38,16 @@ if ! ensure_redis; then
   echo "redis-server could not be installed; the Redis cluster tests will be skipped"
 fi
 
+# Chromium for the browser tests, which Playwright drives through its path (they skip without it).
+if ! ensure_chromium; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "chromium could not be installed; CI does not skip the browser tests"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+  echo "chromium could not be installed; the browser tests will be skipped"
+fi
+
 dotnet build Cluster.sln --configuration Release --nologo --verbosity quiet
 build_status=$?
 if [ $build_status -ne 0 ]; then

@@ -32,3 +32,25 @@ ensure_redis() {
   fi
   DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq redis-server >/dev/null && command -v redis-server >/dev/null 2>&1
 }
+
+# Chromium for the browser tests (tests/Browser.Tests, Playwright driving the system browser through
+# its executable path; Playwright's own browser download is not used). Debian's package, installed
+# with apt-get when missing, like redis-server. Prints nothing on success; OUTFIT_CHROMIUM names
+# another browser binary.
+ensure_chromium() {
+  if [ -n "${OUTFIT_CHROMIUM:-}" ] && [ -x "$OUTFIT_CHROMIUM" ]; then
+    return 0
+  fi
+  command -v chromium >/dev/null 2>&1 && return 0
+  local apt=(apt-get)
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -n true 2>/dev/null || { echo "chromium is missing and apt-get needs root" >&2; return 1; }
+    apt=(sudo -n apt-get)
+  fi
+  command -v apt-get >/dev/null 2>&1 || { echo "chromium is missing and this machine has no apt-get" >&2; return 1; }
+  echo "installing chromium with apt-get" >&2
+  if ! apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    "${apt[@]}" update -qq >/dev/null || return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null && command -v chromium >/dev/null 2>&1
+}

@@ -385,19 +385,28 @@ function showView(name) {
     $(`tab-${view}`).setAttribute('aria-selected', String(view === name));
   }
   if (name === 'catalog') showCatalogView();
-  else clearInterval(state.jobTimer);
+  else clearTimeout(state.jobTimer);
 }
 
 async function showCatalogView() {
-  clearInterval(state.jobTimer);
+  clearTimeout(state.jobTimer);
   const catalog = currentCatalog();
   if (!catalog) return;
   $('catalog-title').textContent = catalog.name;
+  if (!await loadCounts(catalog)) return;
+  loadSample(catalog.name);
+  await refreshJobs(catalog.name);
+}
+
+/** Counts change while a job runs, so they are asked for again on each refresh of a running job. */
+async function loadCounts(catalog) {
   try {
     const fresh = await apiJson(catalogPath(catalog.name));
     Object.assign(catalog, fresh);
     $('catalog-facts').textContent = describeCatalog(catalog);
-  } catch (error) { showProblem(error); return; }
+    const option = [...$('catalog').options].find(o => o.value === catalog.name);
+    if (option) option.textContent = `${catalog.name} (${catalog.products.toLocaleString()} products)`;
+  } catch (error) { showProblem(error); return false; }
   const counts = [['Products', catalog.products], ['Images', catalog.images], ['Shards', catalog.shards], ['Model', catalog.model], ['Metric', catalog.metric], ['Dimension', catalog.dimension]];
   $('catalog-counts').replaceChildren(...counts.map(([label, value]) => {
     const div = document.createElement('div');
@@ -406,8 +415,7 @@ async function showCatalogView() {
     div.append(dt, dd);
     return div;
   }));
-  loadSample(catalog.name);
-  await refreshJobs(catalog.name);
+  return true;
 }
 
 async function loadSample(catalog) {
@@ -485,7 +493,7 @@ function renderJob(job) {
   return li;
 }
 
-async function refreshJobs(catalog) {
+async function refreshJobs(catalog, wasRunning = false) {
   let jobs;
   try {
     jobs = await apiJson(`${catalogPath(catalog)}/ingestions`);
@@ -495,9 +503,15 @@ async function refreshJobs(catalog) {
   const open = new Set([...document.querySelectorAll('#jobs details[open]')].map(d => d.closest('.job').dataset.jobId));
   $('jobs').replaceChildren(...(jobs.length ? jobs.map(renderJob) : [Object.assign(document.createElement('li'), { className: 'muted', textContent: 'No ingestion jobs yet.' })]));
   for (const id of open) document.querySelector(`#jobs .job[data-job-id="${CSS.escape(id)}"] details`)?.setAttribute('open', '');
-  clearInterval(state.jobTimer);
-  if (jobs.some(j => j.state === 'running')) {
-    state.jobTimer = setInterval(() => refreshJobs(catalog), 1000);
+  clearTimeout(state.jobTimer);
+  if (wasRunning) {
+    const current = currentCatalog();
+    if (current) await loadCounts(current);
+    loadSample(catalog);
+  }
+  const running = jobs.some(j => j.state === 'running');
+  if (running) {
+    state.jobTimer = setTimeout(() => refreshJobs(catalog, true), 1000);
   }
 }
 
