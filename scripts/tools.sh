@@ -54,3 +54,19 @@ ensure_chromium() {
   fi
   DEBIAN_FRONTEND=noninteractive "${apt[@]}" -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null && command -v chromium >/dev/null 2>&1
 }
+
+# The API document's checks (tests/Gateway.Tests/OpenApiDocumentTests.cs): Redocly's linter, and
+# openapi-typescript + openapi-fetch + TypeScript to build and type-check a client from the served
+# document. Installed from npm into .tools/ beside azurite, at pinned versions.
+openapi_tools=("@redocly/cli@2.77.0" "openapi-typescript@7.13.0" "openapi-fetch@0.17.0" "typescript@5.9.3")
+ensure_openapi_tools() {
+  local missing=0 spec name version installed
+  for spec in "${openapi_tools[@]}"; do
+    name="${spec%@*}"; version="${spec##*@}"
+    installed="$(node -p "require('./.tools/node_modules/$name/package.json').version" 2>/dev/null)"
+    [ "$installed" = "$version" ] || missing=1
+  done
+  [ $missing -eq 0 ] && return 0
+  echo "installing ${openapi_tools[*]} into .tools/" >&2
+  npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error "${openapi_tools[@]}" >/dev/null
+}

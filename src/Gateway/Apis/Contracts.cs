@@ -6,7 +6,7 @@ namespace OutfitFinder.Gateway.Apis;
 /// <param name="Model">Embedding model. Default: <c>resnet18</c>.</param>
 /// <param name="Metric">cosine, dot, l2 or l1. Default: <c>cosine</c>.</param>
 /// <param name="Shards">Number of shards, 1–256. Default: 4.</param>
-public sealed record CreateCatalogRequest(string? Model, string? Metric, int? Shards);
+public sealed record CreateCatalogRequest(string? Model = null, string? Metric = null, int? Shards = null);
 
 /// <summary>A catalog as the API shows it.</summary>
 public sealed record CatalogResponse(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images);
@@ -25,7 +25,7 @@ public sealed record ProductResponse(string ProductId, string? Category, JsonEle
 /// exact. Default: the cluster's <c>Search:DefaultEf</c>. Ignored by shards that scan exactly.</param>
 /// <param name="Image">A photo's bytes, base64-encoded (JPEG, PNG, WebP, BMP or GIF). Not with <paramref name="Vector"/>.</param>
 /// <param name="Box">Only for <paramref name="Image"/>: <c>x,y,w,h</c>, the region of the upright photo to search with, in pixels.</param>
-public sealed record SearchByVectorRequest(float[]? Vector, int? K, string? Category, int? Ef = null, string? Image = null, string? Box = null);
+public sealed record SearchByVectorRequest(float[]? Vector = null, int? K = null, string? Category = null, int? Ef = null, string? Image = null, string? Box = null);
 
 /// <summary>One result: a product, its best-matching image and that image's score.</summary>
 public sealed record SearchResult(string ProductId, float Score, string? Category, int ImageIndex, JsonElement? Metadata);
