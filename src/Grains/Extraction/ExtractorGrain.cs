@@ -46,6 +46,12 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
             try
             {
                 bitmap = ImageDecoder.Decode(request.Images[index], limits.Value);
+                if (request.Box is { } box)
+                {
+                    // After orientation, so the box is in the coordinates the user saw the photo in.
+                    using var upright = bitmap;
+                    bitmap = new ImageBox(box.X, box.Y, box.Width, box.Height).Crop(upright);
+                }
             }
             catch (ImageRejectedException rejected)
             {
