@@ -21,6 +21,7 @@ public static class SearchApi
             .WithSummary("The k products that look most like a photo (multipart 'image' part) or a vector (JSON {vector, k, category, ef}).")
             // One Accepts with both types: each Accepts call replaces the route's accepted types.
             .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
+            .AddEndpointFilter<SearchMetricsFilter>()
             .DisableAntiforgery();
         return app;
     }

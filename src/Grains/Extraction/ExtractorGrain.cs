@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using OutfitFinder.Core.Images;
+using OutfitFinder.Core.Telemetry;
 using OutfitFinder.Grains.Placement;
 
 namespace OutfitFinder.Grains.Extraction;
@@ -40,18 +41,24 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
         async Task EmbedOneAsync(int index)
         {
             SkiaSharp.SKBitmap bitmap;
-            try
+            using (var decode = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.Decode))
             {
-                bitmap = ImageDecoder.Decode(request.Images[index], limits.Value);
-            }
-            catch (ImageRejectedException rejected)
-            {
-                lock (failures)
+                try
                 {
-                    failures.Add(new ImageFailure(index, rejected.Reason.ToString(), rejected.Message));
+                    bitmap = ImageDecoder.Decode(request.Images[index], limits.Value);
+                    decode?.SetTag("image.width", bitmap.Width);
+                    decode?.SetTag("image.height", bitmap.Height);
                 }
+                catch (ImageRejectedException rejected)
+                {
+                    decode?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, rejected.Reason.ToString());
+                    lock (failures)
+                    {
+                        failures.Add(new ImageFailure(index, rejected.Reason.ToString(), rejected.Message));
+                    }
 
-                return;
+                    return;
+                }
             }
 
             using (bitmap)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using OutfitFinder.Core.Ingestion;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Telemetry;
 using OutfitFinder.Grains.Catalog;
 
 namespace OutfitFinder.Grains.Ingestion;
@@ -278,7 +279,51 @@ public sealed partial class IngestionRun
         }
     }
 
+    /// <summary>One batch as its own span, timed and counted by outcome once it is done.</summary>
     private async Task<BatchOutcome> ProcessAsync(List<ManifestGroup> groups, CancellationToken cancellationToken)
+    {
+        using var activity = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.IngestionBatch);
+        activity?.SetTag(OutfitFinderTelemetry.Tags.Catalog, _checkpoint.Catalog);
+        activity?.SetTag(OutfitFinderTelemetry.Tags.Job, _checkpoint.Id);
+        var started = Stopwatch.GetTimestamp();
+        var catalog = new KeyValuePair<string, object?>(OutfitFinderTelemetry.Tags.Catalog, _checkpoint.Catalog);
+        BatchOutcome outcome;
+        try
+        {
+            outcome = await ProcessBatchAsync(groups, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            activity.RecordFailure(exception);
+            throw;
+        }
+
+        OutfitFinderTelemetry.IngestionBatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, catalog);
+        var (stored, failed, skipped) = (0, 0, 0);
+        foreach (var (group, wasStored) in outcome.Groups)
+        {
+            failed += group.Failures.Count;
+            var goodRows = group.RowCount - group.Failures.Count;
+            stored += wasStored ? goodRows : 0;
+            skipped += wasStored ? 0 : goodRows;
+        }
+
+        CountRows(catalog, "stored", stored);
+        CountRows(catalog, "failed", failed);
+        CountRows(catalog, "skipped", skipped);
+        activity?.SetTag(OutfitFinderTelemetry.Tags.Rows, stored + failed + skipped);
+        return outcome;
+
+        static void CountRows(KeyValuePair<string, object?> catalog, string outcome, int rows)
+        {
+            if (rows > 0)
+            {
+                OutfitFinderTelemetry.IngestionRows.Add(rows, catalog, new KeyValuePair<string, object?>(OutfitFinderTelemetry.Tags.Outcome, outcome));
+            }
+        }
+    }
+
+    private async Task<BatchOutcome> ProcessBatchAsync(List<ManifestGroup> groups, CancellationToken cancellationToken)
     {
         var work = new List<ProductWork>();
         var outcome = new BatchOutcome();

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+using OutfitFinder.Core.Telemetry;
+using SkiaSharp;
+
+namespace OutfitFinder.Gateway.Tests;
+
+/// <summary>
+/// One gateway with tracing on and spans kept in memory, with a catalog of a few garments over
+/// <see cref="Shards"/> shards and one photo search already made.
+/// </summary>
+public sealed class TracedGatewayFixture : IAsyncLifetime
+{
+    public const string Catalog = "traced";
+    public const int Shards = 3;
+    public const int ProductCount = 5;
+
+    private readonly GatewayFactory _factory = new(overrides: new Dictionary<string, string?> { ["Telemetry:Tracing"] = "true" });
+
+    public WebApplicationFactory<Hosting.GatewayOptions> Factory { get; private set; } = null!;
+    public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>Every span the gateway (and its embedded silo) finished, in the order they ended.</summary>
+    public SpanLog Spans { get; } = new();
+
+    public byte[] QueryImage { get; private set; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Factory = _factory.WithWebHostBuilder(web => web.ConfigureServices(services =>
+            services.ConfigureOpenTelemetryTracerProvider(traces => traces.AddInMemoryExporter(Spans))));
+        Http = Factory.CreateClient();
+        (await Http.CreateCatalogAsync(Catalog, new { shards = Shards })).EnsureSuccessStatusCode();
+        foreach (var (productId, spec) in GarmentCatalog.Generate(ProductCount, seed: 13))
+        {
+            using var shop = GarmentImages.Draw(spec);
+            var bytes = GarmentImages.Encode(shop, SKEncodedImageFormat.Jpeg);
+            QueryImage = bytes;
+            (await Http.PutProductAsync(Catalog, productId, [bytes], spec.Category)).EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>The spans of one trace, once its root (the HTTP request span for <paramref name="path"/>) has ended.</summary>
+    public async Task<List<Activity>> TraceOfRequestAsync(string path)
+    {
+        // The server span ends after the response is written, so it may land a moment after the client has the answer.
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var spans = Spans.Snapshot();
+            var root = spans.LastOrDefault(span => span.Kind == ActivityKind.Server && span.GetTagItem("url.path") as string == path);
+            if (root is not null)
+            {
+                return [.. spans.Where(span => span.TraceId == root.TraceId)];
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new Xunit.Sdk.XunitException($"No server span for {path} among {Spans.Count} spans.");
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await Factory.DisposeAsync();
+        await _factory.DisposeAsync();
+        Directory.Delete(_factory.StorageRoot, recursive: true);
+    }
+}
+
+public sealed class TelemetryTests(TracedGatewayFixture fixture) : IClassFixture<TracedGatewayFixture>
+{
+    private const string SearchPath = $"/v1/catalogs/{TracedGatewayFixture.Catalog}/search";
+
+    [Fact]
+    public async Task PhotoSearch_IsOneTraceFromRequestThroughExtractorAndEveryShard()
+    {
+        var body = await (await fixture.Http.SearchByImageAsync(TracedGatewayFixture.Catalog, fixture.QueryImage, "k=3")).ReadSearchAsync();
+        Assert.NotEmpty(body.Results);
+
+        var trace = await fixture.TraceOfRequestAsync(SearchPath);
+
+        var root = Assert.Single(trace, span => span.ParentSpanId == default);
+        Assert.Equal(ActivityKind.Server, root.Kind);
+        Assert.Equal("ok", root.GetTagItem(OutfitFinderTelemetry.Tags.Outcome));
+        Assert.Single(trace, span => span.OperationName == OutfitFinderTelemetry.Spans.Decode);
+        Assert.Single(trace, span => span.OperationName == OutfitFinderTelemetry.Spans.BatchWait);
+        var modelRun = Assert.Single(trace, span => span.OperationName == OutfitFinderTelemetry.Spans.ModelRun);
+        Assert.True((int)modelRun.GetTagItem(OutfitFinderTelemetry.Tags.BatchSize)! >= 1);
+        var shards = trace.Where(span => span.OperationName == OutfitFinderTelemetry.Spans.ShardSearch).ToList();
+        Assert.Equal(Enumerable.Range(0, TracedGatewayFixture.Shards), shards.Select(span => (int)span.GetTagItem(OutfitFinderTelemetry.Tags.Shard)!).Order());
+        Assert.All(shards, span => Assert.Equal("scan", span.GetTagItem(OutfitFinderTelemetry.Tags.Index)));
+        Assert.Equal(TracedGatewayFixture.ProductCount, shards.Sum(span => (int)span.GetTagItem(OutfitFinderTelemetry.Tags.Rows)!));
+        Assert.Single(trace, span => span.OperationName == OutfitFinderTelemetry.Spans.Merge);
+        // The shard and extractor spans sit under Orleans' grain-call spans: the trace crossed the grain boundary.
+        Assert.All(shards.Append(modelRun), span => Assert.Contains(trace, parent => parent.SpanId == span.ParentSpanId));
+        Assert.Contains(trace, span => span.Source.Name == Grains.Hosting.TelemetryExtensions.OrleansApplicationSource && span.DisplayName.Contains("ICatalogShardGrain", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Metrics_ServesPrometheusTextWithTheSearchSeries_AfterASearch()
+    {
+        (await fixture.Http.SearchByImageAsync(TracedGatewayFixture.Catalog, fixture.QueryImage, "k=3")).EnsureSuccessStatusCode();
+        (await fixture.Http.SearchByVectorAsync("no-such-catalog", [1f, 2f], k: 3)).Dispose();
+
+        var response = await fixture.Http.GetAsync("/metrics");
+        var text = await response.Content.ReadAsStringAsync();
+
+        response.EnsureSuccessStatusCode();
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        Assert.True(Series(text, "outfitfinder_search_duration_seconds_count", $"outfitfinder_catalog=\"{TracedGatewayFixture.Catalog}\"", "outfitfinder_outcome=\"ok\"") >= 1);
+        Assert.True(Series(text, "outfitfinder_search_duration_seconds_count", "outfitfinder_outcome=\"not_found\"") >= 1);
+        Assert.True(Series(text, "outfitfinder_shard_search_duration_seconds_count", $"outfitfinder_catalog=\"{TracedGatewayFixture.Catalog}\"", "outfitfinder_index=\"scan\"") >= TracedGatewayFixture.Shards);
+        Assert.Equal(TracedGatewayFixture.ProductCount, Series(text, "outfitfinder_shard_products", $"outfitfinder_catalog=\"{TracedGatewayFixture.Catalog}\""));
+        Assert.True(Series(text, "outfitfinder_extractor_images_total") >= TracedGatewayFixture.ProductCount + 1);
+        Assert.True(Series(text, "outfitfinder_shard_log_appends_total", $"outfitfinder_catalog=\"{TracedGatewayFixture.Catalog}\"") >= TracedGatewayFixture.ProductCount);
+        Assert.True(Series(text, "http_server_request_duration_seconds_count") >= 1);
+    }
+
+    /// <summary>The sum of every sample of <paramref name="name"/> whose labels include all of <paramref name="labels"/>.</summary>
+    private static double Series(string exposition, string name, params string[] labels)
+    {
+        var samples = Regex.Matches(exposition, $@"^{Regex.Escape(name)}(?:\{{(?<labels>.*)\}})? (?<value>\S+)\r?$", RegexOptions.Multiline)
+            .Where(match => labels.All(label => match.Groups["labels"].Value.Contains(label, StringComparison.Ordinal)))
+            .Select(match => double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture))
+            .ToList();
+        Assert.True(samples.Count > 0, $"no {name} series with {string.Join(", ", labels)} in:\n{exposition}");
+        return samples.Sum();
+    }
+}
+
+/// <summary>
+/// A list the in-memory exporter may add to from any thread while a test reads it: the exporter adds under a lock
+/// of its own, which a reader cannot take.
+/// </summary>
+public sealed class SpanLog : ICollection<Activity>
+{
+    private readonly List<Activity> _spans = [];
+
+    public int Count
+    {
+        get
+        {
+            lock (_spans)
+            {
+                return _spans.Count;
+            }
+        }
+    }
+
+    public bool IsReadOnly => false;
+
+    /// <summary>A copy of the spans finished so far.</summary>
+    public Activity[] Snapshot()
+    {
+        lock (_spans)
+        {
+            return [.. _spans];
+        }
+    }
+
+    public void Add(Activity item)
+    {
+        lock (_spans)
+        {
+            _spans.Add(item);
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_spans)
+        {
+            _spans.Clear();
+        }
+    }
+
+    public bool Contains(Activity item) => Snapshot().Contains(item);
+
+    public void CopyTo(Activity[] array, int arrayIndex) => Snapshot().CopyTo(array, arrayIndex);
+
+    public bool Remove(Activity item)
+    {
+        lock (_spans)
+        {
+            return _spans.Remove(item);
+        }
+    }
+
+    public IEnumerator<Activity> GetEnumerator() => ((IEnumerable<Activity>)Snapshot()).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
