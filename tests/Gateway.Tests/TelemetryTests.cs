@@ -122,6 +122,35 @@ public sealed class TelemetryTests(TracedGatewayFixture fixture) : IClassFixture
         Assert.True(Series(text, "http_server_request_duration_seconds_count") >= 1);
     }
 
+    [Fact]
+    public async Task Dashboard_IsNotServed_ByDefault()
+    {
+        var response = await fixture.Http.GetAsync("/admin/dashboard");
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Dashboard_ServesTheOrleansDashboard_UnderItsAdminPath_WhenEnabled()
+    {
+        await using var factory = new GatewayFactory(overrides: new Dictionary<string, string?> { ["Telemetry:Dashboard:Enabled"] = "true" });
+        try
+        {
+            using var http = factory.CreateClient();
+
+            var page = await http.GetAsync("/admin/dashboard/");
+            var html = await page.Content.ReadAsStringAsync();
+
+            page.EnsureSuccessStatusCode();
+            Assert.Contains("<html", html, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("Orleans", html, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(factory.StorageRoot, recursive: true);
+        }
+    }
+
     /// <summary>The sum of every sample of <paramref name="name"/> whose labels include all of <paramref name="labels"/>.</summary>
     private static double Series(string exposition, string name, params string[] labels)
     {

@@ -53,7 +53,7 @@ public static class GatewayHostingExtensions
                 break;
             case ClusterMode.Client:
                 // Activity propagation carries a search's trace into the grains; the embedded silo adds its own.
-                builder.UseOrleansClient(client => client.AddOutfitFinderClustering(configuration).AddActivityPropagation());
+                builder.UseOrleansClient(client => client.AddOutfitFinderClustering(configuration).AddActivityPropagation().AddOutfitFinderDashboard(configuration));
                 break;
             default:
                 throw new UnreachableException($"Cluster:Mode {cluster.Mode} passed validation but has no set-up here.");
@@ -93,6 +93,7 @@ public static class GatewayHostingExtensions
         app.MapClusterApi();
         app.MapHealthEndpoints();
         app.MapOutfitFinderMetrics();
+        app.MapOutfitFinderDashboard();
         return app;
     }
 

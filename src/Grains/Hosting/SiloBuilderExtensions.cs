@@ -37,6 +37,7 @@ public static class SiloBuilderExtensions
         // Grain calls carry the caller's trace (a search's spans in the shards and extractors); spans are made only
         // when a listener samples them, so this costs nothing with tracing off.
         silo.AddActivityPropagation();
+        silo.AddOutfitFinderDashboard(configuration);
 
         var services = silo.Services;
         services.AddOutfitFinderStorage(configuration);

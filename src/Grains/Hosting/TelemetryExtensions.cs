@@ -13,6 +13,7 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Orleans.Dashboard;
 using OutfitFinder.Core.Telemetry;
 
 namespace OutfitFinder.Grains.Hosting;
@@ -133,6 +134,41 @@ public static class TelemetryExtensions
         ArgumentNullException.ThrowIfNull(app);
         var options = app.ServiceProvider.GetRequiredService<IOptions<TelemetryOptions>>().Value;
         return options.Prometheus ? app.MapPrometheusScrapingEndpoint(options.PrometheusPath) : null;
+    }
+
+    /// <summary>
+    /// Adds the Orleans dashboard's silo part (grain call profiling, the grains the dashboard reads) when
+    /// <c>Telemetry:Dashboard:Enabled</c> is true in <paramref name="configuration"/>. Every silo of a cluster whose
+    /// gateway serves the dashboard needs it.
+    /// </summary>
+    public static ISiloBuilder AddOutfitFinderDashboard(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        return DashboardEnabled(configuration) ? silo.AddDashboard() : silo;
+    }
+
+    /// <summary>The dashboard's client part, for a gateway that is a client of the cluster; as above otherwise.</summary>
+    public static IClientBuilder AddOutfitFinderDashboard(this IClientBuilder client, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return DashboardEnabled(configuration) ? client.AddDashboard() : client;
+    }
+
+    /// <summary>
+    /// Serves the Orleans dashboard on <see cref="DashboardOptions.Path"/> when it is enabled; null when it is not.
+    /// The caller decides who may read it.
+    /// </summary>
+    public static IEndpointConventionBuilder? MapOutfitFinderDashboard(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var dashboard = app.ServiceProvider.GetRequiredService<IOptions<TelemetryOptions>>().Value.Dashboard;
+        return dashboard.Enabled ? app.MapOrleansDashboard(routePrefix: dashboard.Path) : null;
+    }
+
+    private static bool DashboardEnabled(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return configuration.GetSection("Telemetry:Dashboard").GetValue<bool>(nameof(DashboardOptions.Enabled));
     }
 
     // The standard variable is read by the exporter itself; only the project's own setting needs handing over.
