@@ -151,6 +151,89 @@ public sealed class TelemetryTests(TracedGatewayFixture fixture) : IClassFixture
         }
     }
 
+    [Fact]
+    public async Task GrafanaDashboard_QueriesOnlyMetricsTheCodeEmits()
+    {
+        (await fixture.Http.SearchByImageAsync(TracedGatewayFixture.Catalog, fixture.QueryImage, "k=3")).EnsureSuccessStatusCode();
+        var scraped = await fixture.Http.GetStringAsync("/metrics");
+        var dashboard = File.ReadAllText(Path.Combine(RepositoryRoot(), "deploy", "compose", "grafana", "dashboards", "outfitfinder.json"));
+
+        // Metric names only: label matchers ({…}) and groupings (by (…)) name labels, not series.
+        var queries = Regex.Matches(dashboard, @"""expr"": ""(?<expr>(?:[^""\\]|\\.)*)""")
+            .Select(match => Regex.Replace(Regex.Unescape(match.Groups["expr"].Value), @"\{[^}]*\}|\bby \([^)]*\)", " "));
+        var queried = queries.SelectMany(query => Regex.Matches(query, @"\b(?:outfitfinder|http_server|orleans|dotnet)_[a-z0-9_]+\b"))
+            .Select(match => match.Value).Distinct().ToList();
+        var ours = OurPrometheusSeries();
+
+        Assert.Contains("outfitfinder_search_duration_seconds_bucket", queried);
+        var unknown = queried.Where(name => name.StartsWith("outfitfinder_", StringComparison.Ordinal)
+            ? !ours.Contains(name)
+            // Names of ASP.NET Core, Orleans and the runtime: they must be in a live scrape.
+            : !Regex.IsMatch(scraped, $@"^{Regex.Escape(name)}[{{ ]", RegexOptions.Multiline)).ToList();
+        Assert.True(unknown.Count == 0, "the dashboard queries series nothing emits: " + string.Join(", ", unknown));
+    }
+
+    /// <summary>
+    /// Every Prometheus series name the OutfitFinder meter's instruments can produce, as the exporter names them:
+    /// dots become underscores, the unit adds <c>_seconds</c> or <c>_bytes</c> (an annotation such as
+    /// <c>{image}</c> adds nothing), a counter ends in <c>_total</c>, and a histogram has <c>_bucket</c>,
+    /// <c>_sum</c> and <c>_count</c>.
+    /// </summary>
+    private static HashSet<string> OurPrometheusSeries()
+    {
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(OutfitFinderTelemetry).TypeHandle);
+        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(Core.Shards.CatalogShard).TypeHandle);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name != OutfitFinderTelemetry.Name)
+                {
+                    return;
+                }
+
+                var name = instrument.Name.Replace('.', '_') + instrument.Unit switch
+                {
+                    "s" => "_seconds",
+                    "By" => "_bytes",
+                    _ => "",
+                };
+                var type = instrument.GetType().GetGenericTypeDefinition().Name;
+                lock (names)
+                {
+                    if (type.StartsWith("Histogram", StringComparison.Ordinal))
+                    {
+                        names.UnionWith([name + "_bucket", name + "_sum", name + "_count"]);
+                    }
+                    else if (type.StartsWith("Counter", StringComparison.Ordinal) || type.StartsWith("ObservableCounter", StringComparison.Ordinal))
+                    {
+                        names.Add(name + "_total");
+                    }
+                    else
+                    {
+                        names.Add(name);
+                    }
+                }
+            },
+        };
+        listener.Start();
+        return names;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Cluster.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Cluster.sln above {AppContext.BaseDirectory}.");
+    }
+
     /// <summary>The sum of every sample of <paramref name="name"/> whose labels include all of <paramref name="labels"/>.</summary>
     private static double Series(string exposition, string name, params string[] labels)
     {
