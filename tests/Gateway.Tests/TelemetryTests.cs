@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -20,7 +21,17 @@ public sealed class TracedGatewayFixture : IAsyncLifetime
     public const int Shards = 3;
     public const int ProductCount = 5;
 
-    private readonly GatewayFactory _factory = new(overrides: new Dictionary<string, string?> { ["Telemetry:Tracing"] = "true" });
+    private readonly GatewayFactory _factory;
+
+    public TracedGatewayFixture()
+    {
+        var settings = IngestionTests.SourceSettings(Source.Root);
+        settings["Telemetry:Tracing"] = "true";
+        _factory = new GatewayFactory(overrides: settings);
+    }
+
+    /// <summary>A folder of garment photos with a manifest, known to the gateway as ingestion source <c>shop</c>.</summary>
+    public IngestionSourceFolder Source { get; } = new(products: 6);
 
     public WebApplicationFactory<Hosting.GatewayOptions> Factory { get; private set; } = null!;
     public HttpClient Http { get; private set; } = null!;
@@ -70,6 +81,7 @@ public sealed class TracedGatewayFixture : IAsyncLifetime
         await Factory.DisposeAsync();
         await _factory.DisposeAsync();
         Directory.Delete(_factory.StorageRoot, recursive: true);
+        Source.Dispose();
     }
 }
 
@@ -100,6 +112,39 @@ public sealed class TelemetryTests(TracedGatewayFixture fixture) : IClassFixture
         // The shard and extractor spans sit under Orleans' grain-call spans: the trace crossed the grain boundary.
         Assert.All(shards.Append(modelRun), span => Assert.Contains(trace, parent => parent.SpanId == span.ParentSpanId));
         Assert.Contains(trace, span => span.Source.Name == Grains.Hosting.TelemetryExtensions.OrleansApplicationSource && span.DisplayName.Contains("ICatalogShardGrain", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Ingestion_TracesEachBatchAsATraceOfItsOwn_WithItsModelRunsAndShardWrites()
+    {
+        const string catalog = "traced-ingest";
+        (await fixture.Http.CreateCatalogAsync(catalog, new { shards = 2 })).EnsureSuccessStatusCode();
+        var manifest = fixture.Source.WriteCsv("catalog.csv");
+
+        var started = await fixture.Http.PostAsJsonAsync($"/v1/catalogs/{catalog}/ingestions", new { source = "shop", manifest });
+        var job = (await started.Content.ReadFromJsonAsync<StatusBody>(Api.Json))!;
+        StatusBody status;
+        do
+        {
+            await Task.Delay(100);
+            status = (await fixture.Http.GetFromJsonAsync<StatusBody>($"/v1/catalogs/{catalog}/ingestions/{job.Id}", Api.Json))!;
+        }
+        while (status.State == "running");
+        Assert.Equal("succeeded", status.State);
+
+        var spans = fixture.Spans.Snapshot();
+        var batches = spans.Where(span => span.OperationName == OutfitFinderTelemetry.Spans.IngestionBatch
+            && span.GetTagItem(OutfitFinderTelemetry.Tags.Job) as string == job.Id).ToList();
+        // 6 one-image products in batches of 4 images (Ingestion:BatchImages): two batches, each its own trace.
+        Assert.Equal(2, batches.Count);
+        Assert.Equal(6, batches.Sum(batch => (int)batch.GetTagItem(OutfitFinderTelemetry.Tags.Rows)!));
+        Assert.All(batches, batch => Assert.Equal(default, batch.ParentSpanId));
+        Assert.NotEqual(batches[0].TraceId, batches[1].TraceId);
+        Assert.All(batches, batch => Assert.Single(batch.Links));
+        Assert.Equal(6, spans.Count(span => span.OperationName == OutfitFinderTelemetry.Spans.ModelRun && batches.Any(batch => batch.TraceId == span.TraceId)));
+        Assert.All(batches, batch => Assert.Contains(spans, span => span.TraceId == batch.TraceId
+            && span.Source.Name == Grains.Hosting.TelemetryExtensions.OrleansApplicationSource
+            && span.DisplayName.Contains("ICatalogShardGrain", StringComparison.Ordinal)));
     }
 
     [Fact]

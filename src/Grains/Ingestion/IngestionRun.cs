@@ -279,13 +279,21 @@ public sealed partial class IngestionRun
         }
     }
 
-    /// <summary>One batch as its own span, timed and counted by outcome once it is done.</summary>
+    /// <summary>One batch as a trace of its own, timed and counted by outcome once it is done.</summary>
+    /// <remarks>
+    /// The run inherits the trace of the call that started the job; a job of an hour would make that one trace of
+    /// thousands of spans long after its request ended. So each batch starts a new trace, linked to the starting one.
+    /// Clearing <see cref="Activity.Current"/> here affects only this method's own flow.
+    /// </remarks>
     private async Task<BatchOutcome> ProcessAsync(List<ManifestGroup> groups, CancellationToken cancellationToken)
     {
-        using var activity = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.IngestionBatch);
+        var started = Activity.Current?.Context;
+        Activity.Current = null;
+        using var activity = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.IngestionBatch, ActivityKind.Internal,
+            parentContext: default, links: started is { } link ? [new ActivityLink(link)] : null);
         activity?.SetTag(OutfitFinderTelemetry.Tags.Catalog, _checkpoint.Catalog);
         activity?.SetTag(OutfitFinderTelemetry.Tags.Job, _checkpoint.Id);
-        var started = Stopwatch.GetTimestamp();
+        var startedAt = Stopwatch.GetTimestamp();
         var catalog = new KeyValuePair<string, object?>(OutfitFinderTelemetry.Tags.Catalog, _checkpoint.Catalog);
         BatchOutcome outcome;
         try
@@ -298,7 +306,7 @@ public sealed partial class IngestionRun
             throw;
         }
 
-        OutfitFinderTelemetry.IngestionBatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, catalog);
+        OutfitFinderTelemetry.IngestionBatchDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, catalog);
         var (stored, failed, skipped) = (0, 0, 0);
         foreach (var (group, wasStored) in outcome.Groups)
         {
