@@ -23,9 +23,6 @@ public sealed partial class CatalogShard
         "outfitfinder.shard.memory", () => Measure(shard => shard.MemoryBytes), "By",
         "Estimated bytes each open shard's indexes hold (vectors, codes, graph links), from their array sizes.");
 
-    /// <summary>The exact index's bytes plus the graph's, as <see cref="Search.IVectorIndex.MemoryBytes"/> estimates them.</summary>
-    private long MemoryBytes => _index.MemoryBytes + (_graph?.MemoryBytes ?? 0);
-
     private void TrackOpen() => OpenShards.TryAdd(this, 0);
 
     private void TrackClosed() => OpenShards.TryRemove(this, out _);
