@@ -67,6 +67,18 @@ public sealed class ComposeTests
         }
     }
 
+    [SkippableFact]
+    public void DockerCompose_EnablesTheOrleansDashboardOnEverySilo_WhenTheGatewayServesIt()
+    {
+        var services = Services(Resolved());
+
+        string? Setting(string service) =>
+            ((YamlMappingNode)services[service]["environment"]).Children.TryGetValue("Telemetry__Dashboard__Enabled", out var value) ? value.ToString() : null;
+
+        Assert.Equal("true", Setting("gateway"));
+        Assert.All(services.Keys.Where(name => name.StartsWith("silo-", StringComparison.Ordinal)), silo => Assert.Equal("true", Setting(silo)));
+    }
+
     [Theory]
     [InlineData("deploy/docker/gateway.Dockerfile", "8080", "/health/live")]
     [InlineData("deploy/docker/silo.Dockerfile", "5090", "/health/live")]
