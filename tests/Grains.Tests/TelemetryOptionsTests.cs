@@ -40,6 +40,7 @@ public sealed class TelemetryOptionsTests
     }
 
     [Theory]
+    [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "not an address", "OTEL_EXPORTER_OTLP_ENDPOINT is 'not an address'")]
     [InlineData("Telemetry:OtlpEndpoint", "collector:4317", "Telemetry:OtlpEndpoint is 'collector:4317'")]
     [InlineData("Telemetry:PrometheusPath", "metrics", "Telemetry:PrometheusPath is 'metrics'")]
     [InlineData("Telemetry:Dashboard:Path", "/", "Telemetry:Dashboard:Path is '/'")]

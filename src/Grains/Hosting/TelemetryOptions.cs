@@ -27,11 +27,22 @@ public sealed class TelemetryOptions
     public DashboardOptions Dashboard { get; set; } = new();
 
     /// <summary>The OTLP endpoint in effect: <see cref="OtlpEndpoint"/>, else the standard variable's value, else null.</summary>
+    /// <exception cref="OptionsValidationException">The standard variable holds no absolute address; the message names it.</exception>
     public Uri? EffectiveOtlpEndpoint(Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        var value = string.IsNullOrWhiteSpace(OtlpEndpoint) ? environment("OTEL_EXPORTER_OTLP_ENDPOINT") : OtlpEndpoint;
-        return string.IsNullOrWhiteSpace(value) ? null : new Uri(value, UriKind.Absolute);
+        var (name, value) = string.IsNullOrWhiteSpace(OtlpEndpoint)
+            ? ("OTEL_EXPORTER_OTLP_ENDPOINT", environment("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            : ("Telemetry:OtlpEndpoint", OtlpEndpoint);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(value, UriKind.Absolute, out var endpoint)
+            ? endpoint
+            : throw new OptionsValidationException(name, typeof(TelemetryOptions),
+                [$"{name} is '{value}'; use an absolute http or https address such as http://collector:4317."]);
     }
 }
 
