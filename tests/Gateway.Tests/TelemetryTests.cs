@@ -164,7 +164,8 @@ public sealed class TelemetryTests(TracedGatewayFixture fixture) : IClassFixture
         Assert.Equal(TracedGatewayFixture.ProductCount, Series(text, "outfitfinder_shard_products", $"outfitfinder_catalog=\"{TracedGatewayFixture.Catalog}\""));
         Assert.True(Series(text, "outfitfinder_extractor_images_total") >= TracedGatewayFixture.ProductCount + 1);
         Assert.True(Series(text, "outfitfinder_shard_log_appends_total", $"outfitfinder_catalog=\"{TracedGatewayFixture.Catalog}\"") >= TracedGatewayFixture.ProductCount);
-        Assert.True(Series(text, "http_server_request_duration_seconds_count") >= 1);
+        // ASP.NET Core's own series is left to the dashboard test: see PrometheusSeries on why a scrape in a process
+        // shared with other hosts may briefly lack it.
     }
 
     [Fact]
@@ -199,8 +200,8 @@ public sealed class TelemetryTests(TracedGatewayFixture fixture) : IClassFixture
     [Fact]
     public async Task GrafanaDashboard_QueriesOnlyMetricsTheCodeEmits()
     {
+        // A search first, so that the fixture's host has created every instrument it creates on first use.
         (await fixture.Http.SearchByImageAsync(TracedGatewayFixture.Catalog, fixture.QueryImage, "k=3")).EnsureSuccessStatusCode();
-        var scraped = await fixture.Http.GetStringAsync("/metrics");
         var dashboard = File.ReadAllText(Path.Combine(RepositoryRoot(), "deploy", "compose", "grafana", "dashboards", "outfitfinder.json"));
 
         // Metric names only: label matchers ({…}) and groupings (by (…)) name labels, not series.
@@ -208,23 +209,26 @@ public sealed class TelemetryTests(TracedGatewayFixture fixture) : IClassFixture
             .Select(match => Regex.Replace(Regex.Unescape(match.Groups["expr"].Value), @"\{[^}]*\}|\bby \([^)]*\)", " "));
         var queried = queries.SelectMany(query => Regex.Matches(query, @"\b(?:outfitfinder|http_server|orleans|dotnet)_[a-z0-9_]+\b"))
             .Select(match => match.Value).Distinct().ToList();
-        var ours = OurPrometheusSeries();
+        var emitted = PrometheusSeries(OutfitFinderTelemetry.Name, "Microsoft.AspNetCore.Hosting", Grains.Hosting.TelemetryExtensions.OrleansMeter, "System.Runtime");
 
         Assert.Contains("outfitfinder_search_duration_seconds_bucket", queried);
-        var unknown = queried.Where(name => name.StartsWith("outfitfinder_", StringComparison.Ordinal)
-            ? !ours.Contains(name)
-            // Names of ASP.NET Core, Orleans and the runtime: they must be in a live scrape.
-            : !Regex.IsMatch(scraped, $@"^{Regex.Escape(name)}[{{ ]", RegexOptions.Multiline)).ToList();
+        Assert.Contains("http_server_request_duration_seconds_count", emitted);
+        var unknown = queried.Where(name => !emitted.Contains(name)).ToList();
         Assert.True(unknown.Count == 0, "the dashboard queries series nothing emits: " + string.Join(", ", unknown));
     }
 
     /// <summary>
-    /// Every Prometheus series name the OutfitFinder meter's instruments can produce, as the exporter names them:
-    /// dots become underscores, the unit adds <c>_seconds</c> or <c>_bytes</c> (an annotation such as
-    /// <c>{image}</c> adds nothing), a counter ends in <c>_total</c>, and a histogram has <c>_bucket</c>,
-    /// <c>_sum</c> and <c>_count</c>.
+    /// Every Prometheus series name the instruments of these meters can produce, as the exporter names them: dots
+    /// and dashes become underscores, the unit adds a suffix (<c>s</c> <c>_seconds</c>, <c>ms</c>
+    /// <c>_milliseconds</c>, <c>By</c> <c>_bytes</c>; an annotation such as <c>{image}</c> adds nothing), a
+    /// counter ends in <c>_total</c>, and a histogram has <c>_bucket</c>, <c>_sum</c> and <c>_count</c>.
     /// </summary>
-    private static HashSet<string> OurPrometheusSeries()
+    /// <remarks>
+    /// Read from the instruments alive in this process rather than from a scrape: hosts of other test classes
+    /// share the process, and when one stops, the SDK drops the series its disposed meters fed (ASP.NET Core's and
+    /// Orleans' meters are per host), so a scrape here may briefly lack series a lone host always serves.
+    /// </remarks>
+    private static HashSet<string> PrometheusSeries(params string[] meters)
     {
         System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(OutfitFinderTelemetry).TypeHandle);
         System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(Core.Shards.CatalogShard).TypeHandle);
@@ -233,14 +237,15 @@ public sealed class TelemetryTests(TracedGatewayFixture fixture) : IClassFixture
         {
             InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Meter.Name != OutfitFinderTelemetry.Name)
+                if (!meters.Contains(instrument.Meter.Name))
                 {
                     return;
                 }
 
-                var name = instrument.Name.Replace('.', '_') + instrument.Unit switch
+                var name = Regex.Replace(instrument.Name, "[^A-Za-z0-9_]", "_") + instrument.Unit switch
                 {
                     "s" => "_seconds",
+                    "ms" => "_milliseconds",
                     "By" => "_bytes",
                     _ => "",
                 };
