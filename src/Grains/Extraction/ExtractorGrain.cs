@@ -32,7 +32,10 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
         for (var i = 0; i < request.Images.Length; i++)
         {
             var index = i;
-            pending[i] = EmbedOneAsync(index);
+            // Decoding and preprocessing are CPU work of tens of milliseconds per photo: on the thread pool they
+            // run in parallel over the cores instead of one after another on this activation's turn, which
+            // would hold the silo's scheduler thread for seconds on a batch.
+            pending[i] = Task.Run(() => EmbedOneAsync(index), cancellationToken);
         }
 
         await Task.WhenAll(pending);
@@ -48,6 +51,12 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
                     bitmap = ImageDecoder.Decode(request.Images[index], limits.Value);
                     decode?.SetTag("image.width", bitmap.Width);
                     decode?.SetTag("image.height", bitmap.Height);
+                    if (request.Box is { } box)
+                    {
+                        // After orientation, so the box is in the coordinates the user saw the photo in.
+                        using var upright = bitmap;
+                        bitmap = new ImageBox(box.X, box.Y, box.Width, box.Height).Crop(upright);
+                    }
                 }
                 catch (ImageRejectedException rejected)
                 {
