@@ -38,6 +38,19 @@ if ! ensure_redis; then
   echo "redis-server could not be installed; the Redis cluster tests will be skipped"
 fi
 
+# docker-compose and kubectl for the deployment tests, which check docker-compose.yml and deploy/k8s offline and
+# skip without them (outside CI).
+for tool in docker_compose kubectl; do
+  if ! "ensure_$tool"; then
+    if [ "${CI:-}" = "true" ]; then
+      echo "${tool/_/-} could not be installed; CI does not skip the deployment tests"
+      echo "0 passed, 1 failed, 0 skipped"
+      exit 1
+    fi
+    echo "${tool/_/-} could not be installed; the deployment tests that need it will be skipped"
+  fi
+done
+
 # Redocly, openapi-typescript and TypeScript for the API document's lint and generated-client test.
 if ! ensure_openapi_tools; then
   if [ "${CI:-}" = "true" ]; then

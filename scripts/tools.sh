@@ -19,18 +19,38 @@ ensure_azurite() {
 # (as root, or through sudo when it asks no password). The package index is fetched only when apt
 # knows no candidate for it, as on a fresh container.
 ensure_redis() {
-  command -v redis-server >/dev/null 2>&1 && return 0
+  ensure_apt_command redis-server redis-server
+}
+
+# Installs a Debian package with apt-get when the command it provides is missing (as root, or through sudo when
+# it asks no password). The package index is fetched only when apt knows no candidate for it.
+# Usage: ensure_apt_command COMMAND PACKAGE
+ensure_apt_command() {
+  local command="$1" package="$2"
+  command -v "$command" >/dev/null 2>&1 && return 0
   local apt=(apt-get)
   if [ "$(id -u)" -ne 0 ]; then
-    sudo -n true 2>/dev/null || { echo "redis-server is missing and apt-get needs root" >&2; return 1; }
+    sudo -n true 2>/dev/null || { echo "$command is missing and apt-get needs root" >&2; return 1; }
     apt=(sudo -n apt-get)
   fi
-  command -v apt-get >/dev/null 2>&1 || { echo "redis-server is missing and this machine has no apt-get" >&2; return 1; }
-  echo "installing redis-server with apt-get" >&2
-  if ! apt-cache policy redis-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+  command -v apt-get >/dev/null 2>&1 || { echo "$command is missing and this machine has no apt-get" >&2; return 1; }
+  echo "installing $package with apt-get" >&2
+  if ! apt-cache policy "$package" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     "${apt[@]}" update -qq >/dev/null || return 1
   fi
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq redis-server >/dev/null && command -v redis-server >/dev/null 2>&1
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" -o DPkg::Lock::Timeout=600 install -y -qq "$package" >/dev/null && command -v "$command" >/dev/null 2>&1
+}
+
+# docker-compose, to validate docker-compose.yml offline (`docker-compose config` needs no engine): Debian's package.
+ensure_docker_compose() {
+  ensure_apt_command docker-compose docker-compose
+}
+
+# kubectl, to render the Kustomize overlays under deploy/k8s offline (`kubectl kustomize` needs no cluster): the
+# package apt serves under that name, else Debian's kubernetes-client.
+ensure_kubectl() {
+  command -v kubectl >/dev/null 2>&1 && return 0
+  ensure_apt_command kubectl kubectl 2>/dev/null || ensure_apt_command kubectl kubernetes-client
 }
 
 # Chromium for the browser tests (tests/Browser.Tests, Playwright driving the system browser through

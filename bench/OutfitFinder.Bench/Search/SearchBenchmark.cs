@@ -36,10 +36,11 @@ namespace OutfitFinder.Bench.Search;
 /// <param name="Ef">Per-query ef sent with every search; null for the cluster's default.</param>
 /// <param name="ImageQueries">Timed searches by image per concurrency level; 0 for none.</param>
 /// <param name="GraphVectors">The cluster's <c>Search:GraphVectors</c>: float graphs, or int8 graphs re-ranked exactly.</param>
+/// <param name="Settings">Further gateway settings as <c>KEY=VALUE</c> (telemetry on or off, say), applied last.</param>
 internal sealed record SearchSettings(
     int Vectors, int Shards, int Queries, TimeSpan WarmUp, IReadOnlyList<int> Concurrency, int K, int Clusters, int Seed, TimeSpan TimeLimit,
     ShardIndexKind Index = ShardIndexKind.Auto, int GraphThreshold = 20_000, int? Ef = null, int ImageQueries = 0,
-    HnswVectors GraphVectors = HnswVectors.Float)
+    HnswVectors GraphVectors = HnswVectors.Float, IReadOnlyList<string>? Settings = null)
 {
     /// <summary>The options the cluster runs with, to tell which shards answer from a graph.</summary>
     public ShardIndexOptions IndexOptions => new() { Index = Index, GraphThreshold = GraphThreshold };
@@ -89,7 +90,8 @@ internal static class SearchBenchmark
             $"Search:Index={settings.Index}, Search:GraphThreshold={settings.GraphThreshold:N0}, Search:GraphVectors={settings.GraphVectors}, ef={(settings.Ef is { } ef ? ef.ToString(CultureInfo.InvariantCulture) : "default")}. "
             + $"{settings.Vectors:N0} vectors × {Dimension} (cosine) around {settings.Clusters:N0} Gaussian clusters (seed {settings.Seed}), "
             + $"{settings.Queries} timed queries (seed {settings.Seed + 1}) after {settings.WarmUp.TotalSeconds:F0} s of warm-up queries per run, k = {settings.K}; "
-            + $"generated in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
+            + $"generated in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s."
+            + (settings.Settings is { Count: > 0 } extra ? $" Gateway settings: {string.Join(", ", extra)}." : ""));
 
         var storage = Directory.CreateTempSubdirectory("outfit-bench-");
         try
@@ -115,7 +117,8 @@ internal static class SearchBenchmark
         var timed = new List<(SearchRun Run, string[][] Answers)>();
         SearchLoad load;
         await using (var gateway = await InProcessGateway.StartAsync(storageRoot,
-            [$"--Search:Index={settings.Index}", $"--Search:GraphThreshold={settings.GraphThreshold}", $"--Search:GraphVectors={settings.GraphVectors}"],
+            [$"--Search:Index={settings.Index}", $"--Search:GraphThreshold={settings.GraphThreshold}", $"--Search:GraphVectors={settings.GraphVectors}",
+                .. (settings.Settings ?? []).Select(setting => "--" + setting)],
             cancellationToken))
         {
             using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };

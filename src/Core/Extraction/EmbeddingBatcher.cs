@@ -29,6 +29,7 @@ public sealed partial class EmbeddingBatcher : RequestBatcher<EmbeddingBatcher.R
 {
     private readonly IImageEmbedder _embedder;
     private readonly ILogger<EmbeddingBatcher> _logger;
+    private readonly BatchTelemetry _telemetry;
 
     /// <summary>Starts the consumer loop. The batcher owns <paramref name="embedder"/> and disposes it.</summary>
     /// <exception cref="OptionsValidationException">An option is out of range.</exception>
@@ -39,6 +40,7 @@ public sealed partial class EmbeddingBatcher : RequestBatcher<EmbeddingBatcher.R
         ArgumentNullException.ThrowIfNull(logger);
         _embedder = embedder;
         _logger = logger;
+        _telemetry = new BatchTelemetry(embedder.Model, embedder.ExecutionProvider);
         Start();
     }
 
@@ -108,6 +110,7 @@ public sealed partial class EmbeddingBatcher : RequestBatcher<EmbeddingBatcher.R
             }
 
             var started = Stopwatch.GetTimestamp();
+            var startedAt = DateTimeOffset.UtcNow;
             float[] vectors;
             try
             {
@@ -117,6 +120,7 @@ public sealed partial class EmbeddingBatcher : RequestBatcher<EmbeddingBatcher.R
             {
                 CountBatch(count, succeeded: false);
                 Log.BatchFailed(_logger, count, ex);
+                _telemetry.Record(batch, started, startedAt, ex);
                 foreach (var request in batch)
                 {
                     request.Fail(ex);
@@ -127,6 +131,7 @@ public sealed partial class EmbeddingBatcher : RequestBatcher<EmbeddingBatcher.R
 
             CountBatch(count, succeeded: true);
             Log.BatchEmbedded(_logger, count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _telemetry.Record(batch, started, startedAt, failure: null);
             var dimension = _embedder.Dimension;
             for (var i = 0; i < count; i++)
             {
@@ -156,6 +161,14 @@ public sealed partial class EmbeddingBatcher : RequestBatcher<EmbeddingBatcher.R
     public sealed class Request(float[] input, CancellationToken cancellationToken) : BatchRequest<float[]>(cancellationToken)
     {
         private float[]? _input = input;
+
+        /// <summary>The caller's span (the extractor grain call) when it was queued: the parent of its batch spans.</summary>
+        internal ActivityContext Parent { get; } = Activity.Current?.Context ?? default;
+
+        /// <summary>When it was queued, for the queue-time histogram and the batch-wait span.</summary>
+        internal long QueuedTimestamp { get; } = Stopwatch.GetTimestamp();
+
+        internal DateTimeOffset QueuedAt { get; } = DateTimeOffset.UtcNow;
 
         internal void CopyInputTo(Span<float> destination) =>
             (_input ?? throw new InvalidOperationException("The request's input was already released.")).AsSpan(0, destination.Length).CopyTo(destination);

@@ -78,11 +78,13 @@ public sealed partial class CatalogShard
                 var bytes = await target.WriteSnapshotAsync(snapshot.Header, snapshot.Products, snapshot.VectorsOf, snapshot.Graph, CancellationToken.None);
                 LogCompacted(catalog, shard, snapshot.Header.ProductCount, snapshot.Header.ImageCount, bytes,
                     snapshot.Header.ReplayFromGeneration, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                CountCompaction(catalog, succeeded: true);
             }
             catch (Exception e)
             {
                 // Nothing is lost: the old snapshot and every log generation after it are still there.
                 LogCompactionFailed(e, catalog, shard, snapshot.Header.ReplayFromGeneration - 1);
+                CountCompaction(catalog, succeeded: false);
             }
         }
     }

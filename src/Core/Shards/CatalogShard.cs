@@ -6,6 +6,8 @@ using OutfitFinder.Core.Storage;
 using LogDelete = OutfitFinder.Core.Shards.Files.ProductDeleted;
 using LogUpsert = OutfitFinder.Core.Shards.Files.ProductUpserted;
 
+using OutfitFinder.Core.Telemetry;
+
 namespace OutfitFinder.Core.Shards;
 
 /// <summary>
@@ -92,6 +94,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         try
         {
             await shard.LoadAsync(cancellationToken);
+            shard.TrackOpen();
             return shard;
         }
         catch
@@ -143,6 +146,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
             }
 
             _closed = true;
+            TrackClosed();
             CancelGraphBuild();
         }
         finally
@@ -180,7 +184,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_closed, this);
             var existed = _products.ContainsKey(product.ProductId);
-            await _shardStore.AppendAsync([record], cancellationToken);
+            await AppendAsync([record], cancellationToken);
             Apply(record);
             StartGraphBuildIfDue();
             await CompactIfDueAsync();
@@ -202,7 +206,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_closed, this);
-            await _shardStore.AppendAsync(records, cancellationToken);
+            await AppendAsync(records, cancellationToken);
             var created = 0;
             foreach (var record in records)
             {
@@ -250,7 +254,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
             }
 
             var record = new LogDelete(productId);
-            await _shardStore.AppendAsync([record], cancellationToken);
+            await AppendAsync([record], cancellationToken);
             Apply(record);
             StartGraphBuildIfDue();
             await CompactIfDueAsync();
@@ -281,18 +285,36 @@ public sealed partial class CatalogShard : IAsyncDisposable
     /// <exception cref="ArgumentException">The ef is out of range, or the query's length or values are invalid.</exception>
     public async Task<IReadOnlyList<ShardSearchHit>> SearchAsync(ShardSearch query, CancellationToken cancellationToken = default)
     {
+        // Read once: a build's completion may swap a new index in while this search runs.
+        var answering = _graph;
+        var started = Stopwatch.GetTimestamp();
+        var kind = answering is null ? SearchKinds.Scan : SearchKinds.Graph;
+        var k = Math.Min(query.K, _products.Count);
+        // Rows scored: every vector for a scan; for a graph, the candidate list it keeps (ef), the work it is sized by.
+        var rows = answering is null ? _index.ImageCount : Math.Max(query.Ef ?? _indexSettings.DefaultEf, k);
+        // Started before the empty case, so that a search's trace shows every shard it asked.
+        using var activity = StartSearchActivity(query, kind, rows);
         if (_products.Count == 0)
         {
+            RecordSearch(kind, 0, started);
             return [];
         }
 
-        var k = Math.Min(query.K, _products.Count);
+        IReadOnlyList<IndexHit> hits;
+        try
+        {
+            hits = answering is null && _scanBatcher is not null && ValidEf(query)
+                ? await _scanBatcher.SearchAsync(query.Vector, k, query.Category, cancellationToken)
+                : SearchIndex(answering, query, k);
+        }
+        catch (Exception exception)
+        {
+            activity.RecordFailure(exception);
+            throw;
+        }
 
-        // Read once: a build's completion may swap a new index in while this search runs.
-        var answering = _graph;
-        var hits = answering is null && _scanBatcher is not null && ValidEf(query)
-            ? await _scanBatcher.SearchAsync(query.Vector, k, query.Category, cancellationToken)
-            : SearchIndex(answering, query, k);
+        RecordSearch(kind, rows, started);
+        activity?.SetTag(OutfitFinderTelemetry.Tags.Hits, hits.Count);
         return [.. hits.Select(hit =>
         {
             var product = _products[hit.ProductId];

@@ -23,6 +23,7 @@ public static class SearchApi
                 + "box=x,y,w,h (query, form field or JSON) searches only that region of the photo.")
             // One Accepts with both types: each Accepts call replaces the route's accepted types.
             .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
+            .AddEndpointFilter<SearchMetricsFilter>()
             .DisableAntiforgery();
         return app;
     }

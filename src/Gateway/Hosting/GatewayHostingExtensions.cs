@@ -20,7 +20,7 @@ public static class GatewayHostingExtensions
         }
 
         var configuration = builder.Configuration;
-        builder.AddOutfitFinderTelemetry();
+        builder.AddOutfitFinderTelemetry("outfitfinder-gateway");
         // Read now: the mode decides whether this process hosts a silo or is a client of one.
         var cluster = configuration.GetOutfitFinderClusterOptions();
 
@@ -58,7 +58,8 @@ public static class GatewayHostingExtensions
                 builder.UseOrleans(silo => silo.AddOutfitFinderClustering(configuration).AddOutfitFinder(configuration));
                 break;
             case ClusterMode.Client:
-                builder.UseOrleansClient(client => client.AddOutfitFinderClustering(configuration));
+                // Activity propagation carries a search's trace into the grains; the embedded silo adds its own.
+                builder.UseOrleansClient(client => client.AddOutfitFinderClustering(configuration).AddActivityPropagation().AddOutfitFinderDashboard(configuration));
                 break;
             default:
                 throw new UnreachableException($"Cluster:Mode {cluster.Mode} passed validation but has no set-up here.");
@@ -97,6 +98,8 @@ public static class GatewayHostingExtensions
         app.MapVectorsApi();
         app.MapClusterApi();
         app.MapHealthEndpoints();
+        app.MapOutfitFinderMetrics();
+        app.MapOutfitFinderDashboard();
         return app;
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Search;
+using OutfitFinder.Core.Telemetry;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Grains.Catalog;
 
@@ -28,10 +29,18 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Value.SearchTimeout);
 
-        var calls = Enumerable.Range(0, catalog.Shards)
-            .Select(shard => AskShardAsync(catalog.Name, shard, query, deadline.Token))
-            .ToArray();
-        var replies = await Task.WhenAll(calls);
+        IReadOnlyList<ShardHit>?[] replies;
+        using (var fanOut = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.FanOut))
+        {
+            fanOut?.SetTag(OutfitFinderTelemetry.Tags.Catalog, catalog.Name);
+            fanOut?.SetTag(OutfitFinderTelemetry.Tags.K, k);
+            var calls = Enumerable.Range(0, catalog.Shards)
+                .Select(shard => AskShardAsync(catalog.Name, shard, query, deadline.Token))
+                .ToArray();
+            replies = await Task.WhenAll(calls);
+            fanOut?.SetTag(OutfitFinderTelemetry.Tags.ShardsFailed, replies.Count(reply => reply is null));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
 
         var answered = replies.Where(reply => reply is not null).Select(reply => reply!).ToList();
@@ -41,7 +50,9 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
             throw new ShardsUnavailableException($"None of the {catalog.Shards} shards of catalog '{catalog.Name}' answered within {options.Value.SearchTimeout.TotalSeconds:0.#} s.");
         }
 
+        using var merge = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.Merge);
         var merged = TopKMerge.Merge(answered, k, metric, hit => new IndexHit(hit.ProductId, hit.ImageIndex, hit.Score));
+        merge?.SetTag(OutfitFinderTelemetry.Tags.Hits, merged.Count);
         return new FanOutResult(merged, failed > 0, failed);
     }
 

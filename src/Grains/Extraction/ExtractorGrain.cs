@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using OutfitFinder.Core.Images;
+using OutfitFinder.Core.Telemetry;
 using OutfitFinder.Grains.Placement;
 
 namespace OutfitFinder.Grains.Extraction;
@@ -43,24 +44,30 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
         async Task EmbedOneAsync(int index)
         {
             SkiaSharp.SKBitmap bitmap;
-            try
+            using (var decode = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.Decode))
             {
-                bitmap = ImageDecoder.Decode(request.Images[index], limits.Value);
-                if (request.Box is { } box)
+                try
                 {
-                    // After orientation, so the box is in the coordinates the user saw the photo in.
-                    using var upright = bitmap;
-                    bitmap = new ImageBox(box.X, box.Y, box.Width, box.Height).Crop(upright);
+                    bitmap = ImageDecoder.Decode(request.Images[index], limits.Value);
+                    decode?.SetTag("image.width", bitmap.Width);
+                    decode?.SetTag("image.height", bitmap.Height);
+                    if (request.Box is { } box)
+                    {
+                        // After orientation, so the box is in the coordinates the user saw the photo in.
+                        using var upright = bitmap;
+                        bitmap = new ImageBox(box.X, box.Y, box.Width, box.Height).Crop(upright);
+                    }
                 }
-            }
-            catch (ImageRejectedException rejected)
-            {
-                lock (failures)
+                catch (ImageRejectedException rejected)
                 {
-                    failures.Add(new ImageFailure(index, rejected.Reason.ToString(), rejected.Message));
-                }
+                    decode?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, rejected.Reason.ToString());
+                    lock (failures)
+                    {
+                        failures.Add(new ImageFailure(index, rejected.Reason.ToString(), rejected.Message));
+                    }
 
-                return;
+                    return;
+                }
             }
 
             using (bitmap)

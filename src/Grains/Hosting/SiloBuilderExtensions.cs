@@ -35,6 +35,11 @@ public static class SiloBuilderExtensions
             [SiloMetadataKeys.Gpu] = GpuDetector.IsGpuAdvertised(gpu.Gpu) ? "true" : "false",
         });
 
+        // Grain calls carry the caller's trace (a search's spans in the shards and extractors); spans are made only
+        // when a listener samples them, so this costs nothing with tracing off.
+        silo.AddActivityPropagation();
+        silo.AddOutfitFinderDashboard(configuration);
+
         var services = silo.Services;
         services.AddOutfitFinderStorage(configuration);
         services.AddOutfitFinderImageLimits(configuration);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using OutfitFinder.Core.Ingestion;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Core.Telemetry;
 using OutfitFinder.Grains.Catalog;
 
 namespace OutfitFinder.Grains.Ingestion;
@@ -301,7 +302,59 @@ public sealed partial class IngestionRun
         }
     }
 
+    /// <summary>One batch as a trace of its own, timed and counted by outcome once it is done.</summary>
+    /// <remarks>
+    /// The run inherits the trace of the call that started the job; a job of an hour would make that one trace of
+    /// thousands of spans long after its request ended. So each batch starts a new trace, linked to the starting one.
+    /// Clearing <see cref="Activity.Current"/> here affects only this method's own flow.
+    /// </remarks>
     private async Task<BatchOutcome> ProcessAsync(List<ManifestGroup> groups, CancellationToken cancellationToken)
+    {
+        var started = Activity.Current?.Context;
+        Activity.Current = null;
+        using var activity = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.IngestionBatch, ActivityKind.Internal,
+            parentContext: default, links: started is { } link ? [new ActivityLink(link)] : null);
+        activity?.SetTag(OutfitFinderTelemetry.Tags.Catalog, _checkpoint.Catalog);
+        activity?.SetTag(OutfitFinderTelemetry.Tags.Job, _checkpoint.Id);
+        var startedAt = Stopwatch.GetTimestamp();
+        var catalog = new KeyValuePair<string, object?>(OutfitFinderTelemetry.Tags.Catalog, _checkpoint.Catalog);
+        BatchOutcome outcome;
+        try
+        {
+            outcome = await ProcessBatchAsync(groups, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            activity.RecordFailure(exception);
+            throw;
+        }
+
+        OutfitFinderTelemetry.IngestionBatchDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, catalog);
+        var (stored, failed, skipped) = (0, 0, 0);
+        foreach (var (group, wasStored) in outcome.Groups)
+        {
+            failed += group.Failures.Count;
+            var goodRows = group.RowCount - group.Failures.Count;
+            stored += wasStored ? goodRows : 0;
+            skipped += wasStored ? 0 : goodRows;
+        }
+
+        CountRows(catalog, "stored", stored);
+        CountRows(catalog, "failed", failed);
+        CountRows(catalog, "skipped", skipped);
+        activity?.SetTag(OutfitFinderTelemetry.Tags.Rows, stored + failed + skipped);
+        return outcome;
+
+        static void CountRows(KeyValuePair<string, object?> catalog, string outcome, int rows)
+        {
+            if (rows > 0)
+            {
+                OutfitFinderTelemetry.IngestionRows.Add(rows, catalog, new KeyValuePair<string, object?>(OutfitFinderTelemetry.Tags.Outcome, outcome));
+            }
+        }
+    }
+
+    private async Task<BatchOutcome> ProcessBatchAsync(List<ManifestGroup> groups, CancellationToken cancellationToken)
     {
         var work = new List<ProductWork>();
         var outcome = new BatchOutcome();
