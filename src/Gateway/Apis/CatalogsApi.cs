@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains.Catalog;
@@ -13,9 +14,9 @@ public static class CatalogsApi
     {
         var catalogs = app.MapGroup("/v1/catalogs/{catalog}").WithTags("Catalogs");
         catalogs.MapPut("", CreateAsync).WithName("CreateCatalog")
-            .WithSummary("Create a catalog (idempotent for the same definition).");
+            .WithSummary("Create a catalog (idempotent for the same definition).").RequireScope(ApiScope.Admin);
         catalogs.MapGet("", GetAsync).WithName("GetCatalog")
-            .WithSummary("A catalog's definition and how many products and images it holds.");
+            .WithSummary("A catalog's definition and how many products and images it holds.").RequireScope(ApiScope.Search);
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Gateway.Uploads;
@@ -21,7 +22,8 @@ public static class SearchApi
             .WithSummary("The k products that look most like a photo (multipart 'image' part) or a vector (JSON {vector, k, category, ef}).")
             // One Accepts with both types: each Accepts call replaces the route's accepted types.
             .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireScope(ApiScope.Search);
         return app;
     }
 

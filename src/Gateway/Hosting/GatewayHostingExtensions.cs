@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Apis;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains.Hosting;
@@ -41,7 +42,8 @@ public static class GatewayHostingExtensions
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddReason);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(options => options.AddOutfitFinderSecuritySchemes());
+        builder.Services.AddOutfitFinderAccess(cluster.Mode);
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
@@ -74,7 +76,8 @@ public static class GatewayHostingExtensions
         app.UseStatusCodePages();
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        app.MapOpenApi();
+        app.UseOutfitFinderAccess();
+        app.MapOpenApi().AllowAnonymous();
         return app;
     }
 
@@ -90,14 +93,16 @@ public static class GatewayHostingExtensions
         app.MapIngestionsApi();
         app.MapVectorsApi();
         app.MapClusterApi();
+        app.MapKeysApi();
         app.MapHealthEndpoints();
         return app;
     }
 
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        // Probes carry no key: orchestrators call them.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         return app;
     }
 }
