@@ -9,6 +9,12 @@ namespace OutfitFinder.Gateway.Access;
 public sealed record ApiKeyFeature(ApiKeyRecord Key);
 
 /// <summary>
+/// Why the key a request carried was refused, for the 401's detail: the authentication middleware
+/// keeps only successful results, so the reason is kept here.
+/// </summary>
+internal sealed record ApiKeyFailure(string Reason);
+
+/// <summary>
 /// Authenticates a request by its API key (<c>Authorization: Bearer …</c> or <c>X-Api-Key</c>).
 /// With <c>Auth:Mode=None</c> every request is the anonymous caller, which holds every scope.
 /// </summary>
@@ -56,7 +62,13 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
 
         var (record, failure) = await keys.VerifyAsync(presented, Context.RequestAborted);
-        return record is null ? AuthenticateResult.Fail(failure!) : Success(record);
+        if (record is null)
+        {
+            Context.Features.Set(new ApiKeyFailure(failure!));
+            return AuthenticateResult.Fail(failure!);
+        }
+
+        return Success(record);
     }
 
     private AuthenticateResult Success(ApiKeyRecord key)

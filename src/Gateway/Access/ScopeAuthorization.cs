@@ -87,7 +87,7 @@ internal sealed class ProblemAuthorizationResultHandler(IProblemDetailsService p
     {
         if (authorizeResult.Challenged)
         {
-            var failure = context.Features.Get<Microsoft.AspNetCore.Authentication.IAuthenticateResultFeature>()?.AuthenticateResult?.Failure?.Message;
+            var failure = context.Features.Get<ApiKeyFailure>()?.Reason;
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = "Bearer";
             await WriteAsync(context, "API key required", failure
