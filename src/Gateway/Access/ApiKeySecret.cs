@@ -76,6 +76,7 @@ public static partial class ApiKeySecret
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    [GeneratedRegex("^[a-z0-9_-]{4,32}$", RegexOptions.CultureInvariant)]
+    // \z, not $, which would also accept a final "\n".
+    [GeneratedRegex(@"^[a-z0-9_-]{4,32}\z", RegexOptions.CultureInvariant)]
     private static partial Regex ValidId();
 }

@@ -134,7 +134,8 @@ public static partial class IngestionsApi
 
     private static bool IsValidJobId(string id) => JobId().IsMatch(id);
 
-    [GeneratedRegex("^[a-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)]
+    // \z, not $, which would also accept a final "\n".
+    [GeneratedRegex(@"^[a-z0-9_-]{1,64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex JobId();
 }
 

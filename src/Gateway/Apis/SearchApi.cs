@@ -71,6 +71,11 @@ public static class SearchApi
             {
                 return Problems.BadRequest($"The JSON body is invalid: {exception.Message}");
             }
+            catch (InvalidOperationException exception) when (exception.InnerException is ArgumentException)
+            {
+                // The framework's answer to a charset .NET does not know ("charset=x-foo"); found by FuzzTests.
+                return Problems.Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset", exception.Message);
+            }
 
             if (body?.Vector is not { } given)
             {
