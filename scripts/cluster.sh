@@ -2,17 +2,20 @@
 # A cluster of real processes on this machine: a membership store, N silos (src/Silo) and the gateway
 # as an Orleans client, every one on its own loopback ports, with logs and pids in one run folder.
 #
-# Usage: scripts/cluster.sh up N [--provider redis|azure]   start; prints OUTFIT_API_KEY=<admin key> on a line of
-#                                                           its own (also saved as api-key in the run folder)
-#                                                           and the gateway's URL last, alone on its line
-#        scripts/cluster.sh down                            stop exactly what "up" started
-#        scripts/cluster.sh status                          list what runs
+# Usage: scripts/cluster.sh up N [--provider redis|azure] [--gpu K]
+#                                          start N silos (the first K told they have a GPU); prints
+#                                          OUTFIT_API_KEY=<admin key> on a line of its own (also saved as
+#                                          api-key in the run folder) and the gateway's URL last, alone on its line
+#        scripts/cluster.sh join [--gpu]   start one more silo in the running cluster; prints its address
+#        scripts/cluster.sh down           stop exactly what "up" and "join" started
+#        scripts/cluster.sh status         list what runs
 #
 # Environment: OUTFIT_CLUSTER_RUN    the run folder (default .cluster/ in the repository)
 #              OUTFIT_CLUSTER_NO_BUILD=1  use the Release builds already in src/*/bin
 #              OUTFIT_SILO_ARGS      extra settings for every silo, e.g. "--Extraction:Gpu=true"
 #              OUTFIT_GATEWAY_ARGS   extra settings for the gateway
 #              OUTFIT_API_KEY        the bootstrap admin key to seed (ofk_<id>.<secret>); default: a new random one
+#              OUTFIT_SILO_HEAP_LIMIT_MB  cap every silo's managed heap (DOTNET_GCHeapHardLimit), e.g. 512
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo="$PWD"
@@ -107,17 +110,61 @@ status() {
   done <"$run/pids"
 }
 
+# Starts silo number $1 with the cluster's saved settings; $2 is "gpu" for a silo told it has a GPU.
+# Settings are read from the run folder, so "join" starts a silo exactly like "up" did.
+start_silo() {
+  local i="$1" gpu="${2:-}" silo_port gateway_port http_port
+  local settings=() silo_args=()
+  mapfile -t settings <"$run/settings"
+  # shellcheck disable=SC2206
+  silo_args=(${OUTFIT_SILO_ARGS:-})
+  # Given last, so it wins over an Extraction:Gpu in OUTFIT_SILO_ARGS.
+  [ "$gpu" = gpu ] && silo_args+=(--Extraction:Gpu=true)
+  free_port silo_port; free_port gateway_port; free_port http_port
+  local heap=()
+  if [ -n "${OUTFIT_SILO_HEAP_LIMIT_MB:-}" ]; then
+    [[ "$OUTFIT_SILO_HEAP_LIMIT_MB" =~ ^[1-9][0-9]*$ ]] || die "OUTFIT_SILO_HEAP_LIMIT_MB is '$OUTFIT_SILO_HEAP_LIMIT_MB'; give a number of MiB"
+    heap=(env "DOTNET_GCHeapHardLimit=$(printf '0x%x' $((OUTFIT_SILO_HEAP_LIMIT_MB * 1024 * 1024)))")
+  fi
+  start "silo$i" "${heap[@]}" dotnet "$run/silo.dll" "${settings[@]}" --Cluster:AdvertisedIP=127.0.0.1 \
+    "--Cluster:SiloPort=$silo_port" "--Cluster:GatewayPort=$gateway_port" "--urls=http://127.0.0.1:$http_port" "${silo_args[@]}"
+  echo "silo$i 127.0.0.1:$silo_port gateway=127.0.0.1:$gateway_port http://127.0.0.1:$http_port${gpu:+ gpu}" >>"$run/endpoints"
+}
+
+wait_silo() {
+  wait_http "silo$1" "$(awk -v n="silo$1" '$1 == n { print $4 }' "$run/endpoints")/health/live" 120
+}
+
+join() {
+  local gpu=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --gpu) gpu=gpu; shift ;;
+      *) die "usage: scripts/cluster.sh join [--gpu]" ;;
+    esac
+  done
+  [ -f "$run/settings" ] && [ -n "$(alive)" ] || die "no cluster runs from $run; scripts/cluster.sh up N first"
+  local i=$(( $(grep -c '^silo' "$run/endpoints") + 1 ))
+  start_silo "$i" "$gpu"
+  wait_silo "$i"
+  echo "silo$i joined; logs in $run/logs/silo$i.log"
+  awk -v n="silo$i" '$1 == n { print $2 }' "$run/endpoints"
+}
+
 up() {
-  local count="${1:-}" provider=redis
-  [[ "$count" =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/cluster.sh up N [--provider redis|azure]"
+  local count="${1:-}" provider=redis gpus=0
+  [[ "$count" =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/cluster.sh up N [--provider redis|azure] [--gpu K]"
   shift
   while [ $# -gt 0 ]; do
     case "$1" in
       --provider) provider="${2:-}"; shift 2 ;;
       --provider=*) provider="${1#*=}"; shift ;;
+      --gpu) gpus="${2:-}"; shift 2 ;;
+      --gpu=*) gpus="${1#*=}"; shift ;;
       *) die "unknown argument '$1'" ;;
     esac
   done
+  [[ "$gpus" =~ ^[0-9]+$ ]] && [ "$gpus" -le "$count" ] || die "--gpu is '$gpus'; give how many of the $count silos have a GPU"
   [ -n "$(alive)" ] && die "a cluster from $run still runs; scripts/cluster.sh down first"
   rm -rf "$run"
   mkdir -p "$run/logs" "$run/storage"
@@ -160,17 +207,15 @@ up() {
   local silo_dll="$repo/src/Silo/bin/Release/net10.0/OutfitFinder.Silo.dll" gateway_dll="$repo/src/Gateway/bin/Release/net10.0/OutfitFinder.Gateway.dll"
   [ -f "$silo_dll" ] && [ -f "$gateway_dll" ] || die "no Release build of src/Silo and src/Gateway; run without OUTFIT_CLUSTER_NO_BUILD"
 
-  local i silo_port gateway_port http_port
-  # shellcheck disable=SC2206
-  local silo_args=(${OUTFIT_SILO_ARGS:-}) gateway_args=(${OUTFIT_GATEWAY_ARGS:-})
+  # The built silo is referenced from the run folder, so "join" finds the same build "up" used.
+  ln -sf "$silo_dll" "$run/silo.dll"
+  printf '%s\n' "${settings[@]}" >"$run/settings"
+  local i http_port
   for i in $(seq 1 "$count"); do
-    free_port silo_port; free_port gateway_port; free_port http_port
-    start "silo$i" dotnet "$silo_dll" "${settings[@]}" --Cluster:AdvertisedIP=127.0.0.1 \
-      "--Cluster:SiloPort=$silo_port" "--Cluster:GatewayPort=$gateway_port" "--urls=http://127.0.0.1:$http_port" "${silo_args[@]}"
-    echo "silo$i 127.0.0.1:$silo_port gateway=127.0.0.1:$gateway_port http://127.0.0.1:$http_port" >>"$run/endpoints"
+    if [ "$i" -le "$gpus" ]; then start_silo "$i" gpu; else start_silo "$i"; fi
   done
   for i in $(seq 1 "$count"); do
-    wait_http "silo$i" "$(awk -v n="silo$i" '$1 == n { print $4 }' "$run/endpoints")/health/live" 120
+    wait_silo "$i"
   done
 
   # The gateway is a cluster client, so keys are on (Auth:Mode=Keys): seed an admin key with every scope
@@ -181,12 +226,14 @@ up() {
   fi
   (umask 077 && printf '%s\n' "$api_key" >"$run/api-key")
 
+  # shellcheck disable=SC2206
+  local gateway_args=(${OUTFIT_GATEWAY_ARGS:-})
   free_port http_port
   Auth__BootstrapKey="$api_key" start gateway dotnet "$gateway_dll" "${settings[@]}" --Cluster:Mode=Client "--urls=http://127.0.0.1:$http_port" "${gateway_args[@]}"
   echo "gateway http://127.0.0.1:$http_port" >>"$run/endpoints"
   wait_http gateway "http://127.0.0.1:$http_port/health/ready" 120
   trap - EXIT
-  echo "cluster of $count silos on $provider; logs in $run/logs; stop it with scripts/cluster.sh down"
+  echo "cluster of $count silos ($gpus with a GPU) on $provider; logs in $run/logs; stop it with scripts/cluster.sh down"
   echo "admin API key (every scope; make narrower ones with 'outfit keys create'), also in $run/api-key:"
   echo "OUTFIT_API_KEY=$api_key"
   echo "http://127.0.0.1:$http_port"
@@ -194,7 +241,8 @@ up() {
 
 case "${1:-}" in
   up) shift; up "$@" ;;
+  join) shift; join "$@" ;;
   down) down ;;
   status) status ;;
-  *) die "usage: scripts/cluster.sh up N [--provider redis|azure] | down | status" ;;
+  *) die "usage: scripts/cluster.sh up N [--provider redis|azure] [--gpu K] | join [--gpu] | down | status" ;;
 esac

@@ -114,6 +114,15 @@ public sealed class RedisClusterTests(RedisCluster cluster, ITestOutputHelper ou
         Assert.Equal(8, hosting.Sum(silo => silo.Shards.Count(shard => shard.StartsWith("spread/", StringComparison.Ordinal))));
         Assert.True(hosting.Count >= 2, $"all shards on one silo: {JsonSerializer.Serialize(silos)}");
         Assert.Equal(24, silos.Sum(silo => silo.Vectors));
+        Assert.True(silos.Sum(silo => silo.Bytes) >= 24 * 1860 * sizeof(float), $"bytes below the vectors' own size: {JsonSerializer.Serialize(silos)}");
+
+        // The balancer evens the spread out: 8 shards over 3 silos is 3, 3 and 2.
+        var even = await Catalogs.EventuallyAsync(TimeSpan.FromSeconds(60), async () =>
+        {
+            var counts = (await cluster.SilosAsync()).Select(silo => silo.Shards.Count(shard => shard.StartsWith("spread/", StringComparison.Ordinal))).ToList();
+            return counts.Sum() == 8 && counts.Max() - counts.Min() <= 1;
+        });
+        Assert.True(even, $"spread not even: {JsonSerializer.Serialize(await cluster.SilosAsync())}");
     }
 }
 

@@ -17,9 +17,16 @@ public abstract class LocalCluster : IAsyncLifetime
     private const int StoreUnavailable = 3;
     private readonly string _provider;
     private readonly int _silos;
+    private readonly int _gpuSilos;
     private readonly string _run = Directory.CreateTempSubdirectory("outfit-cluster-").FullName;
 
-    protected LocalCluster(string provider, int silos) => (_provider, _silos) = (provider, silos);
+    protected LocalCluster(string provider, int silos, int gpuSilos = 0) => (_provider, _silos, _gpuSilos) = (provider, silos, gpuSilos);
+
+    /// <summary>
+    /// A folder every silo reads as the ingestion source named <c>local</c>: tests write manifests and
+    /// images into it before starting a job. Apart from the run folder, which <c>up</c> empties.
+    /// </summary>
+    public string SourceFolder { get; } = Directory.CreateTempSubdirectory("outfit-cluster-source-").FullName;
 
     /// <summary>Why this cluster could not start, or null when it runs.</summary>
     public string? Unavailable { get; private set; }
@@ -36,7 +43,7 @@ public abstract class LocalCluster : IAsyncLifetime
             return;
         }
 
-        var (code, output) = await ScriptAsync(StartLimit, "up", _silos.ToString(), "--provider", _provider);
+        var (code, output) = await ScriptAsync(StartLimit, "up", _silos.ToString(), "--provider", _provider, "--gpu", _gpuSilos.ToString());
         if (code == StoreUnavailable)
         {
             Unavailable = output.Trim();
@@ -64,12 +71,25 @@ public abstract class LocalCluster : IAsyncLifetime
 
         try
         {
+            Directory.Delete(SourceFolder, recursive: true);
             Directory.Delete(_run, recursive: true);
         }
         catch (IOException)
         {
             // A store that died late may still hold a file; the folder is in the temp directory.
         }
+    }
+
+    /// <summary>Starts one more silo (<c>scripts/cluster.sh join</c>); returns its address, <c>host:port</c>.</summary>
+    public async Task<string> JoinAsync(bool gpu = false)
+    {
+        var (code, output) = await ScriptAsync(StartLimit, gpu ? new[] { "join", "--gpu" } : new[] { "join" });
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"scripts/cluster.sh join failed ({code}):\n{output}\n{Logs()}");
+        }
+
+        return output.Trim().Split('\n')[^1].Trim();
     }
 
     /// <summary>The process id of the silo that advertises <paramref name="address"/> (<c>host:port</c>).</summary>
@@ -114,7 +134,9 @@ public abstract class LocalCluster : IAsyncLifetime
         start.Environment["OUTFIT_CLUSTER_RUN"] = _run;
         start.Environment["OUTFIT_CLUSTER_NO_BUILD"] = "1";
         // No GPU, and the small white-box model instead of ResNet18: three silos on two cores.
-        start.Environment["OUTFIT_SILO_ARGS"] = "--Extraction:Gpu=false --Extraction:Preload:0=whitebox";
+        // Rebalancing every 3 s rather than 20, so a join is even within a test's patience.
+        start.Environment["OUTFIT_SILO_ARGS"] = "--Extraction:Gpu=false --Extraction:Preload:0=whitebox --Cluster:Rebalance:Interval=00:00:03 "
+            + $"--Ingestion:Sources:local:Kind=Folder --Ingestion:Sources:local:Path={SourceFolder}";
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -154,6 +176,12 @@ public sealed class RedisCluster() : LocalCluster("redis", 3);
 
 public sealed class AzureStorageCluster() : LocalCluster("azure", 3);
 
+/// <summary>Three silos on Redis, the first two told they have a GPU.</summary>
+public sealed class GpuCluster() : LocalCluster("redis", 3, gpuSilos: 2);
+
+/// <summary>Two silos on Redis, to which a test adds a third.</summary>
+public sealed class GrowingCluster() : LocalCluster("redis", 2);
+
 public sealed record ClusterJson([property: JsonPropertyName("silos")] IReadOnlyList<SiloJson> Silos);
 
 public sealed record SiloJson(
@@ -161,4 +189,7 @@ public sealed record SiloJson(
     [property: JsonPropertyName("gpu")] bool Gpu,
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("shards")] IReadOnlyList<string> Shards,
-    [property: JsonPropertyName("vectors")] long Vectors);
+    [property: JsonPropertyName("vectors")] long Vectors,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("extractors")] int Extractors,
+    [property: JsonPropertyName("imagesEmbedded")] long? ImagesEmbedded);

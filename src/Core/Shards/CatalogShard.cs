@@ -269,6 +269,12 @@ public sealed partial class CatalogShard : IAsyncDisposable
     public ShardSize Size => new(_products.Count, _index.ImageCount);
 
     /// <summary>
+    /// Estimated bytes the shard's indexes hold: the exact index's vectors and rows, plus the graph's when one
+    /// is built. Product metadata and the log are left out; it is the figure that grows with the catalog.
+    /// </summary>
+    public long MemoryBytes => _index.MemoryBytes + (_graph?.MemoryBytes ?? 0);
+
+    /// <summary>
     /// The shard's top-k products for the query, best first, ties by product id: from the second index once it
     /// holds every product, else from the exact scan (concurrent cosine and dot scans share one pass).
     /// </summary>

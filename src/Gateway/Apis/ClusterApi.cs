@@ -9,7 +9,7 @@ public static class ClusterApi
     public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/cluster", GetAsync).WithTags("Cluster").WithName("GetCluster")
-            .WithSummary("Every silo membership knows: address, status, gpu, the shards active on it, their vectors and its extractors.")
+            .WithSummary("Every silo membership knows: address, status, gpu, the shards active on it, their vectors and bytes, its extractors and its own counters.")
             .RequireScope(ApiScope.Admin);
         return app;
     }
@@ -17,7 +17,8 @@ public static class ClusterApi
     internal static async Task<ClusterResponse> GetAsync(IGrainFactory grains, CancellationToken cancellationToken)
     {
         var silos = await grains.GetGrain<IClusterInfoGrain>(0).GetSilosAsync(cancellationToken);
-        return new ClusterResponse([.. silos.Select(silo => new ClusterSilo(silo.Address, silo.Gpu, silo.Status, silo.Shards, silo.Vectors, silo.Extractors))]);
+        return new ClusterResponse([.. silos.Select(silo => new ClusterSilo(silo.Address, silo.Gpu, silo.Status, silo.Shards, silo.Vectors, silo.Bytes,
+            silo.Extractors, silo.Stats?.ImagesEmbedded, silo.Stats?.ModelRuns, silo.Stats?.ExecutionProviders, silo.Stats?.HeapBytes, silo.Stats?.HeapLimitBytes))]);
     }
 }
 
@@ -25,4 +26,17 @@ public static class ClusterApi
 public sealed record ClusterResponse(IReadOnlyList<ClusterSilo> Silos);
 
 /// <summary>One silo in <see cref="ClusterResponse"/>.</summary>
-public sealed record ClusterSilo(string Address, bool Gpu, string Status, IReadOnlyList<string> Shards, long Vectors, int Extractors);
+/// <param name="Address">Where other silos reach it, <c>host:port</c>.</param>
+/// <param name="Gpu">Its metadata says <c>gpu=true</c>: extractors run there when any such silo is up.</param>
+/// <param name="Status">Its membership status: <c>Active</c>, <c>Joining</c>, <c>ShuttingDown</c>, <c>Dead</c>, …</param>
+/// <param name="Shards">The shards active on it, as <c>catalog/n</c>.</param>
+/// <param name="Vectors">Image vectors those shards hold.</param>
+/// <param name="Bytes">Estimated bytes of those shards' indexes (vectors, graph, rows).</param>
+/// <param name="Extractors">Extractor activations on it.</param>
+/// <param name="ImagesEmbedded">Images it embedded since it started; null when it did not answer.</param>
+/// <param name="ModelRuns">Model calls (batches) it ran since it started; null when it did not answer.</param>
+/// <param name="ExecutionProviders">Each loaded model's ONNX Runtime execution provider, as <c>model=provider</c>.</param>
+/// <param name="HeapBytes">Its managed heap now.</param>
+/// <param name="HeapLimitBytes">The managed memory its runtime may use (a heap hard limit, or the machine's).</param>
+public sealed record ClusterSilo(string Address, bool Gpu, string Status, IReadOnlyList<string> Shards, long Vectors, long Bytes, int Extractors,
+    long? ImagesEmbedded, long? ModelRuns, IReadOnlyList<string>? ExecutionProviders, long? HeapBytes, long? HeapLimitBytes);

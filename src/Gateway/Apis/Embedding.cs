@@ -5,12 +5,12 @@ using OutfitFinder.Grains.Extraction;
 
 namespace OutfitFinder.Gateway.Apis;
 
-/// <summary>Asks an extractor grain for vectors and turns per-image failures into 4xx answers.</summary>
-public sealed class Embedding(IGrainFactory grains)
+/// <summary>Asks an extractor grain (through the <see cref="ExtractorRouter"/>) for vectors and turns per-image failures into 4xx answers.</summary>
+public sealed class Embedding(ExtractorRouter extractors)
 {
     public async Task<(float[]? Vectors, ProblemHttpResult? Problem)> EmbedAsync(string model, IReadOnlyList<byte[]> images, CancellationToken cancellationToken)
     {
-        var result = await grains.GetGrain<IExtractorGrain>(0).EmbedAsync(new EmbedRequest(model, [.. images]), cancellationToken);
+        var result = await extractors.EmbedAsync(new EmbedRequest(model, [.. images]), cancellationToken);
         if (result.Failures.Length > 0)
         {
             var failure = result.Failures[0];

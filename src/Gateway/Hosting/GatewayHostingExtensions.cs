@@ -37,6 +37,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<CatalogDirectory>();
         builder.Services.AddSingleton<SearchFanOut>();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Uploads.UploadReader>();
+        builder.Services.AddExtractorRouter();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Apis.Embedding>();
         // Enums (an ingestion's state) travel as their camelCase names, as the API documents them.
         builder.Services.ConfigureHttpJsonOptions(json =>

@@ -4,6 +4,8 @@ using Orleans.Concurrency;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Shards;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Grains.Placement;
+using Orleans.Runtime.Placement;
 
 namespace OutfitFinder.Grains.Catalog;
 
@@ -16,11 +18,13 @@ namespace OutfitFinder.Grains.Catalog;
 /// The shard's threading contract (a write runs alone; reads may run together) is what Orleans turns give:
 /// writes are ordinary requests, reads are <see cref="ReadOnlyAttribute"/> and interleave with each other only.
 /// </remarks>
+[ShardPlacementFilter]
 public sealed class CatalogShardGrain(
     IBlobStore store,
     IOptions<ShardCompactionOptions> compactionOptions,
     IOptions<ShardIndexOptions> indexOptions,
     GraphBuildSlots graphBuildSlots,
+    ILocalSiloDetails localSilo,
     ILogger<CatalogShard> logger) : Grain, ICatalogShardGrain
 {
     private CatalogShard _shard = null!;
@@ -83,6 +87,25 @@ public sealed class CatalogShardGrain(
         var size = _shard.Size;
         return Task.FromResult(new ShardCounts(size.Products, size.Images));
     }
+
+    /// <inheritdoc />
+    public Task MoveToAsync(SiloAddress silo, CancellationToken cancellationToken = default)
+    {
+        if (!silo.Equals(localSilo.SiloAddress))
+        {
+            // Migration re-places the grain under the placement hint found in the request context; a hint
+            // naming a silo the placement filter rejects is ignored and the shard lands where placement says.
+            RequestContext.Set(IPlacementDirector.PlacementHintKey, silo);
+            MigrateOnIdle();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    [ReadOnly]
+    public Task<ShardFootprint> GetFootprintAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(new ShardFootprint(_shard.Size.Images, _shard.MemoryBytes));
 
     /// <inheritdoc />
     [ReadOnly]

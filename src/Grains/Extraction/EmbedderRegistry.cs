@@ -40,6 +40,10 @@ public sealed class EmbedderRegistry(IEmbedderFactory factory, ModelCatalog mode
         }
     }
 
+    /// <summary>The batchers loaded so far (a model that failed to load is not among them).</summary>
+    public IEnumerable<EmbeddingBatcher> Loaded =>
+        _batchers.Values.Where(lazy => lazy.IsValueCreated).Select(lazy => lazy.Value);
+
     public async ValueTask DisposeAsync()
     {
         foreach (var batcher in _batchers.Values.Where(lazy => lazy.IsValueCreated))

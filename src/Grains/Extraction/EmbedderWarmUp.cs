@@ -7,11 +7,21 @@ namespace OutfitFinder.Grains.Extraction;
 /// <summary>Which models a silo loads when it starts. Bound from <c>Extraction</c>.</summary>
 public sealed class EmbedderWarmUpOptions
 {
+    /// <summary>The models preloaded when <see cref="Preload"/> is not configured.</summary>
+    public static readonly IReadOnlyList<string> DefaultPreload = ["resnet18"];
+
     /// <summary>
     /// Models loaded in the background at start-up, so the first request does not wait for a
-    /// model to load (ResNet18 takes seconds). Default: <c>["resnet18"]</c>.
+    /// model to load (ResNet18 takes seconds). Default: <c>["resnet18"]</c>; an empty list loads none.
     /// </summary>
-    public string[] Preload { get; set; } = ["resnet18"];
+    /// <remarks>
+    /// Null rather than initialised to the default: the configuration binder appends a configured list to an
+    /// array the property already holds, so <c>Preload:0=whitebox</c> would load ResNet18 as well.
+    /// </remarks>
+    public string[]? Preload { get; set; }
+
+    /// <summary>The models to preload: the configured ones, or <see cref="DefaultPreload"/>.</summary>
+    public IReadOnlyList<string> Models() => Preload ?? DefaultPreload;
 }
 
 /// <summary>Loads the configured models after the silo starts, without delaying the start.</summary>
@@ -20,7 +30,7 @@ internal sealed partial class EmbedderWarmUp(EmbedderRegistry registry, IOptions
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Run(() =>
     {
-        foreach (var model in options.Value.Preload.Distinct(StringComparer.Ordinal))
+        foreach (var model in options.Value.Models().Distinct(StringComparer.Ordinal))
         {
             if (stoppingToken.IsCancellationRequested)
             {

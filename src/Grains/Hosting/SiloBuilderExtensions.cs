@@ -10,6 +10,7 @@ using OutfitFinder.Core.Extraction.Siamese;
 using OutfitFinder.Core.Shards;
 using OutfitFinder.Core.Storage;
 using OutfitFinder.Grains.Catalog;
+using OutfitFinder.Grains.Cluster;
 using OutfitFinder.Grains.Extraction;
 using OutfitFinder.Grains.Ingestion;
 using OutfitFinder.Grains.Placement;
@@ -72,6 +73,11 @@ public static class SiloBuilderExtensions
         services.AddOptions<EmbedderWarmUpOptions>().Bind(configuration.GetSection("Extraction"));
         services.AddHostedService<EmbedderWarmUp>();
         services.AddPlacementFilter<GpuPreferredPlacementFilterStrategy, GpuPreferredPlacementFilterDirector>(ServiceLifetime.Singleton);
+        services.AddOptions<ShardPlacementOptions>().Bind(configuration.GetSection("Cluster:Shards"));
+        services.AddPlacementFilter<ShardPlacementFilterStrategy, ShardPlacementFilterDirector>(ServiceLifetime.Singleton);
+        services.AddOptions<ShardRebalanceOptions>().Bind(configuration.GetSection("Cluster:Rebalance")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ShardRebalanceOptions>, ShardRebalanceOptionsValidator>();
+        services.AddHostedService<ShardBalancer>();
         services.AddOutfitFinderIngestion(configuration);
         return silo;
     }
@@ -85,8 +91,18 @@ public static class SiloBuilderExtensions
         services.AddOptions<IngestionOptions>().Bind(configuration.GetSection("Ingestion")).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IngestionOptions>, IngestionOptionsValidator>());
         services.TryAddSingleton<IngestionSources>();
-        services.TryAddSingleton<IIngestionTarget>(sp => new ClusterIngestionTarget(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<IBlobStore>()));
+        services.AddExtractorRouter();
+        services.TryAddSingleton<IIngestionTarget>(sp => new ClusterIngestionTarget(
+            sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<ExtractorRouter>(), sp.GetRequiredService<IBlobStore>()));
         services.AddHostedService<IngestionJobKeeper>();
+        return services;
+    }
+
+    /// <summary>The <see cref="ExtractorRouter"/> every caller of extractors shares: silos and client-mode gateways alike.</summary>
+    public static IServiceCollection AddExtractorRouter(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ExtractorRouter>();
         return services;
     }
 }

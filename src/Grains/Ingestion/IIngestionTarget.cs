@@ -14,13 +14,13 @@ public interface IIngestionTarget
     Task UpsertAsync(string catalog, int shard, ProductUpsert[] products, CancellationToken cancellationToken);
 }
 
-/// <summary>The real cluster: extractor grains (batched per silo), the shared store, shard grains.</summary>
-public sealed class ClusterIngestionTarget(IGrainFactory grains, IBlobStore store) : IIngestionTarget
+/// <summary>The real cluster: extractor grains (batched per silo, spread by the <see cref="ExtractorRouter"/>), the shared store, shard grains.</summary>
+public sealed class ClusterIngestionTarget(IGrainFactory grains, ExtractorRouter extractors, IBlobStore store) : IIngestionTarget
 {
     private readonly ProductImageStore _images = new(store);
 
     public Task<EmbedResult> EmbedAsync(string model, byte[][] images, CancellationToken cancellationToken) =>
-        grains.GetGrain<IExtractorGrain>(0).EmbedAsync(new EmbedRequest(model, images), cancellationToken);
+        extractors.EmbedAsync(new EmbedRequest(model, images), cancellationToken);
 
     public Task SaveImagesAsync(string catalog, string productId, IReadOnlyList<byte[]> images, CancellationToken cancellationToken) =>
         this._images.SaveAsync(catalog, productId, images, cancellationToken);

@@ -44,19 +44,6 @@ internal sealed class GpuPreferredPlacementFilterDirector(
     ISiloMetadataCache siloMetadata,
     IOptions<ExtractorPlacementOptions> options) : IPlacementFilterDirector
 {
-    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
-    {
-        var candidates = silos as IReadOnlyCollection<SiloAddress> ?? silos.ToList();
-        var gpuSilos = candidates.Where(IsGpuSilo).ToList();
-        if (gpuSilos.Count > 0)
-        {
-            return gpuSilos;
-        }
-
-        return options.Value.RequireGpu ? [] : candidates;
-    }
-
-    private bool IsGpuSilo(SiloAddress silo) =>
-        siloMetadata.GetSiloMetadata(silo).Metadata.TryGetValue(SiloMetadataKeys.Gpu, out var value)
-        && bool.TryParse(value, out var isGpu) && isGpu;
+    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos) =>
+        ExtractionSilos.Choose(silos, siloMetadata.IsGpu, options.Value.RequireGpu);
 }

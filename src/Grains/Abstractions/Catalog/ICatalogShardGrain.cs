@@ -32,6 +32,16 @@ public interface ICatalogShardGrain : IGrainWithStringKey
     Task<ShardCounts> GetCountsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Moves this shard to <paramref name="silo"/> (Orleans activation migration): once idle it closes (its log
+    /// is already durable), then activates there at once, reopening from storage. Nothing happens when it already runs there or
+    /// when that silo is no longer a place shards may run.
+    /// </summary>
+    Task MoveToAsync(SiloAddress silo, CancellationToken cancellationToken = default);
+
+    /// <summary>Image vectors held and the estimated bytes of the shard's indexes.</summary>
+    Task<ShardFootprint> GetFootprintAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Up to <paramref name="max"/> products with their first image's vector, spread evenly over the
     /// shard's products in id order (the same products for the same contents). Read-only.
     /// </summary>

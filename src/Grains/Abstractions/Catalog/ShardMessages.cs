@@ -61,6 +61,12 @@ public sealed record ShardCounts(
     [property: Id(0)] int Products,
     [property: Id(1)] int Images);
 
+/// <summary>What a shard holds and the memory its indexes take, for <c>GET /v1/cluster</c>.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ShardFootprint(
+    [property: Id(0)] int Images,
+    [property: Id(1)] long Bytes);
+
 /// <summary>Which index answers a shard's searches and what its graph has been through since activation.</summary>
 /// <param name="Answering"><c>flat</c> (exact scan) or <c>hnsw</c> (graph).</param>
 /// <param name="GraphBuilding">A graph is being built in the background.</param>
