@@ -17,7 +17,10 @@ namespace OutfitFinder.Gateway.Tests.Fuzzing;
 /// no 5xx, no crash, memory back near its baseline, every accepted write readable back exactly,
 /// and nothing accepted that is wrong by construction. Rerun longer or with another seed:
 /// <c>OUTFIT_FUZZ_SECONDS=600 OUTFIT_FUZZ_SEED=7 dotnet test tests/Gateway.Tests --filter FullyQualifiedName~FuzzTests</c>.
+/// It runs alone (<see cref="FuzzCollection"/>): the managed heap is the test process's, so tests
+/// running beside it would move the memory it compares.
 /// </summary>
+[Collection(nameof(FuzzCollection))]
 public sealed class FuzzTests(ITestOutputHelper output)
 {
     private const string Catalog = "fuzz";
@@ -217,3 +220,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         return GarmentImages.Encode(bitmap, SkiaSharp.SKEncodedImageFormat.Jpeg);
     }
 }
+
+/// <summary>Runs <see cref="FuzzTests"/> after every other test class, with nothing beside it.</summary>
+[CollectionDefinition(nameof(FuzzCollection), DisableParallelization = true)]
+public sealed class FuzzCollection;
