@@ -23,7 +23,8 @@ public sealed class ApiKeyStore(IBlobStore store, IOptions<AuthOptions> options,
     };
 
     private readonly ConcurrentDictionary<string, (ApiKeyRecord? Record, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
-    private (IReadOnlyList<ApiKeyRecord> Keys, DateTimeOffset Until)? _all;
+    // A reference, swapped whole: a struct tuple could be read half-written by a concurrent request.
+    private volatile ActiveKeys? _active;
 
     /// <summary>Stores a new key and returns it with its text, which is never available again.</summary>
     public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(ApiKeySpec spec, CancellationToken cancellationToken)
@@ -106,13 +107,13 @@ public sealed class ApiKeyStore(IBlobStore store, IOptions<AuthOptions> options,
     public async Task<IReadOnlyList<ApiKeyRecord>> ActiveKeysAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        if (_all is { } all && all.Until > now)
+        if (_active is { } active && active.Until > now)
         {
-            return all.Keys;
+            return active.Keys;
         }
 
         var keys = (await ListAsync(cancellationToken)).Where(key => key.RevokedAt is null).ToArray();
-        _all = (keys, now + options.Value.CacheTtl);
+        _active = new ActiveKeys(keys, now + options.Value.CacheTtl);
         return keys;
     }
 
@@ -127,7 +128,7 @@ public sealed class ApiKeyStore(IBlobStore store, IOptions<AuthOptions> options,
         var revoked = record.RevokedAt is null ? record with { RevokedAt = clock.GetUtcNow() } : record;
         await WriteAsync(revoked, cancellationToken);
         _cache[id] = (revoked, clock.GetUtcNow() + options.Value.CacheTtl);
-        _all = null;
+        _active = null;
         return revoked;
     }
 
@@ -138,7 +139,7 @@ public sealed class ApiKeyStore(IBlobStore store, IOptions<AuthOptions> options,
             spec.CorsOrigins, spec.MaxProductsPerCatalog, salt, ApiKeySecret.Hash(salt, secret), clock.GetUtcNow(), RevokedAt: null);
         await WriteAsync(record, cancellationToken);
         _cache.TryRemove(id, out _);
-        _all = null;
+        _active = null;
         return record;
     }
 
@@ -152,4 +153,6 @@ public sealed class ApiKeyStore(IBlobStore store, IOptions<AuthOptions> options,
         store.WriteAsync(PathOf(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, Json), cancellationToken);
 
     private static string PathOf(string id) => $"{Folder}{id}.json";
+
+    private sealed record ActiveKeys(IReadOnlyList<ApiKeyRecord> Keys, DateTimeOffset Until);
 }
