@@ -13,8 +13,16 @@ public static class AccessExtensions
     /// Registers everything; <paramref name="cluster"/> picks the default <c>Auth:Mode</c> (None
     /// for the embedded gateway, Keys for a client of a cluster).
     /// </summary>
-    public static IServiceCollection AddOutfitFinderAccess(this IServiceCollection services, ClusterMode cluster)
+    /// <exception cref="OptionsValidationException"><c>Auth:Mode</c> names no mode.</exception>
+    public static IServiceCollection AddOutfitFinderAccess(this IServiceCollection services, IConfiguration configuration, ClusterMode cluster)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
+        // Checked before binding: the binder's own error for a misspelt mode names neither the setting's choices nor the fix.
+        if (configuration["Auth:Mode"] is { } mode && !string.IsNullOrWhiteSpace(mode) && !Enum.TryParse<AuthMode>(mode, ignoreCase: true, out _))
+        {
+            throw new OptionsValidationException("Auth", typeof(AuthOptions), [$"Auth:Mode is '{mode}'; use None or Keys."]);
+        }
+
         services.AddOptions<AuthOptions>().BindConfiguration("Auth")
             .PostConfigure(options => options.Mode ??= cluster == ClusterMode.Client ? AuthMode.Keys : AuthMode.None)
             .ValidateOnStart();

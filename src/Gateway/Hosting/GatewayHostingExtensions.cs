@@ -44,7 +44,7 @@ public static class GatewayHostingExtensions
             json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddReason);
         builder.Services.AddOpenApi(options => options.AddOutfitFinderSecuritySchemes());
-        builder.Services.AddOutfitFinderAccess(cluster.Mode);
+        builder.Services.AddOutfitFinderAccess(configuration, cluster.Mode);
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
