@@ -19,6 +19,9 @@ internal static class BenchCommands
         root.Subcommands.Add(Search());
         root.Subcommands.Add(Ingest());
         root.Subcommands.Add(Memory());
+        root.Subcommands.Add(ClusterFailure());
+        root.Subcommands.Add(Capacity());
+        root.Subcommands.Add(ExtractionSpread());
         return root;
     }
 
@@ -185,6 +188,79 @@ internal static class BenchCommands
             new MemorySettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(graphVectors), parse.GetValue(storage),
                 parse.GetValue(queries), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed), TimeSpan.FromSeconds(parse.GetValue(timeLimit)),
                 parse.GetValue(index)),
+            new Report(Console.Out), cancellationToken));
+        return command;
+    }
+
+    private static Command ClusterFailure()
+    {
+        var events = new Option<Cluster.ClusterEvent[]>("--event")
+        {
+            Description = "Events to measure, one cluster each: Kill (kill -9), Term (SIGTERM), Join.", AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [Cluster.ClusterEvent.Kill, Cluster.ClusterEvent.Term, Cluster.ClusterEvent.Join],
+        };
+        var silos = Positive(new Option<int>("--silos") { Description = "Silos during the load (a join starts with one fewer).", DefaultValueFactory = _ => 3 });
+        var shards = Positive(new Option<int>("--shards") { Description = "Shards of the catalog.", DefaultValueFactory = _ => 8 });
+        var products = Positive(new Option<int>("--products") { Description = "Products written before the load.", DefaultValueFactory = _ => 400 });
+        var loops = Positive(new Option<int>("--search-loops") { Description = "Search loops, each one request at a time.", DefaultValueFactory = _ => 4 });
+        var before = Positive(new Option<int>("--before") { Description = "Seconds of load before the event.", HelpName = "SECONDS", DefaultValueFactory = _ => 15 });
+        var after = Positive(new Option<int>("--after") { Description = "Seconds of load after the event.", HelpName = "SECONDS", DefaultValueFactory = _ => 45 });
+        silos.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 2)
+            {
+                result.AddError("--silos must be at least 2: one must survive the event.");
+            }
+        });
+        var command = new Command("cluster", "Search and write load on a cluster of real processes (scripts/cluster.sh) while a silo is killed, stopped or added.")
+        {
+            events, silos, shards, products, loops, before, after,
+        };
+        command.SetAction((parse, cancellationToken) => Cluster.ClusterFailureBenchmark.RunAsync(
+            new Cluster.ClusterFailureSettings(parse.GetRequiredValue(events), parse.GetValue(silos), parse.GetValue(shards), parse.GetValue(products),
+                parse.GetValue(loops), TimeSpan.FromSeconds(parse.GetValue(before)), TimeSpan.FromSeconds(parse.GetValue(after))),
+            new Report(Console.Out), cancellationToken));
+        return command;
+    }
+
+    private static Command Capacity()
+    {
+        var heap = Positive(new Option<int>("--heap-limit") { Description = "Every silo's managed heap cap, in MiB.", HelpName = "MIB", DefaultValueFactory = _ => 192 });
+        var products = Positive(new Option<int>("--products") { Description = "Products in the catalog, one 1,860-float vector each.", DefaultValueFactory = _ => 20_000 });
+        var shards = Positive(new Option<int>("--shards") { Description = "Shards of the catalog.", DefaultValueFactory = _ => 12 });
+        var queries = Positive(new Option<int>("--queries") { Description = "Searches whose recall@10 is checked on the three-silo cluster.", DefaultValueFactory = _ => 50 });
+        var limit = Positive(new Option<int>("--job-limit") { Description = "Seconds an ingestion job may run.", HelpName = "SECONDS", DefaultValueFactory = _ => 900 });
+        var command = new Command("capacity", "One catalog ingested into one silo and into three, every silo's managed heap capped: what each held, and recall across three.")
+        {
+            heap, products, shards, queries, limit,
+        };
+        command.SetAction((parse, cancellationToken) => Cluster.CapacityBenchmark.RunAsync(
+            new Cluster.CapacitySettings(parse.GetValue(heap), parse.GetValue(products), parse.GetValue(shards), parse.GetValue(queries),
+                TimeSpan.FromSeconds(parse.GetValue(limit))),
+            new Report(Console.Out), cancellationToken));
+        return command;
+    }
+
+    private static Command ExtractionSpread()
+    {
+        var gpus = new Option<int[]>("--gpu-silos")
+        {
+            Description = "How many silos are told they have a GPU, one cluster each, e.g. --gpu-silos 1 2.", HelpName = "N",
+            AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [1, 2],
+        };
+        var silos = Positive(new Option<int>("--silos") { Description = "Silos in the cluster.", DefaultValueFactory = _ => 3 });
+        var photos = Positive(new Option<int>("--photos") { Description = "Photos in the ingestion job.", DefaultValueFactory = _ => 200 });
+        var folder = new Option<DirectoryInfo>("--photo-folder") { Description = $"Folder of JPEG photos. Default: {BenchPhotos.DefaultFolder} beside the repository root.", HelpName = "DIR" }
+            .AcceptExistingOnly();
+        var limit = Positive(new Option<int>("--job-limit") { Description = "Seconds the job may run.", HelpName = "SECONDS", DefaultValueFactory = _ => 600 });
+        AllPositive(gpus);
+        var command = new Command("extraction", "An ingestion job's images/s and its split over the silos with one and with two silos told they have a GPU.")
+        {
+            gpus, silos, photos, folder, limit,
+        };
+        command.SetAction((parse, cancellationToken) => Cluster.ExtractionSpreadBenchmark.RunAsync(
+            new Cluster.ExtractionSpreadSettings(parse.GetRequiredValue(gpus), parse.GetValue(silos), parse.GetValue(photos), parse.GetValue(folder),
+                TimeSpan.FromSeconds(parse.GetValue(limit))),
             new Report(Console.Out), cancellationToken));
         return command;
     }
