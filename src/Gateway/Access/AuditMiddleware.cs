@@ -9,20 +9,28 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, ILogger<Audi
 {
     public async Task InvokeAsync(HttpContext context)
     {
+        int? failedWith = null;
         try
         {
             await next(context);
         }
+        catch (Exception exception)
+        {
+            // The exception handler, outside this middleware, sets the status later: say now what it will be.
+            failedWith = exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            throw;
+        }
         finally
         {
             if (context.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>() is { } required
-                && (required.Scope == ApiScope.Admin || !HttpMethods.IsGet(context.Request.Method)))
+                && (required.Scope == ApiScope.Admin || (required.Scope != ApiScope.Search && !HttpMethods.IsGet(context.Request.Method))))
             {
                 var key = context.Features.Get<ApiKeyFeature>()?.Key.Id ?? "none";
-                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.ToString();
+                // A group's "" route ends in '/' ("/v1/keys/"); logged as clients write it.
+                var route = ((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? context.Request.Path.ToString()).TrimEnd('/');
                 var catalog = context.GetRouteValue("catalog") as string ?? "-";
-                var status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
-                Audit(logger, key, required.Scope.Name(), context.Request.Method, route, catalog, status, status < 400 ? "done" : "refused");
+                var status = failedWith ?? (context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode);
+                Audit(logger, key, required.Scope.Name(), context.Request.Method, route, catalog, status, status < 400 ? "done" : status < 500 ? "refused" : "failed");
             }
         }
     }

@@ -67,10 +67,10 @@ public sealed class AccessTests(KeysFixture fixture) : IClassFixture<KeysFixture
     public async Task KeyStorage_HoldsNoSecret()
     {
         var (key, id) = await fixture.CreateKeyAsync(new { scopes = new[] { "search" } });
-        var stored = await File.ReadAllTextAsync(Path.Combine(fixture.Factory.StorageRoot, "access", "keys", $"{id}.json"));
+        var stored = await File.ReadAllTextAsync(Path.Combine(fixture.StorageRoot, "access", "keys", $"{id}.json"));
         Assert.DoesNotContain(key.Split('.')[1], stored);
         Assert.DoesNotContain(KeysFixture.BootstrapKey.Split('.')[1], string.Concat(
-            Directory.GetFiles(Path.Combine(fixture.Factory.StorageRoot, "access", "keys")).Select(File.ReadAllText)));
+            Directory.GetFiles(Path.Combine(fixture.StorageRoot, "access", "keys")).Select(File.ReadAllText)));
     }
 
     [Fact]
@@ -155,6 +155,29 @@ public sealed class AccessTests(KeysFixture fixture) : IClassFixture<KeysFixture
     {
         using var response = await fixture.Admin.PostAsJsonAsync("/v1/keys", new { scopes = new[] { "root" } });
         Assert.Contains("'root'", await response.AssertProblemAsync(400));
+    }
+
+    [Fact]
+    public async Task AuditLog_NamesKeyIdCatalogAndOutcome_AndNeverTheKey()
+    {
+        (await fixture.Admin.CreateCatalogAsync("audited", new { shards = 1 })).EnsureSuccessStatusCode();
+        var (key, id) = await fixture.CreateKeyAsync(new { scopes = new[] { "write", "search" }, catalogs = new[] { "audited" } });
+        using var http = fixture.Client(key);
+
+        await (await http.DeleteAsync("/v1/catalogs/audited/products/missing")).AssertProblemAsync(404);
+        await (await http.DeleteAsync("/v1/catalogs/globex/products/p1")).AssertProblemAsync(403);
+        var vector = new float[512];
+        vector[1] = 1;
+        (await http.SearchByVectorAsync("audited", vector, 3)).EnsureSuccessStatusCode();
+
+        var audit = fixture.Logs.Where(entry => entry.Category.EndsWith("AuditMiddleware", StringComparison.Ordinal)).Select(entry => entry.Message).ToList();
+        Assert.Contains($"Audit: key {id} (write) DELETE /v1/catalogs/{{catalog}}/products/{{productId}} catalog audited → 404 refused", audit);
+        Assert.Contains($"Audit: key {id} (write) DELETE /v1/catalogs/{{catalog}}/products/{{productId}} catalog globex → 403 refused", audit);
+        Assert.Contains(audit, line => line.Contains("PUT /v1/catalogs/{catalog} catalog audited → 201 done", StringComparison.Ordinal));
+        Assert.DoesNotContain(audit, line => line.Contains($"key {id} (search)", StringComparison.Ordinal));
+        var secret = key.Split('.')[1];
+        Assert.DoesNotContain(fixture.Logs, entry => entry.Message.Contains(secret, StringComparison.Ordinal)
+            || entry.Message.Contains(KeysFixture.BootstrapKey.Split('.')[1], StringComparison.Ordinal));
     }
 
     private static HttpRequestMessage Preflight(string origin)

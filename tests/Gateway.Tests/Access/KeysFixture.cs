@@ -1,29 +1,52 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OutfitFinder.Gateway.Hosting;
 
 namespace OutfitFinder.Gateway.Tests.Access;
 
 /// <summary>
 /// An embedded gateway with <c>Auth:Mode=Keys</c>, a bootstrap key holding every scope, one global
 /// CORS origin and a small ingest bucket (so a burst meets it quickly). Tests make keys of their own.
+/// Every log line it writes is kept in <see cref="Logs"/>.
 /// </summary>
 public sealed class KeysFixture : IAsyncLifetime
 {
+    private readonly GatewayFactory _root;
+
     public const string BootstrapKey = "ofk_admin.0123456789abcdef0123456789abcdef0123";
 
     public const string GlobalOrigin = "https://shop.example";
 
     public const int IngestBurst = 3;
 
-    public GatewayFactory Factory { get; } = new(overrides: new Dictionary<string, string?>
+    public KeysFixture()
     {
-        ["Auth:Mode"] = "Keys",
-        ["Auth:BootstrapKey"] = BootstrapKey,
-        ["Auth:CorsOrigins:0"] = GlobalOrigin,
-        ["Limits:Ingest:PerSecond"] = "1",
-        ["Limits:Ingest:Burst"] = IngestBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    });
+        _root = new GatewayFactory(overrides: new Dictionary<string, string?>
+        {
+            ["Auth:Mode"] = "Keys",
+            ["Auth:BootstrapKey"] = BootstrapKey,
+            ["Auth:CorsOrigins:0"] = GlobalOrigin,
+            ["Limits:Ingest:PerSecond"] = "1",
+            ["Limits:Ingest:Burst"] = IngestBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        Factory = _root.WithWebHostBuilder(builder => builder.ConfigureServices(services =>
+            services.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs))));
+    }
+
+    /// <summary>The gateway (the root factory's settings, plus the log capture).</summary>
+    public WebApplicationFactory<GatewayOptions> Factory { get; }
+
+    /// <summary>The gateway's storage folder.</summary>
+    public string StorageRoot => _root.StorageRoot;
+
+    /// <summary>Every log line the gateway wrote: category, then the formatted message.</summary>
+    public ConcurrentQueue<(string Category, string Message)> Logs { get; } = new();
 
     /// <summary>A client carrying the bootstrap key.</summary>
     public HttpClient Admin { get; private set; } = null!;
@@ -60,6 +83,32 @@ public sealed class KeysFixture : IAsyncLifetime
     {
         Admin.Dispose();
         await Factory.DisposeAsync();
-        Directory.Delete(Factory.StorageRoot, recursive: true);
+        await _root.DisposeAsync();
+        Directory.Delete(StorageRoot, recursive: true);
+    }
+
+    private sealed class CapturingLoggerProvider(ConcurrentQueue<(string, string)> logs) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Capturing(categoryName, logs);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Capturing(string category, ConcurrentQueue<(string, string)> logs) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (IsEnabled(logLevel))
+                {
+                    logs.Enqueue((category, formatter(state, exception) + (exception is null ? "" : "\n" + exception)));
+                }
+            }
+        }
     }
 }
