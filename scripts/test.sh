@@ -38,6 +38,26 @@ if ! ensure_redis; then
   echo "redis-server could not be installed; the Redis cluster tests will be skipped"
 fi
 
+# Redocly, openapi-typescript and TypeScript for the API document's lint and generated-client test.
+if ! ensure_openapi_tools; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "the OpenAPI tools could not be installed; CI does not skip the API document's checks"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+  echo "the OpenAPI tools could not be installed; the API document's lint and client test will be skipped"
+fi
+
+# Chromium for the browser tests, which Playwright drives through its path (they skip without it).
+if ! ensure_chromium; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "chromium could not be installed; CI does not skip the browser tests"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+  echo "chromium could not be installed; the browser tests will be skipped"
+fi
+
 dotnet build Cluster.sln --configuration Release --nologo --verbosity quiet
 build_status=$?
 if [ $build_status -ne 0 ]; then

@@ -32,3 +32,41 @@ ensure_redis() {
   fi
   DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq redis-server >/dev/null && command -v redis-server >/dev/null 2>&1
 }
+
+# Chromium for the browser tests (tests/Browser.Tests, Playwright driving the system browser through
+# its executable path; Playwright's own browser download is not used). Debian's package, installed
+# with apt-get when missing, like redis-server. Prints nothing on success; OUTFIT_CHROMIUM names
+# another browser binary.
+ensure_chromium() {
+  if [ -n "${OUTFIT_CHROMIUM:-}" ] && [ -x "$OUTFIT_CHROMIUM" ]; then
+    return 0
+  fi
+  command -v chromium >/dev/null 2>&1 && return 0
+  local apt=(apt-get)
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -n true 2>/dev/null || { echo "chromium is missing and apt-get needs root" >&2; return 1; }
+    apt=(sudo -n apt-get)
+  fi
+  command -v apt-get >/dev/null 2>&1 || { echo "chromium is missing and this machine has no apt-get" >&2; return 1; }
+  echo "installing chromium with apt-get" >&2
+  if ! apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    "${apt[@]}" update -qq >/dev/null || return 1
+  fi
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null && command -v chromium >/dev/null 2>&1
+}
+
+# The API document's checks (tests/Gateway.Tests/OpenApiDocumentTests.cs): Redocly's linter, and
+# openapi-typescript + openapi-fetch + TypeScript to build and type-check a client from the served
+# document. Installed from npm into .tools/ beside azurite, at pinned versions.
+openapi_tools=("@redocly/cli@2.77.0" "openapi-typescript@7.13.0" "openapi-fetch@0.17.0" "typescript@5.9.3")
+ensure_openapi_tools() {
+  local missing=0 spec name version installed
+  for spec in "${openapi_tools[@]}"; do
+    name="${spec%@*}"; version="${spec##*@}"
+    installed="$(node -p "require('./.tools/node_modules/$name/package.json').version" 2>/dev/null)"
+    [ "$installed" = "$version" ] || missing=1
+  done
+  [ $missing -eq 0 ] && return 0
+  echo "installing ${openapi_tools[*]} into .tools/" >&2
+  npm install --prefix .tools --save-exact --no-audit --no-fund --loglevel=error "${openapi_tools[@]}" >/dev/null
+}

@@ -225,17 +225,23 @@ internal static class BenchCommands
 
     private static Command Capacity()
     {
+        var clusterSizes = new Option<int[]>("--silos")
+        {
+            Description = "Cluster sizes to load the catalog into, one cluster each.", HelpName = "N", AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [1, 3],
+        };
+        AllPositive(clusterSizes);
         var heap = Positive(new Option<int>("--heap-limit") { Description = "Every silo's managed heap cap, in MiB.", HelpName = "MIB", DefaultValueFactory = _ => 192 });
         var products = Positive(new Option<int>("--products") { Description = "Products in the catalog, one 1,860-float vector each.", DefaultValueFactory = _ => 20_000 });
         var shards = Positive(new Option<int>("--shards") { Description = "Shards of the catalog.", DefaultValueFactory = _ => 12 });
-        var queries = Positive(new Option<int>("--queries") { Description = "Searches whose recall@10 is checked on the three-silo cluster.", DefaultValueFactory = _ => 50 });
+        var queries = Positive(new Option<int>("--queries") { Description = "Searches whose recall@10 is checked on every cluster that held the whole catalog.", DefaultValueFactory = _ => 50 });
         var limit = Positive(new Option<int>("--job-limit") { Description = "Seconds an ingestion job may run.", HelpName = "SECONDS", DefaultValueFactory = _ => 900 });
         var command = new Command("capacity", "One catalog ingested into one silo and into three, every silo's managed heap capped: what each held, and recall across three.")
         {
-            heap, products, shards, queries, limit,
+            clusterSizes, heap, products, shards, queries, limit,
         };
         command.SetAction((parse, cancellationToken) => Cluster.CapacityBenchmark.RunAsync(
-            new Cluster.CapacitySettings(parse.GetValue(heap), parse.GetValue(products), parse.GetValue(shards), parse.GetValue(queries),
+            new Cluster.CapacitySettings(parse.GetRequiredValue(clusterSizes), parse.GetValue(heap), parse.GetValue(products), parse.GetValue(shards), parse.GetValue(queries),
                 TimeSpan.FromSeconds(parse.GetValue(limit))),
             new Report(Console.Out), cancellationToken));
         return command;

@@ -43,7 +43,7 @@ public sealed class AzureSourceIngestionTests(AzuriteFixture azurite)
         }
         while (status.State == "running");
 
-        Assert.Equal(("succeeded", 8L, 1L), (status.State, status.Succeeded, status.Failed));
+        Assert.Equal(("completedWithErrors", 8L, 1L), (status.State, status.Succeeded, status.Failed));
         Assert.Equal("images/missing.jpg", status.Failures.Single().Image);
         var catalog = await http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/azure", Api.Json);
         Assert.Equal(8, catalog!.Products);

@@ -53,7 +53,7 @@ public sealed class IngestionTests : IAsyncLifetime
 
         var status = await RunToEndAsync("bulk", manifest);
 
-        Assert.Equal("succeeded", status.State);
+        Assert.Equal("completedWithErrors", status.State);
         Assert.Equal(ProductCount + 5, status.Total);
         Assert.Equal(ProductCount, status.Succeeded);
         Assert.Equal(4, status.Failed);
@@ -92,6 +92,18 @@ public sealed class IngestionTests : IAsyncLifetime
         var catalog = await _http.GetFromJsonAsync<CatalogBody>("/v1/catalogs/twice", Api.Json);
         Assert.Equal((ProductCount, ProductCount), (catalog!.Products, catalog.Images));
         Assert.Equal(once, twice);
+    }
+
+    [Fact]
+    public async Task Ingestion_EndsFailed_WhenNoRowWasStored()
+    {
+        var manifest = _source.WriteFile("nothing.csv", "product_id,image,category\nx1,images/missing-1.jpg,Dress\nx2,images/missing-2.jpg,Dress\n");
+        await CreateCatalogAsync("nothing");
+
+        var status = await RunToEndAsync("nothing", manifest);
+
+        Assert.Equal(("failed", 0L, 2L), (status.State, status.Succeeded, status.Failed));
+        Assert.Contains("No row was stored", status.Error);
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using OutfitFinder.Core.Images;
 
 namespace OutfitFinder.Bench.Cluster;
 
-internal sealed record CapacitySettings(int HeapLimitMiB, int Products, int Shards, int Queries, TimeSpan JobLimit);
+internal sealed record CapacitySettings(IReadOnlyList<int> Silos, int HeapLimitMiB, int Products, int Shards, int Queries, TimeSpan JobLimit);
 
 /// <summary>
 /// Capacity scale-out: the same catalog ingested into one silo and into three, each silo's managed heap capped
@@ -30,7 +30,7 @@ internal static class CapacityBenchmark
             report.Line($"{settings.Products} products of one 1,860-float white-box vector ({vectorBytes / (1024.0 * 1024):F0} MiB of vectors), " +
                 $"{settings.Shards} shards, every silo's managed heap capped at {settings.HeapLimitMiB} MiB.");
             var table = new MarkdownTable("silos", "job", "products held", "heap per live silo (MiB)", "silos alive at the end", "recall@10 vs exact");
-            foreach (var silos in new[] { 1, 3 })
+            foreach (var silos in settings.Silos)
             {
                 table.Add(await RunOneAsync(root, source, silos, settings, report, cancellationToken));
             }
@@ -59,6 +59,7 @@ internal static class CapacityBenchmark
             ? $"{heap.GetInt64() / (1024.0 * 1024):F0}" : "?"));
         double? recall = held == settings.Products ? await RecallAsync(cluster.Http, settings, cancellationToken) : null;
         report.Json(new { benchmark = "capacity", silos, heapLimitMiB = settings.HeapLimitMiB, settings.Products, job = state, held, liveSilos = live.Count, recall });
+        report.Line($"{silos} silo(s): job {state}.");
         return [$"{silos}", state, $"{held?.ToString() ?? "no answer"} of {settings.Products}", heaps, $"{live.Count} of {silos}", recall is { } r ? $"{r:F3}" : "—"];
     }
 
@@ -76,7 +77,10 @@ internal static class CapacityBenchmark
                 var state = job.RootElement.GetProperty("state").GetString()!;
                 if (state != "running")
                 {
-                    return state;
+                    // A failed job says why: the first words of its error are enough for the table.
+                    return job.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.String
+                        ? $"{state}: {error.GetString()![..Math.Min(120, error.GetString()!.Length)]}"
+                        : state;
                 }
 
                 var done = job.RootElement.GetProperty("succeeded").GetInt64() + job.RootElement.GetProperty("failed").GetInt64();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using OutfitFinder.Cli.Http;
@@ -127,7 +128,8 @@ internal static class EvalCommand
         var results = new List<(string Catalog, TopKAccuracy Accuracy)>();
         foreach (var catalog in catalogs)
         {
-            var (accuracy, partial) = await EvaluateAsync(client, catalog, good, ks, parallelism, cancellationToken);
+            var (accuracy, partial) = await WithProgressAsync(services.Error, catalog, good.Count,
+                queryDone => EvaluateAsync(client, catalog, good, ks, parallelism, queryDone, cancellationToken));
             if (partial > 0)
             {
                 services.Error.WriteWarning(string.Create(CultureInfo.InvariantCulture,
@@ -173,9 +175,45 @@ internal static class EvalCommand
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// Runs <paramref name="run"/> with a progress bar on a terminal, or, when the output is redirected,
+    /// a plain line at most every 5 seconds (none for a run shorter than that). Written to the error
+    /// stream so that <c>--json</c> output stays a clean document.
+    /// </summary>
+    private static async Task<T> WithProgressAsync<T>(IAnsiConsole console, string catalog, int total, Func<Action, Task<T>> run)
+    {
+        if (console.Profile.Out.IsTerminal && console.Profile.Capabilities.Interactive)
+        {
+            return await console.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .StartAsync(async context =>
+                {
+                    var task = context.AddTask(Markup.Escape($"{catalog}: {total} queries"), maxValue: total);
+                    return await run(() => task.Increment(1));
+                });
+        }
+
+        var done = 0;
+        var lastLine = Stopwatch.GetTimestamp();
+        var gate = new Lock();
+        return await run(() =>
+        {
+            var now = Interlocked.Increment(ref done);
+            lock (gate)
+            {
+                if (Stopwatch.GetElapsedTime(lastLine) >= TimeSpan.FromSeconds(5))
+                {
+                    lastLine = Stopwatch.GetTimestamp();
+                    console.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{catalog}: {now}/{total} queries searched"));
+                }
+            }
+        });
+    }
+
     /// <summary>Searches every query once with k = the largest K and counts where its relevant result ranked.</summary>
     private static async Task<(TopKAccuracy Accuracy, int Partial)> EvaluateAsync(
-        GatewayClient client, string catalog, IReadOnlyList<EvaluationQuery> good, int[] ks, int parallelism, CancellationToken cancellationToken)
+        GatewayClient client, string catalog, IReadOnlyList<EvaluationQuery> good, int[] ks, int parallelism, Action queryDone, CancellationToken cancellationToken)
     {
         var accuracy = new TopKAccuracy(ks);
         var ranks = new int?[good.Count];
@@ -193,6 +231,8 @@ internal static class EvalCommand
                 {
                     Interlocked.Increment(ref partial);
                 }
+
+                queryDone();
             });
 
         for (var i = 0; i < good.Count; i++)

@@ -86,11 +86,12 @@ internal sealed class GatewayClient(HttpClient http, Uri gateway, string? apiKey
     }
 
     /// <summary>
-    /// <c>POST /v1/catalogs/{catalog}/search?k=…&amp;category=…</c> with the photo as the <c>image</c> part.
+    /// <c>POST /v1/catalogs/{catalog}/search?k=…&amp;category=…</c> with the photo as the <c>image</c> part
+    /// and, when given, the crop box (<c>x,y,w,h</c>) as the <c>box</c> field.
     /// Returns the parsed response and its body exactly as received, for <c>--json</c>.
     /// </summary>
     public async Task<(SearchResponse Response, string Json)> SearchAsync(
-        string catalog, string photoPath, int k, string? category, CancellationToken cancellationToken)
+        string catalog, string photoPath, int k, string? category, CancellationToken cancellationToken, string? box = null)
     {
         var query = new StringBuilder($"?k={k.ToString(CultureInfo.InvariantCulture)}");
         if (!string.IsNullOrEmpty(category))
@@ -99,6 +100,11 @@ internal sealed class GatewayClient(HttpClient http, Uri gateway, string? apiKey
         }
 
         using var form = new MultipartFormDataContent { ImagePart(photoPath) };
+        if (box is not null)
+        {
+            form.Add(new StringContent(box), "box");
+        }
+
         using var response = await SendAsync(HttpMethod.Post, $"{CatalogPath(catalog)}/search{query}", form, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
         return await ReadJsonAsync(response, GatewayJsonContext.Default.SearchResponse, cancellationToken);

@@ -104,6 +104,22 @@ internal sealed class ServerIngestion(CliServices services, GatewayClient client
             $"{job.State}: {job.Done}/{total} rows, {job.Succeeded} stored, {job.Failed} failed, {job.Skipped} skipped, {job.ImagesPerSecond:0.0} images/s{eta}");
     }
 
+    /// <summary>
+    /// The last line: what was stored first, then what went wrong, then the state in words, so that a
+    /// job that stored nothing never reads as a success.
+    /// </summary>
+    internal static string Summary(IngestionInfo job)
+    {
+        var total = job.Total is { } t ? t.ToString(CultureInfo.InvariantCulture) : "?";
+        var state = job.State switch
+        {
+            "completedWithErrors" => "completed with errors",
+            var other => other,
+        };
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{job.Succeeded} of {total} rows stored, {job.Failed} failed, {job.Skipped} skipped: {state} ({job.ImagesPerSecond:0.0} images/s).");
+    }
+
     private int Summarise(IngestionInfo job)
     {
         foreach (var failure in job.Failures.Take(IngestCommand.ListedProblems))
@@ -123,7 +139,7 @@ internal sealed class ServerIngestion(CliServices services, GatewayClient client
             services.Error.WriteError(job.Error);
         }
 
-        var line = Describe(job);
+        var line = Summary(job);
         var clean = job.State == "succeeded" && job.Failed == 0 && job.Skipped == 0;
         services.Out.MarkupLine(clean ? $"[green]{Markup.Escape(line)}[/]" : $"[red]{Markup.Escape(line)}[/]");
         return clean ? ExitCodes.Success : ExitCodes.Failure;

@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace OutfitFinder.Cli.Search;
 
-/// <summary><c>outfit search --catalog C [--k 20] [--category X] [--json] PHOTO</c>.</summary>
+/// <summary><c>outfit search --catalog C [--k 20] [--category X] [--box X,Y,W,H] [--json] PHOTO</c>.</summary>
 internal static class SearchCommand
 {
     public static Command Create(CliServices services, Option<Uri> gateway)
@@ -19,12 +19,25 @@ internal static class SearchCommand
             }
         });
         var category = new Option<string?>("--category") { Description = "Only products of this category.", HelpName = "CATEGORY" };
+        var box = new Option<string?>("--box")
+        {
+            Description = "Search only this region of the photo: left,top,width,height in pixels of the photo as shown (after EXIF rotation).",
+            HelpName = "X,Y,W,H",
+        };
+        box.Validators.Add(result =>
+        {
+            // Checked here for shape so a typo costs no upload; whether it fits the photo is the gateway's answer.
+            if (result.GetValueOrDefault<string?>() is { } text && !Core.Images.ImageBox.TryParse(text, out _, out var error))
+            {
+                result.AddError($"--{error}");
+            }
+        });
         var json = new Option<bool>("--json") { Description = "Print the gateway's JSON response instead of a table." };
         var photo = new Argument<FileInfo>("PHOTO") { Description = "The photo to search with." }.AcceptExistingOnly();
 
         var command = new Command("search", "Find the products that look most like a photo.")
         {
-            catalog, k, category, json, photo,
+            catalog, k, category, box, json, photo,
         };
         command.SetGatewayAction(services, gateway, async (parseResult, client, cancellationToken) =>
         {
@@ -33,7 +46,8 @@ internal static class SearchCommand
                 parseResult.GetRequiredValue(photo).FullName,
                 parseResult.GetValue(k),
                 parseResult.GetValue(category),
-                cancellationToken);
+                cancellationToken,
+                parseResult.GetValue(box));
 
             if (parseResult.GetValue(json))
             {

@@ -61,7 +61,7 @@ internal static partial class OnnxSession
             default:
                 try
                 {
-                    return (NewSession(model, options, cuda: true), "CUDA", null);
+                    return (ProbeCuda(model, options), "CUDA", null);
                 }
                 catch (Exception ex) when (IsCudaStartFailure(ex))
                 {
@@ -69,6 +69,32 @@ internal static partial class OnnxSession
                 }
         }
     }
+
+    /// <summary>
+    /// Tries CUDA with ONNX Runtime's own console logger quietened. Under Auto a missing CUDA is
+    /// expected, and the native library would otherwise print a red multi-line error to stderr on
+    /// every CPU host; the exception still says why, and <see cref="Start"/> logs it in one line.
+    /// The level is process-wide, so concurrent probes take turns and the previous level is put back.
+    /// </summary>
+    private static InferenceSession ProbeCuda(byte[] model, OnnxEmbedderOptions options)
+    {
+        lock (ProbeGate)
+        {
+            var environment = OrtEnv.Instance();
+            var previous = environment.EnvLogLevel;
+            environment.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+            try
+            {
+                return NewSession(model, options, cuda: true);
+            }
+            finally
+            {
+                environment.EnvLogLevel = previous;
+            }
+        }
+    }
+
+    private static readonly Lock ProbeGate = new();
 
     /// <summary>
     /// Failures that mean "no usable CUDA here": the provider library or one of the CUDA/cuDNN

@@ -13,6 +13,8 @@ public enum ImageRejection
     UnsupportedFormat,
     /// <summary>A supported format whose data cannot be decoded: truncated or damaged (400).</summary>
     Corrupt,
+    /// <summary>A crop box that does not lie inside the upright image (400).</summary>
+    BoxOutsideImage,
 }
 
 /// <summary>An image the cluster will not decode, with a reason a client can act on.</summary>

@@ -753,13 +753,8 @@ public sealed class FlatVectorIndex : IVectorIndex
 
     private Span<float> RowSpan(int row) => _vectors.Values.Slice(row * Dimension, Dimension);
 
-    private void EnsureRowCapacity(long required)
-    {
-        if (_rows.TryGrowRows(required, Dimension, Dimension, out var capacity))
-        {
-            _vectors.Grow(capacity * Dimension, _rows.RowCount * Dimension);
-        }
-    }
+    private void EnsureRowCapacity(long required) =>
+        _rows.TryGrowRows(required, Dimension, Dimension, capacity => _vectors.Grow(capacity * Dimension, _rows.RowCount * Dimension));
 
     /// <summary>Hits of one product: each is built from its product's own Id instance, so identity decides.</summary>
     private sealed class SameProduct : IEqualityComparer<IndexHit>

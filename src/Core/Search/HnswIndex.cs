@@ -576,13 +576,11 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
         return shared;
     }
 
-    private void EnsureRowCapacity(long required)
-    {
-        if (!_rows.TryGrowRows(required, Math.Max(Dimension, Level0Stride), Dimension, out var capacity))
-        {
-            return;
-        }
+    private void EnsureRowCapacity(long required) =>
+        _rows.TryGrowRows(required, Math.Max(Dimension, Level0Stride), Dimension, GrowRowArrays);
 
+    private void GrowRowArrays(int capacity)
+    {
         if (StoresInt8)
         {
             Array.Resize(ref _codes, capacity * Dimension);

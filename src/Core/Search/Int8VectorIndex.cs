@@ -384,13 +384,11 @@ public sealed class Int8VectorIndex : IVectorIndex
 
     private Span<float> VectorSpan(int row) => _vectors.AsSpan(row * Dimension, Dimension);
 
-    private void EnsureRowCapacity(long required)
-    {
-        if (!_rows.TryGrowRows(required, Dimension, Dimension, out var capacity))
-        {
-            return;
-        }
+    private void EnsureRowCapacity(long required) =>
+        _rows.TryGrowRows(required, Dimension, Dimension, GrowRowArrays);
 
+    private void GrowRowArrays(int capacity)
+    {
         var rowCount = _rows.RowCount;
         var codes = GC.AllocateUninitializedArray<sbyte>(capacity * Dimension);
         _codes.AsSpan(0, rowCount * Dimension).CopyTo(codes);

@@ -103,19 +103,26 @@ internal sealed class ProductRows
     public string? Intern(string? category) => Categories.Intern(_categories, category);
 
     /// <summary>
-    /// Grows the owner tables so that <paramref name="required"/> rows fit, doubling; the index then grows its own
-    /// per-row arrays to the same <paramref name="capacity"/>.
+    /// Grows the owner tables so that <paramref name="required"/> rows fit, doubling, and has the index grow its own
+    /// per-row arrays to the same capacity through <paramref name="growIndexRows"/>.
     /// </summary>
+    /// <remarks>
+    /// The owner tables are replaced last, after the index's arrays have grown: the capacity they report is what
+    /// every array can hold. If an allocation fails (out of memory under a heap limit), the capacity stays the old
+    /// one, so the next write grows again instead of writing past the end of an array that never grew. An index
+    /// array that did grow before the failure is merely larger than needed.
+    /// </remarks>
     /// <param name="required">Rows that must fit.</param>
     /// <param name="rowLength">The longest per-row run the index keeps in one array (its dimension, or a link list's
     /// length): rows × this must stay within one array.</param>
     /// <param name="dimension">For the error message.</param>
-    /// <param name="capacity">The rows the tables now have room for.</param>
+    /// <param name="growIndexRows">Grows the index's per-row arrays to the capacity it is given, keeping the rows held.</param>
     /// <returns>False, and nothing changed, when the rows already fit.</returns>
     /// <exception cref="InvalidOperationException">More rows than one array can hold.</exception>
-    public bool TryGrowRows(long required, int rowLength, int dimension, out int capacity)
+    public bool TryGrowRows(long required, int rowLength, int dimension, Action<int> growIndexRows)
     {
-        capacity = RowProduct.Length;
+        ArgumentNullException.ThrowIfNull(growIndexRows);
+        var capacity = RowProduct.Length;
         if (required <= capacity)
         {
             return false;
@@ -133,6 +140,7 @@ internal sealed class ProductRows
         var rowImage = RowImage;
         Array.Resize(ref rowProduct, capacity);
         Array.Resize(ref rowImage, capacity);
+        growIndexRows(capacity);
         (RowProduct, RowImage) = (rowProduct, rowImage);
         return true;
     }

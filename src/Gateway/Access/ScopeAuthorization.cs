@@ -37,6 +37,13 @@ internal sealed class ScopeAuthorizationHandler : AuthorizationHandler<ScopeRequ
         if (key.IsConfined)
         {
             var catalog = http.GetRouteValue("catalog") as string;
+            if (catalog is null && http.GetEndpoint()?.Metadata.GetMetadata<ListsCatalogsForConfinedKeys>() is not null)
+            {
+                // A listing trims its answer to the key's catalogs (CatalogListFilter).
+                context.Succeed(requirement);
+                return Task.CompletedTask;
+            }
+
             if (catalog is null)
             {
                 context.Fail(new AuthorizationFailureReason(this,

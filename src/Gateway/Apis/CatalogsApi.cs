@@ -12,6 +12,10 @@ public static class CatalogsApi
 {
     public static IEndpointRouteBuilder MapCatalogsApi(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/v1/catalogs", ListAsync).WithTags("Catalogs").WithName("ListCatalogs")
+            .WithSummary("Catalogs in name order, a page at a time (limit 1–100, default 50; pass the answer's next as after).")
+            .RequireScope(ApiScope.Search).ListsCatalogsForConfinedKeys();
+
         var catalogs = app.MapGroup("/v1/catalogs/{catalog}").WithTags("Catalogs");
         catalogs.MapPut("", CreateAsync).WithName("CreateCatalog")
             .WithSummary("Create a catalog (idempotent for the same definition).").RequireScope(ApiScope.Admin);
@@ -68,6 +72,21 @@ public static class CatalogsApi
 
         var counts = await grains.GetGrain<ICatalogGrain>(catalog).GetCountsAsync(cancellationToken);
         return TypedResults.Ok(ToResponse(definition, counts));
+    }
+
+    internal static async Task<Results<Ok<CatalogListResponse>, ProblemHttpResult>> ListAsync(
+        string? after, int? limit, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        var wanted = limit ?? 50;
+        if (wanted is < 1 or > 100)
+        {
+            return Problems.BadRequest($"limit is {wanted}; it must be between 1 and 100.");
+        }
+
+        var page = await grains.GetGrain<ICatalogIndexGrain>(0).ListAsync(string.IsNullOrEmpty(after) ? null : after, wanted, cancellationToken);
+        var counts = await Task.WhenAll(page.Catalogs.Select(definition =>
+            grains.GetGrain<ICatalogGrain>(definition.Name).GetCountsAsync(cancellationToken)));
+        return TypedResults.Ok(new CatalogListResponse([.. page.Catalogs.Select((definition, i) => ToResponse(definition, counts[i]))], page.Next));
     }
 
     private static CatalogResponse ToResponse(CatalogDefinition definition, CatalogCounts counts) =>

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 
 namespace OutfitFinder.Gateway.Apis;
@@ -7,21 +6,26 @@ namespace OutfitFinder.Gateway.Apis;
 /// <param name="Model">Embedding model. Default: <c>resnet18</c>.</param>
 /// <param name="Metric">cosine, dot, l2 or l1. Default: <c>cosine</c>.</param>
 /// <param name="Shards">Number of shards, 1–256. Default: 4.</param>
-public sealed record CreateCatalogRequest(string? Model, string? Metric, int? Shards);
+public sealed record CreateCatalogRequest(string? Model = null, string? Metric = null, int? Shards = null);
 
 /// <summary>A catalog as the API shows it.</summary>
 public sealed record CatalogResponse(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images);
 
+/// <summary>A page of catalogs in name order; <c>Next</c> is the <c>after</c> of the next page, null on the last.</summary>
+public sealed record CatalogListResponse(IReadOnlyList<CatalogResponse> Catalogs, string? Next);
+
 /// <summary>A product as the API shows it.</summary>
 public sealed record ProductResponse(string ProductId, string? Category, JsonElement? Metadata, int Images);
 
-/// <summary>Body of a search by vector.</summary>
-/// <param name="Vector">Query vector; its length must be the catalog's dimension.</param>
+/// <summary>JSON body of a search: by vector, or by a base64 photo (optionally cropped to a box).</summary>
+/// <param name="Vector">Query vector; its length must be the catalog's dimension. Not with <paramref name="Image"/>.</param>
 /// <param name="K">Results wanted, 1–1000. Default: 20.</param>
 /// <param name="Category">Only products of this category.</param>
 /// <param name="Ef">Candidates a graph-indexed shard keeps per query, 1–4096: higher is slower and closer to
 /// exact. Default: the cluster's <c>Search:DefaultEf</c>. Ignored by shards that scan exactly.</param>
-public sealed record SearchByVectorRequest([property: Required] float[]? Vector, int? K, string? Category, int? Ef = null);
+/// <param name="Image">A photo's bytes, base64-encoded (JPEG, PNG, WebP, BMP or GIF). Not with <paramref name="Vector"/>.</param>
+/// <param name="Box">Only for <paramref name="Image"/>: <c>x,y,w,h</c>, the region of the upright photo to search with, in pixels.</param>
+public sealed record SearchByVectorRequest(float[]? Vector = null, int? K = null, string? Category = null, int? Ef = null, string? Image = null, string? Box = null);
 
 /// <summary>One result: a product, its best-matching image and that image's score.</summary>
 public sealed record SearchResult(string ProductId, float Score, string? Category, int ImageIndex, JsonElement? Metadata);

@@ -8,9 +8,10 @@ namespace OutfitFinder.Gateway.Apis;
 /// <summary>Asks an extractor grain (through the <see cref="ExtractorRouter"/>) for vectors and turns per-image failures into 4xx answers.</summary>
 public sealed class Embedding(ExtractorRouter extractors)
 {
-    public async Task<(float[]? Vectors, ProblemHttpResult? Problem)> EmbedAsync(string model, IReadOnlyList<byte[]> images, CancellationToken cancellationToken)
+    public async Task<(float[]? Vectors, ProblemHttpResult? Problem)> EmbedAsync(string model, IReadOnlyList<byte[]> images, CancellationToken cancellationToken, ImageBox? box = null)
     {
-        var result = await extractors.EmbedAsync(new EmbedRequest(model, [.. images]), cancellationToken);
+        var result = await extractors.EmbedAsync(
+            new EmbedRequest(model, [.. images], box is { } b ? new CropBox(b.X, b.Y, b.Width, b.Height) : null), cancellationToken);
         if (result.Failures.Length > 0)
         {
             var failure = result.Failures[0];

@@ -143,4 +143,4 @@ public static partial class IngestionsApi
 /// <param name="Source">A source named in the cluster's <c>Ingestion:Sources</c> configuration.</param>
 /// <param name="Manifest">Path of the manifest inside the source: <c>.csv</c>, or <c>.jsonl</c>/<c>.ndjson</c> for JSON Lines.</param>
 /// <param name="Id">Optional job id chosen by the caller, so a retried request cannot start the job twice. Default: a new GUID.</param>
-public sealed record StartIngestionRequest(string? Source, string? Manifest, string? Id);
+public sealed record StartIngestionRequest(string? Source, string? Manifest, string? Id = null);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Core.Images;
 using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
@@ -19,7 +20,8 @@ public static class SearchApi
     {
         app.MapGroup("/v1/catalogs/{catalog}").WithTags("Search")
             .MapPost("/search", SearchAsync).WithName("Search")
-            .WithSummary("The k products that look most like a photo (multipart 'image' part) or a vector (JSON {vector, k, category, ef}).")
+            .WithSummary("The k products that look most like a photo (multipart 'image' part, or JSON {image: base64}) or a vector (JSON {vector}); "
+                + "box=x,y,w,h (query, form field or JSON) searches only that region of the photo.")
             // One Accepts with both types: each Accepts call replaces the route's accepted types.
             .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
             .DisableAntiforgery()
@@ -28,7 +30,7 @@ public static class SearchApi
     }
 
     internal static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(
-        string catalog, int? k, string? category, int? ef, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
+        string catalog, int? k, string? category, int? ef, string? box, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
         Embedding embedding, SearchFanOut fanOut, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -52,7 +54,13 @@ public static class SearchApi
                 return problem;
             }
 
-            var (vectors, embedProblem) = await embedding.EmbedAsync(definition.Model, upload!.Images, cancellationToken);
+            var (crop, boxProblem) = ParseBox(upload!.Form["box"].FirstOrDefault() ?? box);
+            if (boxProblem is not null)
+            {
+                return boxProblem;
+            }
+
+            var (vectors, embedProblem) = await embedding.EmbedAsync(definition.Model, upload.Images, cancellationToken, crop);
             if (embedProblem is not null)
             {
                 return embedProblem;
@@ -77,17 +85,38 @@ public static class SearchApi
                 return Problems.Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset", exception.Message);
             }
 
-            if (body?.Vector is not { } given)
+            if (body?.Image is { } base64)
             {
-                return Problems.BadRequest("The JSON body needs a 'vector' array.");
-            }
+                if (body.Vector is not null)
+                {
+                    return Problems.BadRequest("The JSON body has both 'image' and 'vector'; send one.");
+                }
 
-            if (VectorError(given, definition) is { } vectorError)
+                var (photoVector, photoProblem) = await EmbedBase64Async(base64, body.Box ?? box, definition, uploads, embedding, cancellationToken);
+                if (photoProblem is not null)
+                {
+                    return photoProblem;
+                }
+
+                vector = photoVector!;
+            }
+            else if (body?.Vector is not { } given)
+            {
+                return Problems.BadRequest("The JSON body needs a 'vector' array or an 'image' (base64).");
+            }
+            else if (VectorError(given, definition) is { } vectorError)
             {
                 return Problems.BadRequest(vectorError);
             }
+            else if (body.Box is not null || box is not null)
+            {
+                return Problems.BadRequest("box crops a photo; a search by vector has no photo to crop.");
+            }
+            else
+            {
+                vector = given;
+            }
 
-            vector = given;
             k = body.K ?? k;
             category = body.Category ?? category;
             ef = body.Ef ?? ef;
@@ -121,6 +150,36 @@ public static class SearchApi
 
         var results = result.Hits.Select(hit => new SearchResult(hit.ProductId, hit.Score, hit.Category, hit.ImageIndex, Json.Parse(hit.MetadataJson))).ToList();
         return TypedResults.Ok(new SearchResponse(results, result.Partial, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+    }
+
+    private static (ImageBox? Box, ProblemHttpResult? Problem) ParseBox(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return (null, null);
+        }
+
+        return ImageBox.TryParse(text, out var parsed, out var error)
+            ? (parsed, null)
+            : (null, Problems.Make(StatusCodes.Status400BadRequest, "Invalid box", error!));
+    }
+
+    private static async Task<(float[]? Vector, ProblemHttpResult? Problem)> EmbedBase64Async(string base64, string? box, CatalogDefinition definition,
+        UploadReader uploads, Embedding embedding, CancellationToken cancellationToken)
+    {
+        var (crop, boxProblem) = ParseBox(box);
+        if (boxProblem is not null)
+        {
+            return (null, boxProblem);
+        }
+
+        var (image, imageProblem) = uploads.ReadBase64(base64);
+        if (imageProblem is not null)
+        {
+            return (null, imageProblem);
+        }
+
+        return await embedding.EmbedAsync(definition.Model, [image!], cancellationToken, crop);
     }
 
     private static string? VectorError(float[] vector, CatalogDefinition catalog)

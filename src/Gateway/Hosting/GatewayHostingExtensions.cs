@@ -40,10 +40,15 @@ public static class GatewayHostingExtensions
         builder.Services.AddExtractorRouter();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Apis.Embedding>();
         // Enums (an ingestion's state) travel as their camelCase names, as the API documents them.
+        // Numbers are numbers only (not also numeric strings, the web default): the OpenAPI document then
+        // types a score as a number rather than 'number | string', which generated clients would inherit.
         builder.Services.ConfigureHttpJsonOptions(json =>
-            json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
+        {
+            json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddReason);
-        builder.Services.AddOpenApi(options => options.AddOutfitFinderSecuritySchemes());
+        builder.Services.AddOpenApi(options => options.AddOutfitFinderDocumentation().AddOutfitFinderSecuritySchemes());
         builder.Services.AddOutfitFinderAccess(configuration, cluster.Mode);
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])

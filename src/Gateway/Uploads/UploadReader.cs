@@ -80,6 +80,39 @@ public sealed class UploadReader(IOptions<ImageLimits> limits)
     }
 
     /// <summary>
+    /// Decodes a base64 image from a JSON body and checks it as <see cref="ReadAsync"/> checks a file part.
+    /// </summary>
+    public (byte[]? Image, ProblemHttpResult? Problem) ReadBase64(string base64)
+    {
+        // Base64 is 4 characters per 3 bytes: anything longer than this cannot be under the byte limit.
+        if (base64.Length > ((limits.Value.MaxBytes + 2) / 3 * 4) + 4)
+        {
+            return (null, Problems.Image(ImageRejection.TooManyBytes, $"The base64 image is {base64.Length:N0} characters; the limit is {limits.Value.MaxBytes:N0} bytes."));
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromBase64String(base64);
+        }
+        catch (FormatException)
+        {
+            return (null, Problems.BadRequest("'image' is not valid base64; send the file's bytes base64-encoded (no data: prefix)."));
+        }
+
+        try
+        {
+            ImageDecoder.Inspect(bytes, limits.Value);
+        }
+        catch (ImageRejectedException rejected)
+        {
+            return (null, Problems.Image(rejected.Reason, rejected.Message));
+        }
+
+        return (bytes, null);
+    }
+
+    /// <summary>
     /// Checks that <paramref name="json"/> is a JSON object whose values are strings or numbers,
     /// and returns it compacted; null input stays null.
     /// </summary>

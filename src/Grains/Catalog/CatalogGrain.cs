@@ -20,6 +20,13 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
     {
         var json = await store.ReadAsync(CatalogPaths.Definition(Name), cancellationToken);
         _definition = json is null ? null : JsonSerializer.Deserialize<CatalogDefinition>(json);
+
+        // Catalogs created before the index existed (or whose create stopped between the two
+        // writes) join it the first time they are used.
+        if (json is not null && await store.ReadAsync(CatalogPaths.IndexEntry(Name), cancellationToken) is null)
+        {
+            await store.WriteAsync(CatalogPaths.IndexEntry(Name), json, cancellationToken);
+        }
     }
 
     /// <inheritdoc />
@@ -48,7 +55,9 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
                     $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, shards={_definition.Shards}.");
         }
 
-        await store.WriteAsync(CatalogPaths.Definition(Name), JsonSerializer.SerializeToUtf8Bytes(requested), cancellationToken);
+        var definitionJson = JsonSerializer.SerializeToUtf8Bytes(requested);
+        await store.WriteAsync(CatalogPaths.Definition(Name), definitionJson, cancellationToken);
+        await store.WriteAsync(CatalogPaths.IndexEntry(Name), definitionJson, cancellationToken);
         _definition = requested;
         return new CreateCatalogResult(CreateCatalogStatus.Created, _definition, null);
     }
@@ -72,6 +81,21 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
 public static class CatalogPaths
 {
     public static string Definition(string catalog) => $"catalogs/{catalog}/catalog.json";
+
+    /// <summary>Prefix of the catalog index: one copy of each definition, listed in name order.</summary>
+    public const string IndexPrefix = "catalog-index/";
+
+    /// <summary>
+    /// A catalog's entry in the index. No extension: with one, the store's ordinal listing would put
+    /// <c>a-b.json</c> before <c>a.json</c> ('-' sorts before '.'), and pages would not be in name order.
+    /// </summary>
+    public static string IndexEntry(string catalog) => $"{IndexPrefix}{catalog}";
+
+    /// <summary>The catalog an index path names, or null for anything else under the prefix.</summary>
+    public static string? NameFromIndexEntry(string path) =>
+        path.StartsWith(IndexPrefix, StringComparison.Ordinal) && path.Length > IndexPrefix.Length && path.IndexOf('/', IndexPrefix.Length) < 0
+            ? path[IndexPrefix.Length..]
+            : null;
 
     /// <summary>Folder of a shard's snapshot and log generations (see <see cref="OutfitFinder.Core.Shards.Files.ShardStore"/>).</summary>
     public static string ShardFolder(string catalog, int shard) => $"catalogs/{catalog}/shards/{shard}";

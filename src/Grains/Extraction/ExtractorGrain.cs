@@ -31,7 +31,10 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
         for (var i = 0; i < request.Images.Length; i++)
         {
             var index = i;
-            pending[i] = EmbedOneAsync(index);
+            // Decoding and preprocessing are CPU work of tens of milliseconds per photo: on the thread pool they
+            // run in parallel over the cores instead of one after another on this activation's turn, which
+            // would hold the silo's scheduler thread for seconds on a batch.
+            pending[i] = Task.Run(() => EmbedOneAsync(index), cancellationToken);
         }
 
         await Task.WhenAll(pending);
@@ -43,6 +46,12 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
             try
             {
                 bitmap = ImageDecoder.Decode(request.Images[index], limits.Value);
+                if (request.Box is { } box)
+                {
+                    // After orientation, so the box is in the coordinates the user saw the photo in.
+                    using var upright = bitmap;
+                    bitmap = new ImageBox(box.X, box.Y, box.Width, box.Height).Crop(upright);
+                }
             }
             catch (ImageRejectedException rejected)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -107,7 +108,7 @@ public sealed partial class IngestionRun
             var counting = _checkpoint.Total is null ? CountRowsAsync(cancellationToken) : Task.CompletedTask;
             await IngestAsync(cancellationToken);
             await counting;
-            Finish(IngestionState.Succeeded, null);
+            FinishAtEnd();
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested && _failure is null)
         {
@@ -141,6 +142,28 @@ public sealed partial class IngestionRun
 
         LogRunFailed(e, _checkpoint.Catalog, _checkpoint.Id);
         Finish(IngestionState.Failed, $"The job stopped on an unexpected error: {e.Message}");
+    }
+
+    /// <summary>
+    /// The end of the manifest: succeeded only when nothing went wrong. A job that stored nothing
+    /// failed, whatever it read, so that a manifest pointing at the wrong folder does not pass as done.
+    /// </summary>
+    private void FinishAtEnd()
+    {
+        var (stored, bad) = (_checkpoint.Succeeded, _checkpoint.Failed + _checkpoint.Skipped);
+        if (bad == 0)
+        {
+            Finish(IngestionState.Succeeded, null);
+        }
+        else if (stored == 0)
+        {
+            Finish(IngestionState.Failed, string.Create(CultureInfo.InvariantCulture,
+                $"No row was stored: {_checkpoint.Failed} failed and {_checkpoint.Skipped} were skipped. The failures say why."));
+        }
+        else
+        {
+            Finish(IngestionState.CompletedWithErrors, null);
+        }
     }
 
     private void Finish(IngestionState state, string? error)

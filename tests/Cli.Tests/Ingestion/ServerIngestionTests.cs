@@ -28,7 +28,7 @@ public sealed class ServerIngestionTests
             {
                 1 => FakeGateway.Json(HttpStatusCode.OK, Job("running", 5)),
                 2 or 3 => throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused"),
-                _ => FakeGateway.Json(HttpStatusCode.OK, Job("succeeded", 10, failed: 1,
+                _ => FakeGateway.Json(HttpStatusCode.OK, Job("completedWithErrors", 10, failed: 1,
                     failures: """[{"row":4,"productId":"sku-3","image":"img/3.jpg","reason":"image 'img/3.jpg' not found in source 'bucket'"}]""")),
             };
         });
@@ -43,7 +43,18 @@ public sealed class ServerIngestionTests
         Assert.Contains("waiting to re-attach to job job-1", result.Output);
         Assert.Contains("re-attached to the job", result.Output);
         Assert.Contains("row 4 (product 'sku-3'): image 'img/3.jpg' not found in source 'bucket'", result.Output);
-        Assert.Contains("succeeded: 10/10 rows, 9 stored, 1 failed, 0 skipped", result.Output);
+        Assert.Contains("9 of 10 rows stored, 1 failed, 0 skipped: completed with errors", result.Output);
+    }
+
+    [Fact]
+    public async Task Ingest_Attach_LeadsWithNothingStoredAndFails_WhenEveryRowFailed()
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.OK, Job("failed", 10, failed: 10)));
+
+        var result = await CliHarness.RunPollingAsync(gateway, "ingest", "--catalog", "shop", "--attach", "job-1");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("0 of 10 rows stored, 10 failed, 0 skipped: failed", result.Output);
     }
 
     [Fact]

@@ -44,6 +44,30 @@ public sealed class SearchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Search_SendsTheBoxAsAFormField_WhenBoxIsGiven()
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.OK, TwoHits));
+
+        await CliHarness.RunAsync(gateway, "search", "--catalog", "shoes", "--box", "10,20,300,400", _photo);
+
+        var parts = await Assert.Single(gateway.Requests).ReadFormAsync();
+        Assert.Equal(["image", "box"], parts.Select(p => p.Name));
+        Assert.Equal("10,20,300,400"u8.ToArray(), parts[1].Content);
+    }
+
+    [Fact]
+    public async Task Search_FailsWithoutCallingTheGateway_WhenTheBoxIsMalformed()
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.OK, TwoHits));
+
+        var result = await CliHarness.RunAsync(gateway, "search", "--catalog", "shoes", "--box", "10,20,300", _photo);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Empty(gateway.Requests);
+        Assert.Contains("--box '10,20,300' is not four non-negative integers", result.Output);
+    }
+
+    [Fact]
     public async Task Search_AsksForTwentyResults_WhenKIsNotGiven()
     {
         var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.OK, TwoHits));

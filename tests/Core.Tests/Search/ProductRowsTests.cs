@@ -8,6 +8,24 @@ namespace OutfitFinder.Core.Tests.Search;
 /// </summary>
 public sealed class ProductRowsTests
 {
+    [Fact]
+    public void TryGrowRows_KeepsTheOldCapacity_WhenTheIndexCannotGrowItsArrays()
+    {
+        var rows = new ProductRows(moveRow: null);
+        rows.TryGrowRows(4, rowLength: 8, dimension: 8, _ => { });
+        var before = rows.RowCapacity;
+
+        // Out of memory under a heap limit: the index's own allocation fails.
+        Assert.Throws<OutOfMemoryException>(() => rows.TryGrowRows(before + 1, rowLength: 8, dimension: 8, _ => throw new OutOfMemoryException()));
+
+        // The capacity still matches what the index's arrays hold, so the next write grows again rather than writing past them.
+        Assert.Equal(before, rows.RowCapacity);
+        var grownTo = 0;
+        Assert.True(rows.TryGrowRows(before + 1, rowLength: 8, dimension: 8, capacity => grownTo = capacity));
+        Assert.Equal(grownTo, rows.RowCapacity);
+        Assert.True(grownTo > before);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -29,7 +47,7 @@ public sealed class ProductRowsTests
             else
             {
                 var images = random.Next(1, 4);
-                rows.TryGrowRows((long)rows.RowCount + images, rowLength: 1, dimension: 1, out _);
+                rows.TryGrowRows((long)rows.RowCount + images, rowLength: 1, dimension: 1, _ => { });
                 var slot = rows.Place(id, random.Next(2) == 0 ? "tops" : null, images, out _);
                 for (var image = 0; image < images; image++)
                 {
@@ -80,7 +98,7 @@ public sealed class ProductRowsTests
     public void Place_InternsCategories_SoProductsShareOneInstance()
     {
         var rows = new ProductRows(moveRow: null);
-        rows.TryGrowRows(2, 1, 1, out _);
+        rows.TryGrowRows(2, 1, 1, _ => { });
 
         rows.Place("a", new string(['t', 'o', 'p', 's']), 1, out _);
         rows.Place("b", new string(['t', 'o', 'p', 's']), 1, out _);
@@ -95,7 +113,7 @@ public sealed class ProductRowsTests
     public void Enumerate_Throws_WhenWrittenMeanwhile()
     {
         var rows = new ProductRows(moveRow: null);
-        rows.TryGrowRows(3, 1, 1, out _);
+        rows.TryGrowRows(3, 1, 1, _ => { });
         rows.AppendRow(rows.Place("a", null, 1, out _), 0);
         rows.AppendRow(rows.Place("b", null, 1, out _), 0);
 

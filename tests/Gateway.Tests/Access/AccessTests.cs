@@ -36,6 +36,25 @@ public sealed class AccessTests(KeysFixture fixture) : IClassFixture<KeysFixture
     }
 
     [Fact]
+    public async Task ListCatalogs_ShowsAConfinedKeyOnlyItsOwnCatalogs()
+    {
+        foreach (var catalog in new[] { "listed-a1", "listed-a2", "listed-b1" })
+        {
+            (await fixture.Admin.CreateCatalogAsync(catalog, new { shards = 1 })).EnsureSuccessStatusCode();
+        }
+
+        var (key, _) = await fixture.CreateKeyAsync(new { scopes = new[] { "search" }, catalogPrefix = "listed-a" });
+        using var http = fixture.Client(key);
+
+        var names = await ListedAsync(http);
+        var all = await ListedAsync(fixture.Admin);
+
+        Assert.Equal(["listed-a1", "listed-a2"], names.Where(name => name.StartsWith("listed-", StringComparison.Ordinal)));
+        Assert.DoesNotContain(names, name => !name.StartsWith("listed-a", StringComparison.Ordinal));
+        Assert.Contains("listed-b1", all);
+    }
+
+    [Fact]
     public async Task ConfinedAdminKey_CannotCallClusterWideEndpoints()
     {
         var (key, _) = await fixture.CreateKeyAsync(new { scopes = new[] { "admin" }, catalogPrefix = "acme-" });
@@ -148,6 +167,7 @@ public sealed class AccessTests(KeysFixture fixture) : IClassFixture<KeysFixture
         Assert.Equal("X-Api-Key", schemes.GetProperty("ApiKey").GetProperty("name").GetString());
         var search = document.RootElement.GetProperty("paths").GetProperty("/v1/catalogs/{catalog}/search").GetProperty("post");
         Assert.Equal("search", search.GetProperty("security")[0].GetProperty("Bearer")[0].GetString());
+        Assert.All(new[] { "401", "403", "429" }, status => Assert.True(search.GetProperty("responses").TryGetProperty(status, out _), status));
     }
 
     [Fact]
@@ -178,6 +198,20 @@ public sealed class AccessTests(KeysFixture fixture) : IClassFixture<KeysFixture
         var secret = key.Split('.')[1];
         Assert.DoesNotContain(fixture.Logs, entry => entry.Message.Contains(secret, StringComparison.Ordinal)
             || entry.Message.Contains(KeysFixture.BootstrapKey.Split('.')[1], StringComparison.Ordinal));
+    }
+
+    private static async Task<List<string>> ListedAsync(HttpClient http)
+    {
+        var names = new List<string>();
+        string? after = null;
+        do
+        {
+            using var page = JsonDocument.Parse(await http.GetStringAsync($"/v1/catalogs?limit=100{(after is null ? "" : "&after=" + after)}"));
+            names.AddRange(page.RootElement.GetProperty("catalogs").EnumerateArray().Select(catalog => catalog.GetProperty("name").GetString()!));
+            after = page.RootElement.GetProperty("next").GetString();
+        }
+        while (after is not null);
+        return names;
     }
 
     private static HttpRequestMessage Preflight(string origin)

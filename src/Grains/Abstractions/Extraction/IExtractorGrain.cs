@@ -13,11 +13,23 @@ public interface IExtractorGrain : IGrainWithIntegerKey
     Task<EmbedResult> EmbedAsync(EmbedRequest request, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Images to embed with one model.</summary>
+/// <summary>
+/// Images to embed with one model. With a <see cref="Box"/>, only that region of each upright
+/// image is embedded; an image the box does not fit fails with reason <c>BoxOutsideImage</c>.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record EmbedRequest(
     [property: Id(0)] string Model,
-    [property: Id(1)] byte[][] Images);
+    [property: Id(1)] byte[][] Images,
+    [property: Id(2)] CropBox? Box = null);
+
+/// <summary>A region of an upright image in pixels: left, top, width, height.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CropBox(
+    [property: Id(0)] int X,
+    [property: Id(1)] int Y,
+    [property: Id(2)] int Width,
+    [property: Id(3)] int Height);
 
 /// <summary>Why one image could not be embedded; <see cref="Reason"/> is an ImageRejection name.</summary>
 [GenerateSerializer, Immutable]

@@ -65,10 +65,16 @@ public sealed record IngestionStartResult(
 /// <summary>Where a job is.</summary>
 public enum IngestionState
 {
+    /// <summary>Reading the manifest and storing products.</summary>
     Running,
+    /// <summary>Reached the end of the manifest with every row stored.</summary>
     Succeeded,
+    /// <summary>Stopped on an error (unreadable manifest, lost source), or reached the end having stored no row.</summary>
     Failed,
+    /// <summary>Stopped by a cancel; products already stored stay.</summary>
     Cancelled,
+    /// <summary>Reached the end of the manifest having stored some rows; others failed or were skipped.</summary>
+    CompletedWithErrors,
 }
 
 /// <summary>
