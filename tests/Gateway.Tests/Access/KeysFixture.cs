@@ -12,7 +12,8 @@ namespace OutfitFinder.Gateway.Tests.Access;
 
 /// <summary>
 /// An embedded gateway with <c>Auth:Mode=Keys</c>, a bootstrap key holding every scope, one global
-/// CORS origin and a small ingest bucket (so a burst meets it quickly). Tests make keys of their own.
+/// CORS origin, a small ingest bucket (so a burst meets it quickly) and a large admin one (setup is
+/// not throttled). Tests make keys of their own.
 /// Every log line it writes is kept in <see cref="Logs"/>.
 /// </summary>
 public sealed class KeysFixture : IAsyncLifetime
@@ -34,6 +35,9 @@ public sealed class KeysFixture : IAsyncLifetime
             ["Auth:CorsOrigins:0"] = GlobalOrigin,
             ["Limits:Ingest:PerSecond"] = "1",
             ["Limits:Ingest:Burst"] = IngestBurst.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // The tests' setup (catalogs, keys) all goes through the bootstrap key: its admin rate is not under test.
+            ["Limits:Admin:PerSecond"] = "10000",
+            ["Limits:Admin:Burst"] = "10000",
         });
         Factory = _root.WithWebHostBuilder(builder => builder.ConfigureServices(services =>
             services.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(Logs))));
