@@ -53,10 +53,11 @@ public static class AccessExtensions
         services.AddSingleton<ICorsPolicyProvider, KeyCorsPolicyProvider>();
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>().Configure<IOptions<LimitsOptions>>((limiter, limits) =>
+        services.AddSingleton<PhotoSearchLimiter>();
+        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>().Configure<IOptions<LimitsOptions>, PhotoSearchLimiter>((limiter, limits, photoSearches) =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.GlobalLimiter = RateLimits.Create(limits.Value);
+            limiter.GlobalLimiter = RateLimits.Create(limits.Value, photoSearches);
             limiter.OnRejected = RateLimits.RejectAsync;
         });
         services.AddSingleton<ProductQuotaFilter>();

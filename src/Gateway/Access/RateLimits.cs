@@ -15,8 +15,12 @@ internal static class RateLimits
     /// <summary>The search route's name: its photo searches are the ones under the concurrency limit.</summary>
     public const string SearchEndpointName = "Search";
 
-    public static PartitionedRateLimiter<HttpContext> Create(LimitsOptions limits) =>
-        PartitionedRateLimiter.CreateChained(Buckets(limits), ImageSearches(limits));
+    public static PartitionedRateLimiter<HttpContext> Create(LimitsOptions limits, PhotoSearchLimiter photoSearches) =>
+        PartitionedRateLimiter.CreateChained(Buckets(limits), photoSearches.ForMultipartSearches());
+
+    /// <summary>The 429's detail when a key has too many searches by photo running.</summary>
+    public static string ConcurrencyDetail(string key) =>
+        $"API key '{key}' already has as many searches by photo running as Limits:ImageSearchConcurrency allows; retry when one ends.";
 
     public static async ValueTask RejectAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
@@ -35,7 +39,7 @@ internal static class RateLimits
         else
         {
             seconds = 1;
-            detail = $"API key '{key}' already has as many searches by photo running as Limits:ImageSearchConcurrency allows; retry when one ends.";
+            detail = ConcurrencyDetail(key);
         }
 
         http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
@@ -66,17 +70,7 @@ internal static class RateLimits
             });
         });
 
-    private static PartitionedRateLimiter<HttpContext> ImageSearches(LimitsOptions limits) =>
-        PartitionedRateLimiter.Create<HttpContext, string>(http =>
-        {
-            var isPhotoSearch = http.Request.HasFormContentType
-                && http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == SearchEndpointName;
-            return isPhotoSearch && Caller(http) is { } key
-                ? RateLimitPartition.GetConcurrencyLimiter(key, _ => new ConcurrencyLimiterOptions { PermitLimit = limits.ImageSearchConcurrency, QueueLimit = 0 })
-                : RateLimitPartition.GetNoLimiter(string.Empty);
-        });
-
     /// <summary>The key id to count against; null for the anonymous caller of <c>Auth:Mode=None</c>, which is not limited.</summary>
-    private static string? Caller(HttpContext http) =>
+    public static string? Caller(HttpContext http) =>
         http.Features.Get<ApiKeyFeature>()?.Key is { } key && !ReferenceEquals(key, ApiKeyAuthenticationHandler.Anonymous) ? key.Id : null;
 }

@@ -31,7 +31,7 @@ public static class SearchApi
 
     internal static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(
         string catalog, int? k, string? category, int? ef, string? box, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
-        Embedding embedding, SearchFanOut fanOut, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+        Embedding embedding, SearchFanOut fanOut, PhotoSearchLimiter photoSearches, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (!CatalogDirectory.IsValidName(catalog))
@@ -92,7 +92,20 @@ public static class SearchApi
                     return Problems.BadRequest("The JSON body has both 'image' and 'vector'; send one.");
                 }
 
-                var (photoVector, photoProblem) = await EmbedBase64Async(base64, body.Box ?? box, definition, uploads, embedding, cancellationToken);
+                // A photo in JSON is known only now, after the rate limiter ran: hold a photo-search lease here.
+                var (lease, limited) = photoSearches.Acquire(request.HttpContext);
+                if (limited is not null)
+                {
+                    return limited;
+                }
+
+                float[]? photoVector;
+                ProblemHttpResult? photoProblem;
+                using (lease)
+                {
+                    (photoVector, photoProblem) = await EmbedBase64Async(base64, body.Box ?? box, definition, uploads, embedding, cancellationToken);
+                }
+
                 if (photoProblem is not null)
                 {
                     return photoProblem;
