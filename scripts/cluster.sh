@@ -3,8 +3,9 @@
 # as an Orleans client, every one on its own loopback ports, with logs and pids in one run folder.
 #
 # Usage: scripts/cluster.sh up N [--provider redis|azure] [--gpu K]
-#                                          start N silos (the first K told they have a GPU); prints the
-#                                          gateway's URL last, alone on its line
+#                                          start N silos (the first K told they have a GPU); prints
+#                                          OUTFIT_API_KEY=<admin key> on a line of its own (also saved as
+#                                          api-key in the run folder) and the gateway's URL last, alone on its line
 #        scripts/cluster.sh join [--gpu]   start one more silo in the running cluster; prints its address
 #        scripts/cluster.sh down           stop exactly what "up" and "join" started
 #        scripts/cluster.sh status         list what runs
@@ -13,6 +14,7 @@
 #              OUTFIT_CLUSTER_NO_BUILD=1  use the Release builds already in src/*/bin
 #              OUTFIT_SILO_ARGS      extra settings for every silo, e.g. "--Extraction:Gpu=true"
 #              OUTFIT_GATEWAY_ARGS   extra settings for the gateway
+#              OUTFIT_API_KEY        the bootstrap admin key to seed (ofk_<id>.<secret>); default: a new random one
 #              OUTFIT_SILO_HEAP_LIMIT_MB  cap every silo's managed heap (DOTNET_GCHeapHardLimit), e.g. 512
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -216,14 +218,24 @@ up() {
     wait_silo "$i"
   done
 
+  # The gateway is a cluster client, so keys are on (Auth:Mode=Keys): seed an admin key with every scope
+  # through the environment, where other users cannot read it the way they can read a command line.
+  local api_key="${OUTFIT_API_KEY:-}"
+  if [ -z "$api_key" ]; then
+    api_key="ofk_admin.$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  fi
+  (umask 077 && printf '%s\n' "$api_key" >"$run/api-key")
+
   # shellcheck disable=SC2206
   local gateway_args=(${OUTFIT_GATEWAY_ARGS:-})
   free_port http_port
-  start gateway dotnet "$gateway_dll" "${settings[@]}" --Cluster:Mode=Client "--urls=http://127.0.0.1:$http_port" "${gateway_args[@]}"
+  Auth__BootstrapKey="$api_key" start gateway dotnet "$gateway_dll" "${settings[@]}" --Cluster:Mode=Client "--urls=http://127.0.0.1:$http_port" "${gateway_args[@]}"
   echo "gateway http://127.0.0.1:$http_port" >>"$run/endpoints"
   wait_http gateway "http://127.0.0.1:$http_port/health/ready" 120
   trap - EXIT
   echo "cluster of $count silos ($gpus with a GPU) on $provider; logs in $run/logs; stop it with scripts/cluster.sh down"
+  echo "admin API key (every scope; make narrower ones with 'outfit keys create'), also in $run/api-key:"
+  echo "OUTFIT_API_KEY=$api_key"
   echo "http://127.0.0.1:$http_port"
 }
 

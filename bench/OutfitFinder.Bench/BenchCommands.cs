@@ -145,19 +145,23 @@ internal static class BenchCommands
                 }
             }
         });
+        var keys = new Option<bool>("--keys")
+        {
+            Description = "Also time searches by vector through a gateway with Auth:Mode=Keys and a search key: the overhead of keys and rate limits.",
+        };
         AllPositive(concurrency);
         NotNegative(warmUp);
         NotNegative(imageQueries);
 
         var command = new Command("search", "The gateway over HTTP on loopback against in-process index searches, on synthetic vectors.")
         {
-            vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit, index, graphThreshold, ef, imageQueries, graphVectors, setting,
+            vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit, index, graphThreshold, ef, imageQueries, graphVectors, setting, keys,
         };
         command.SetAction((parse, cancellationToken) => SearchBenchmark.RunAsync(
             new SearchSettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(queries), TimeSpan.FromSeconds(parse.GetValue(warmUp)),
                 parse.GetRequiredValue(concurrency), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed),
                 TimeSpan.FromSeconds(parse.GetValue(timeLimit)), parse.GetValue(index), parse.GetValue(graphThreshold), parse.GetValue(ef),
-                parse.GetValue(imageQueries), parse.GetValue(graphVectors), parse.GetRequiredValue(setting)),
+                parse.GetValue(imageQueries), parse.GetValue(graphVectors), parse.GetRequiredValue(setting), parse.GetValue(keys)),
             new Report(Console.Out), cancellationToken));
         return command;
     }

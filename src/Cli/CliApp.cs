@@ -33,7 +33,10 @@ public static class CliApp
             http ?? ownedHttp!,
             console ?? CreateConsole(Console.Out),
             console ?? CreateConsole(Console.Error),
-            Environment.GetEnvironmentVariable(GatewayCommand.EnvironmentVariable));
+            Environment.GetEnvironmentVariable(GatewayCommand.EnvironmentVariable))
+        {
+            ApiKeyFromEnvironment = Environment.GetEnvironmentVariable(GatewayCommand.ApiKeyEnvironmentVariable),
+        };
         return await InvokeAsync(args, services, console?.Profile.Out.Writer, cancellationToken);
     }
 
@@ -69,7 +72,9 @@ public static class CliApp
         var gateway = GatewayCommand.CreateOption(services.GatewayFromEnvironment);
         var root = new RootCommand("OutfitFinder: manage catalogs, ingest products and search by photo through the gateway.");
         root.Options.Add(gateway);
+        root.Options.Add(GatewayCommand.CreateApiKeyOption(services.ApiKeyFromEnvironment));
         root.Subcommands.Add(CatalogCommands.Create(services, gateway));
+        root.Subcommands.Add(Keys.KeysCommands.Create(services, gateway));
         root.Subcommands.Add(IngestCommand.Create(services, gateway));
         root.Subcommands.Add(SearchCommand.Create(services, gateway));
         root.Subcommands.Add(EvalCommand.Create(services, gateway));

@@ -11,4 +11,7 @@ internal sealed record CliServices(HttpClient Http, IAnsiConsole Out, IAnsiConso
 {
     /// <summary>How often a followed server-side job is asked for its progress. Tests shorten it.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The value of <c>OUTFIT_API_KEY</c>, or null when unset; the <c>--api-key</c> option wins over it.</summary>
+    public string? ApiKeyFromEnvironment { get; init; }
 }

@@ -12,6 +12,26 @@ internal static class GatewayCommand
 
     public static readonly Uri DefaultGateway = new("http://localhost:5080");
 
+    /// <summary>Where the API key comes from when <c>--api-key</c> is not given.</summary>
+    public const string ApiKeyEnvironmentVariable = "OUTFIT_API_KEY";
+
+    /// <summary>The option's name, looked up by every gateway command's action.</summary>
+    public const string ApiKeyOptionName = "--api-key";
+
+    /// <summary>
+    /// <c>--api-key KEY</c> on the root command and every subcommand, sent as <c>Authorization: Bearer</c>.
+    /// Precedence: the option, then <paramref name="fromEnvironment"/> (<c>OUTFIT_API_KEY</c>); none
+    /// sends no key, which a gateway with <c>Auth:Mode=None</c> accepts. Prefer the environment: a
+    /// command line is visible to every user of the machine.
+    /// </summary>
+    public static Option<string?> CreateApiKeyOption(string? fromEnvironment) => new(ApiKeyOptionName)
+    {
+        Description = $"API key for a gateway with Auth:Mode=Keys; also read from ${ApiKeyEnvironmentVariable}.",
+        HelpName = "KEY",
+        Recursive = true,
+        DefaultValueFactory = _ => string.IsNullOrWhiteSpace(fromEnvironment) ? null : fromEnvironment.Trim(),
+    };
+
     /// <summary>
     /// <c>--gateway URL</c> on the root command and every subcommand. Precedence: the option, then
     /// <paramref name="fromEnvironment"/> (<c>OUTFIT_GATEWAY</c>), then <see cref="DefaultGateway"/>.
@@ -42,7 +62,7 @@ internal static class GatewayCommand
     {
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var client = new GatewayClient(services.Http, parseResult.GetRequiredValue(gateway));
+            var client = new GatewayClient(services.Http, parseResult.GetRequiredValue(gateway), parseResult.GetValue<string?>(ApiKeyOptionName));
             try
             {
                 return await action(parseResult, client, cancellationToken);

@@ -56,6 +56,9 @@ public abstract class LocalCluster : IAsyncLifetime
         }
 
         Http.BaseAddress = new Uri(output.Trim().Split('\n')[^1].Trim());
+        // A cluster's gateway checks keys; cluster.sh seeds an admin key with every scope and saves it.
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Bearer", (await File.ReadAllTextAsync(Path.Combine(_run, "api-key"))).Trim());
     }
 
     public async Task DisposeAsync()

@@ -37,10 +37,14 @@ namespace OutfitFinder.Bench.Search;
 /// <param name="ImageQueries">Timed searches by image per concurrency level; 0 for none.</param>
 /// <param name="GraphVectors">The cluster's <c>Search:GraphVectors</c>: float graphs, or int8 graphs re-ranked exactly.</param>
 /// <param name="Settings">Further gateway settings as <c>KEY=VALUE</c> (telemetry on or off, say), applied last.</param>
+/// <param name="Keys">
+/// Also time searches by vector through a second gateway over the same storage with <c>Auth:Mode=Keys</c>,
+/// sending a catalog-confined search key: the cost of authentication, authorization and rate limiting.
+/// </param>
 internal sealed record SearchSettings(
     int Vectors, int Shards, int Queries, TimeSpan WarmUp, IReadOnlyList<int> Concurrency, int K, int Clusters, int Seed, TimeSpan TimeLimit,
     ShardIndexKind Index = ShardIndexKind.Auto, int GraphThreshold = 20_000, int? Ef = null, int ImageQueries = 0,
-    HnswVectors GraphVectors = HnswVectors.Float, IReadOnlyList<string>? Settings = null)
+    HnswVectors GraphVectors = HnswVectors.Float, IReadOnlyList<string>? Settings = null, bool Keys = false)
 {
     /// <summary>The options the cluster runs with, to tell which shards answer from a graph.</summary>
     public ShardIndexOptions IndexOptions => new() { Index = Index, GraphThreshold = GraphThreshold };
@@ -73,6 +77,9 @@ internal static class SearchBenchmark
 
     // Distinct vectors the warm-up cycles through; the timed queries are others.
     private const int WarmUpQueries = 30;
+
+    // The --keys gateway's bootstrap key; it only makes the search key that is timed.
+    private const string BenchAdminKey = "ofk_bench.benchbenchbenchbenchbenchbenchbenchbench";
 
     public static async Task<int> RunAsync(SearchSettings settings, Report report, CancellationToken cancellationToken)
     {
@@ -191,6 +198,11 @@ internal static class SearchBenchmark
             }
         }
 
+        if (settings.Keys)
+        {
+            timed.AddRange(await TimeWithKeysAsync(settings, queries, storageRoot, cancellationToken));
+        }
+
         var (all, shard) = BuildBaselines(settings, vectors, ids);
         var (fullRun, exactAll) = MeasureIndex(all, queries, settings, "flat-index-all", cancellationToken);
         var (shardRun, exactShard) = MeasureIndex(shard, queries, settings, "flat-index-shard", cancellationToken);
@@ -214,6 +226,42 @@ internal static class SearchBenchmark
 
         Print(report, load, runs);
         return 0;
+    }
+
+    /// <summary>
+    /// The same searches by vector over HTTP through a gateway with keys on (a second process-local
+    /// gateway over the same storage, so the shards reload what the first one wrote), sending a
+    /// search key confined to the catalog. Rate limits are raised so that the token bucket is
+    /// consulted on every request but never refuses one.
+    /// </summary>
+    private static async Task<List<(SearchRun Run, string[][] Answers)>> TimeWithKeysAsync(
+        SearchSettings settings, float[] queries, string storageRoot, CancellationToken cancellationToken)
+    {
+        var runs = new List<(SearchRun Run, string[][] Answers)>();
+        await using var gateway = await InProcessGateway.StartAsync(storageRoot,
+            [$"--Search:Index={settings.Index}", $"--Search:GraphThreshold={settings.GraphThreshold}", $"--Search:GraphVectors={settings.GraphVectors}",
+             "--Auth:Mode=Keys", $"--Auth:BootstrapKey={BenchAdminKey}", "--Limits:Search:PerSecond=1000000", "--Limits:Search:Burst=1000000"],
+            cancellationToken);
+        using var admin = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", BenchAdminKey);
+        var created = await admin.PostAsJsonAsync("v1/keys", new { name = "bench", scopes = new[] { "search" }, catalogs = new[] { Catalog } }, cancellationToken);
+        await EnsureSuccessAsync(created, "Creating the search key", cancellationToken);
+        var key = (await created.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("key").GetString();
+
+        using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        var bodies = Enumerable.Range(0, WarmUpQueries + settings.Queries)
+            .Select(q => JsonSerializer.SerializeToUtf8Bytes(new { vector = Query(queries, q).ToArray(), k = settings.K, ef = settings.Ef }))
+            .ToArray();
+        foreach (var concurrency in settings.Concurrency)
+        {
+            var (latencies, payloads, seconds) = await TimeAsync(settings, settings.Queries, concurrency,
+                (q, token) => PostAsync(http, bodies[q], token), cancellationToken);
+            var (took, answers) = ParseAnswers(payloads);
+            runs.Add((Run("gateway-http-keys", settings.Vectors, settings.Shards, concurrency, latencies, seconds, settings, took), answers));
+        }
+
+        return runs;
     }
 
     /// <summary>
@@ -492,6 +540,7 @@ internal static class SearchBenchmark
             {
                 "gateway-http" => $"gateway, HTTP search by vector, {run.Shards} shards",
                 "gateway-http-image" => $"gateway, HTTP search by image (ResNet18), {run.Shards} shards",
+                "gateway-http-keys" => $"gateway with Auth:Mode=Keys, HTTP search by vector with a search key, {run.Shards} shards",
                 "hnsw-index-shard" => "HnswIndex.Search, shard 0's products",
                 "fan-out" => $"SearchFanOut in-process, {run.Shards} shard grains",
                 "shard-grain" => "one shard grain call (shard 0)",
@@ -530,6 +579,14 @@ internal static class SearchBenchmark
             report.Line(
                 $"Gateway at concurrency {run.Concurrency}: {F1(run.Qps)} QPS = {scaling}{run.Qps / exact.Qps:F2}× the one-thread scan's; "
                 + $"p50 {F2(run.P50Ms)} ms, p99 {F2(run.P99Ms)} ms.");
+        }
+
+        foreach (var keyed in runs.Where(run => run.Case == "gateway-http-keys"))
+        {
+            var open = runs.Single(run => run.Case == "gateway-http" && run.Concurrency == keyed.Concurrency);
+            report.Line(
+                $"Keys on vs off at concurrency {keyed.Concurrency}: p50 {F2(open.P50Ms)} → {F2(keyed.P50Ms)} ms ({Signed(keyed.P50Ms - open.P50Ms)} ms), "
+                + $"p99 {F2(open.P99Ms)} → {F2(keyed.P99Ms)} ms ({Signed(keyed.P99Ms - open.P99Ms)} ms), QPS {F1(open.Qps)} → {F1(keyed.Qps)}.");
         }
 
         report.LoadAtEnd();

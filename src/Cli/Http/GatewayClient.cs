@@ -15,7 +15,8 @@ namespace OutfitFinder.Cli.Http;
 /// </summary>
 /// <param name="http">Shared client; its <c>BaseAddress</c> is ignored, every request is absolute.</param>
 /// <param name="gateway">Root of the gateway, e.g. <c>http://localhost:5080</c>; may carry a path prefix.</param>
-internal sealed class GatewayClient(HttpClient http, Uri gateway)
+/// <param name="apiKey">Sent as <c>Authorization: Bearer …</c> on every request; null sends none (a gateway with <c>Auth:Mode=None</c>).</param>
+internal sealed class GatewayClient(HttpClient http, Uri gateway, string? apiKey = null)
 {
     // A trailing slash makes relative paths extend a prefix ("http://h/outfit/" + "v1/…") instead of replacing it.
     private readonly Uri _root = gateway.AbsoluteUri.EndsWith('/') ? gateway : new Uri(gateway.AbsoluteUri + "/");
@@ -119,6 +120,31 @@ internal sealed class GatewayClient(HttpClient http, Uri gateway)
         return sample;
     }
 
+    /// <summary><c>POST /v1/keys</c>: the new key (its text shown this once) and what it may do.</summary>
+    public async Task<CreatedKey> CreateKeyAsync(CreateKeyBody body, CancellationToken cancellationToken)
+    {
+        using var content = JsonContent.Create(body, GatewayJsonContext.Default.CreateKeyBody);
+        using var response = await SendAsync(HttpMethod.Post, "v1/keys", content, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await ReadJsonAsync(response, GatewayJsonContext.Default.CreatedKey, cancellationToken)).Value;
+    }
+
+    /// <summary><c>GET /v1/keys</c>: every key, revoked ones included; never a secret.</summary>
+    public async Task<IReadOnlyList<KeyInfo>> ListKeysAsync(CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Get, "v1/keys", content: null, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await ReadJsonAsync(response, GatewayJsonContext.Default.KeyInfoArray, cancellationToken)).Value;
+    }
+
+    /// <summary><c>DELETE /v1/keys/{id}</c>: revokes the key.</summary>
+    public async Task<KeyInfo> RevokeKeyAsync(string id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, "v1/keys/" + Uri.EscapeDataString(id), content: null, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return (await ReadJsonAsync(response, GatewayJsonContext.Default.KeyInfo, cancellationToken)).Value;
+    }
+
     /// <summary>Serialises metadata compactly in the dictionary's order, e.g. <c>{"color":"red","price":19.9}</c>.</summary>
     internal static string MetadataJson(IReadOnlyDictionary<string, JsonElement> metadata)
     {
@@ -179,6 +205,11 @@ internal sealed class GatewayClient(HttpClient http, Uri gateway)
         using var request = new HttpRequestMessage(method, new Uri(_root, relativePath)) { Content = content };
         request.Headers.Accept.ParseAdd("application/json");
         request.Headers.Accept.ParseAdd("application/problem+json");
+        if (!string.IsNullOrWhiteSpace(apiKey))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey.Trim());
+        }
+
         try
         {
             return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);

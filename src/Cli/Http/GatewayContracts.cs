@@ -65,6 +65,30 @@ internal sealed record VectorSample(string Catalog, string Model, string Metric,
 /// <summary>One sampled product and its first image's vector.</summary>
 internal sealed record ProductVector(string ProductId, string? Category, float[] Vector);
 
+/// <summary>Body of <c>POST /v1/keys</c>; unset fields are left out (no limit).</summary>
+internal sealed record CreateKeyBody(
+    string? Name,
+    IReadOnlyList<string> Scopes,
+    IReadOnlyList<string>? Catalogs,
+    string? CatalogPrefix,
+    IReadOnlyList<string>? CorsOrigins,
+    long? MaxProductsPerCatalog);
+
+/// <summary>An API key as the gateway lists it: never its secret.</summary>
+internal sealed record KeyInfo(
+    string Id,
+    string? Name,
+    IReadOnlyList<string> Scopes,
+    IReadOnlyList<string>? Catalogs,
+    string? CatalogPrefix,
+    IReadOnlyList<string>? CorsOrigins,
+    long? MaxProductsPerCatalog,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? RevokedAt);
+
+/// <summary>Body of the answer to <c>POST /v1/keys</c>: <see cref="Key"/> is shown this once.</summary>
+internal sealed record CreatedKey(string Key, KeyInfo Info);
+
 /// <summary>The fields of an RFC 9457 <c>application/problem+json</c> body that the CLI shows.</summary>
 internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
 
@@ -78,4 +102,7 @@ internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
 [JsonSerializable(typeof(StartIngestionBody))]
 [JsonSerializable(typeof(IngestionInfo))]
 [JsonSerializable(typeof(VectorSample))]
+[JsonSerializable(typeof(CreateKeyBody))]
+[JsonSerializable(typeof(CreatedKey))]
+[JsonSerializable(typeof(KeyInfo[]))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains.Catalog;
@@ -12,13 +13,14 @@ public static class CatalogsApi
     public static IEndpointRouteBuilder MapCatalogsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/catalogs", ListAsync).WithTags("Catalogs").WithName("ListCatalogs")
-            .WithSummary("Catalogs in name order, a page at a time (limit 1–100, default 50; pass the answer's next as after).");
+            .WithSummary("Catalogs in name order, a page at a time (limit 1–100, default 50; pass the answer's next as after).")
+            .RequireScope(ApiScope.Search).ListsCatalogsForConfinedKeys();
 
         var catalogs = app.MapGroup("/v1/catalogs/{catalog}").WithTags("Catalogs");
         catalogs.MapPut("", CreateAsync).WithName("CreateCatalog")
-            .WithSummary("Create a catalog (idempotent for the same definition).");
+            .WithSummary("Create a catalog (idempotent for the same definition).").RequireScope(ApiScope.Admin);
         catalogs.MapGet("", GetAsync).WithName("GetCatalog")
-            .WithSummary("A catalog's definition and how many products and images it holds.");
+            .WithSummary("A catalog's definition and how many products and images it holds.").RequireScope(ApiScope.Search);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Grains.Cluster;
 
 namespace OutfitFinder.Gateway.Apis;
@@ -8,7 +9,8 @@ public static class ClusterApi
     public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/cluster", GetAsync).WithTags("Cluster").WithName("GetCluster")
-            .WithSummary("Every silo membership knows: address, status, gpu, the shards active on it, their vectors and bytes, its extractors and its own counters.");
+            .WithSummary("Every silo membership knows: address, status, gpu, the shards active on it, their vectors and bytes, its extractors and its own counters.")
+            .RequireScope(ApiScope.Admin);
         return app;
     }
 

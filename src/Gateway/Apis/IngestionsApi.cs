@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains.Ingestion;
 
@@ -11,9 +12,10 @@ public static partial class IngestionsApi
 {
     public static IEndpointRouteBuilder MapIngestionsApi(this IEndpointRouteBuilder app)
     {
-        var ingestions = app.MapGroup("/v1/catalogs/{catalog}/ingestions").WithTags("Ingestions");
+        var ingestions = app.MapGroup("/v1/catalogs/{catalog}/ingestions").WithTags("Ingestions").RequireScope(ApiScope.Ingest);
         ingestions.MapPost("", StartAsync).WithName("StartIngestion")
-            .WithSummary("Start ingesting a manifest (CSV or JSON Lines) from a configured source; answers 202 with the job.");
+            .WithSummary("Start ingesting a manifest (CSV or JSON Lines) from a configured source; answers 202 with the job.")
+            .AddEndpointFilter<RouteHandlerBuilder, ProductQuotaFilter>();
         ingestions.MapGet("", ListAsync).WithName("ListIngestions").WithSummary("The catalog's ingestion jobs, newest first.");
         ingestions.MapGet("/{id}", GetAsync).WithName("GetIngestion").WithSummary("A job's progress and its bad rows.");
         ingestions.MapDelete("/{id}", CancelAsync).WithName("CancelIngestion")
@@ -132,7 +134,8 @@ public static partial class IngestionsApi
 
     private static bool IsValidJobId(string id) => JobId().IsMatch(id);
 
-    [GeneratedRegex("^[a-z0-9_-]{1,64}$", RegexOptions.CultureInvariant)]
+    // \z, not $, which would also accept a final "\n".
+    [GeneratedRegex(@"^[a-z0-9_-]{1,64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex JobId();
 }
 

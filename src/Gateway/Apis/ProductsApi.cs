@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Images;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Storage;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Gateway.Uploads;
@@ -21,10 +22,14 @@ public static class ProductsApi
         var products = app.MapGroup("/v1/catalogs/{catalog}/products/{productId}").WithTags("Products");
         products.MapPut("", PutAsync).WithName("PutProduct")
             .WithSummary("Add or replace a product: multipart with one or more 'image' parts, optional 'category' and 'metadata' (JSON object).")
-            .Accepts<IFormFile>("multipart/form-data").DisableAntiforgery();
-        products.MapGet("", GetAsync).WithName("GetProduct").WithSummary("A product's category, metadata and image count.");
-        products.MapDelete("", DeleteAsync).WithName("DeleteProduct").WithSummary("Delete a product and its images.");
-        products.MapGet("/images/{n:int}", GetImageAsync).WithName("GetProductImage").WithSummary("The stored bytes of the product's image n (0-based).");
+            .Accepts<IFormFile>("multipart/form-data").DisableAntiforgery()
+            .RequireScope(ApiScope.Write).AddEndpointFilter<RouteHandlerBuilder, ProductQuotaFilter>();
+        products.MapGet("", GetAsync).WithName("GetProduct").WithSummary("A product's category, metadata and image count.")
+            .RequireScope(ApiScope.Search);
+        products.MapDelete("", DeleteAsync).WithName("DeleteProduct").WithSummary("Delete a product and its images.")
+            .RequireScope(ApiScope.Write);
+        products.MapGet("/images/{n:int}", GetImageAsync).WithName("GetProductImage").WithSummary("The stored bytes of the product's image n (0-based).")
+            .RequireScope(ApiScope.Search);
         return app;
     }
 

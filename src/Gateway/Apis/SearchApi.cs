@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Images;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Gateway.Uploads;
@@ -24,13 +25,14 @@ public static class SearchApi
             // One Accepts with both types: each Accepts call replaces the route's accepted types.
             .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
             .AddEndpointFilter<SearchMetricsFilter>()
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireScope(ApiScope.Search);
         return app;
     }
 
     internal static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(
         string catalog, int? k, string? category, int? ef, string? box, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
-        Embedding embedding, SearchFanOut fanOut, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+        Embedding embedding, SearchFanOut fanOut, PhotoSearchLimiter photoSearches, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (!CatalogDirectory.IsValidName(catalog))
@@ -78,6 +80,11 @@ public static class SearchApi
             {
                 return Problems.BadRequest($"The JSON body is invalid: {exception.Message}");
             }
+            catch (InvalidOperationException exception) when (exception.InnerException is ArgumentException)
+            {
+                // The framework's answer to a charset .NET does not know ("charset=x-foo"); found by FuzzTests.
+                return Problems.Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset", exception.Message);
+            }
 
             if (body?.Image is { } base64)
             {
@@ -86,7 +93,20 @@ public static class SearchApi
                     return Problems.BadRequest("The JSON body has both 'image' and 'vector'; send one.");
                 }
 
-                var (photoVector, photoProblem) = await EmbedBase64Async(base64, body.Box ?? box, definition, uploads, embedding, cancellationToken);
+                // A photo in JSON is known only now, after the rate limiter ran: hold a photo-search lease here.
+                var (lease, limited) = photoSearches.Acquire(request.HttpContext);
+                if (limited is not null)
+                {
+                    return limited;
+                }
+
+                float[]? photoVector;
+                ProblemHttpResult? photoProblem;
+                using (lease)
+                {
+                    (photoVector, photoProblem) = await EmbedBase64Async(base64, body.Box ?? box, definition, uploads, embedding, cancellationToken);
+                }
+
                 if (photoProblem is not null)
                 {
                     return photoProblem;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains;
 using OutfitFinder.Grains.Catalog;
@@ -22,7 +23,8 @@ public static class VectorsApi
     {
         app.MapGroup("/v1/catalogs/{catalog}").WithTags("Catalogs")
             .MapGet("/vectors", GetAsync).WithName("SampleVectors")
-            .WithSummary("Up to max products (default 1000, at most 10000) with their category and first image's vector, spread evenly over the catalog.");
+            .WithSummary("Up to max products (default 1000, at most 10000) with their category and first image's vector, spread evenly over the catalog.")
+            .RequireScope(ApiScope.Search);
         return app;
     }
 

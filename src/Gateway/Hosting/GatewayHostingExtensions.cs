@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Apis;
 using OutfitFinder.Gateway.Search;
 using OutfitFinder.Grains.Hosting;
@@ -47,7 +48,8 @@ public static class GatewayHostingExtensions
             json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
         });
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = FrameworkProblems.AddReason);
-        builder.Services.AddOpenApi(options => options.AddOutfitFinderDocumentation());
+        builder.Services.AddOpenApi(options => options.AddOutfitFinderDocumentation().AddOutfitFinderSecuritySchemes());
+        builder.Services.AddOutfitFinderAccess(configuration, cluster.Mode);
         builder.Services.AddHealthChecks()
             .AddCheck("live", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
@@ -81,7 +83,8 @@ public static class GatewayHostingExtensions
         app.UseStatusCodePages();
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        app.MapOpenApi();
+        app.UseOutfitFinderAccess();
+        app.MapOpenApi().AllowAnonymous();
         return app;
     }
 
@@ -97,16 +100,20 @@ public static class GatewayHostingExtensions
         app.MapIngestionsApi();
         app.MapVectorsApi();
         app.MapClusterApi();
+        app.MapKeysApi();
         app.MapHealthEndpoints();
-        app.MapOutfitFinderMetrics();
-        app.MapOutfitFinderDashboard();
+        // Operators' views: admin keys only (a Prometheus scraping the gateway sends one; silos' own /metrics
+        // sit on their internal health port, which carries no key).
+        app.MapOutfitFinderMetrics()?.RequireScope(ApiScope.Admin);
+        app.MapOutfitFinderDashboard()?.RequireScope(ApiScope.Admin);
         return app;
     }
 
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        // Probes carry no key: orchestrators call them.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         return app;
     }
 }

@@ -31,6 +31,7 @@ public sealed partial class CatalogDirectory(IGrainFactory grains)
         return definition;
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    // \z, not $: '$' also matches before a final "\n", which let "fuzz\n" through (found by FuzzTests).
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,63}\z")]
     private static partial Regex ValidName();
 }

@@ -8,6 +8,9 @@ namespace OutfitFinder.Cli.Tests.Infrastructure;
 /// <summary>A request as the gateway would have received it: method, URL, content type and body bytes.</summary>
 internal sealed record RecordedRequest(HttpMethod Method, Uri Uri, string? ContentType, byte[] Body)
 {
+    /// <summary>The request's <c>Authorization</c> header, or null when it had none.</summary>
+    public string? Authorization { get; init; }
+
     /// <summary>Path and query as sent on the wire, escapes kept: <c>/v1/catalogs/a%20b?k=20</c>.</summary>
     public string PathAndQuery => Uri.PathAndQuery;
 
@@ -68,7 +71,10 @@ internal sealed class FakeGateway(Func<RecordedRequest, Task<HttpResponseMessage
     {
         var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
         var recorded = new RecordedRequest(
-            request.Method, request.RequestUri!, request.Content?.Headers.ContentType?.ToString(), body);
+            request.Method, request.RequestUri!, request.Content?.Headers.ContentType?.ToString(), body)
+        {
+            Authorization = request.Headers.Authorization?.ToString(),
+        };
         _requests.Enqueue(recorded);
         // Like a real connection, stop waiting when the client gives up (its timeout, Ctrl+C).
         var response = await respond(recorded).WaitAsync(cancellationToken);
