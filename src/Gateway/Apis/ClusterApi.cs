@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using OutfitFinder.Gateway.Access;
 using OutfitFinder.Grains.Cluster;
 
@@ -14,11 +15,22 @@ public static class ClusterApi
         return app;
     }
 
-    internal static async Task<ClusterResponse> GetAsync(IGrainFactory grains, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<ClusterResponse>, ProblemHttpResult>> GetAsync(IGrainFactory grains, CancellationToken cancellationToken)
     {
-        var silos = await grains.GetGrain<IClusterInfoGrain>(0).GetSilosAsync(cancellationToken);
-        return new ClusterResponse([.. silos.Select(silo => new ClusterSilo(silo.Address, silo.Gpu, silo.Status, silo.Shards, silo.Vectors, silo.Bytes,
-            silo.Extractors, silo.Stats?.ImagesEmbedded, silo.Stats?.ModelRuns, silo.Stats?.ExecutionProviders, silo.Stats?.HeapBytes, silo.Stats?.HeapLimitBytes))]);
+        IReadOnlyList<SiloView> silos;
+        try
+        {
+            silos = await grains.GetGrain<IClusterInfoGrain>(0).GetSilosAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+        {
+            // The silo answering for the cluster died mid-call; membership has not caught up yet.
+            return Problems.Make(StatusCodes.Status503ServiceUnavailable, "Cluster view unavailable",
+                $"The silo asked for the cluster's view did not answer ({exception.GetType().Name}); retry in a few seconds.");
+        }
+
+        return TypedResults.Ok(new ClusterResponse([.. silos.Select(silo => new ClusterSilo(silo.Address, silo.Gpu, silo.Status, silo.Shards, silo.Vectors, silo.Bytes,
+            silo.Extractors, silo.Stats?.ImagesEmbedded, silo.Stats?.ModelRuns, silo.Stats?.ExecutionProviders, silo.Stats?.HeapBytes, silo.Stats?.HeapLimitBytes))]));
     }
 }
 

@@ -25,6 +25,7 @@ internal static class OpenApiDocumentation
     private static readonly Dictionary<string, int[]> ExtraProblems = new(StringComparer.Ordinal)
     {
         ["CreateCatalog"] = [409],
+        ["GetCluster"] = [503],
         ["PutProduct"] = [413, 415, 503],
         ["Search"] = [413, 415, 503],
         ["StartIngestion"] = [409],

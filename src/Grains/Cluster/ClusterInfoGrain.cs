@@ -21,6 +21,9 @@ public sealed class ClusterInfoGrain(
 {
     private static readonly string ExtractorClass = typeof(ExtractorGrain).FullName!;
 
+    /// <summary>How long one silo's answer is awaited before it counts as not answering.</summary>
+    private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(5);
+
     /// <inheritdoc />
     public Task<SiloAddress[]> GetExtractionSilosAsync(CancellationToken cancellationToken = default)
     {
@@ -35,19 +38,22 @@ public sealed class ClusterInfoGrain(
         var management = GrainFactory.GetGrain<IManagementGrain>(0);
         var hosts = await management.GetHosts(onlyActive: false).WaitAsync(cancellationToken);
         var active = hosts.Where(host => host.Value == SiloStatus.Active).Select(host => host.Key).ToArray();
-        // Every activation of the live silos, matched by grain type id rather than by the class-name
-        // filter, whose spelling Orleans does not document: an admin call, its cost grows with the
-        // activations the cluster holds.
-        var activations = active.Length == 0 ? [] : await management.GetDetailedGrainStatistics(null, active).WaitAsync(cancellationToken);
         var shardType = GrainFactory.GetGrain<ICatalogShardGrain>(ShardKeys.For("any", 0)).GetGrainId().Type;
-        // Stateless workers are not listed one by one, only counted per silo and class.
-        var extractorCounts = active.Length == 0 ? [] : await management.GetSimpleGrainStatistics(active).WaitAsync(cancellationToken);
+        // Asked silo by silo, each bounded by AnswerLimit: a silo killed a moment ago is still Active until membership
+        // declares it dead, and one question to all silos would fail (or wait) with it. Such a silo is listed with no
+        // shards and null counters. Activations are matched by grain type id rather than by the class-name filter,
+        // whose spelling Orleans does not document; stateless workers are only counted per silo and class.
+        var perSilo = await Task.WhenAll(active.Select(async silo => (
+            Silo: silo,
+            Activations: await AnswerOrNullAsync(() => management.GetDetailedGrainStatistics(null, [silo]), cancellationToken) ?? [],
+            Counts: await AnswerOrNullAsync(() => management.GetSimpleGrainStatistics([silo]), cancellationToken) ?? [])));
 
-        var shards = activations.Where(a => a.GrainId.Type == shardType).ToLookup(a => a.SiloAddress, a => a.GrainId.Key.ToString()!);
-        var extractors = extractorCounts.Where(count => count.GrainType.Contains(ExtractorClass, StringComparison.Ordinal))
+        var shards = perSilo.SelectMany(entry => entry.Activations).Where(a => a.GrainId.Type == shardType)
+            .ToLookup(a => a.SiloAddress, a => a.GrainId.Key.ToString()!);
+        var extractors = perSilo.SelectMany(entry => entry.Counts).Where(count => count.GrainType.Contains(ExtractorClass, StringComparison.Ordinal))
             .ToLookup(count => count.SiloAddress, count => count.ActivationCount);
         var footprints = (await Task.WhenAll(shards.SelectMany(silo => silo).Select(async key =>
-            (key, footprint: await GrainFactory.GetGrain<ICatalogShardGrain>(key).GetFootprintAsync(cancellationToken)))))
+            (key, footprint: await AnswerOrNullAsync(() => GrainFactory.GetGrain<ICatalogShardGrain>(key).GetFootprintAsync(cancellationToken), cancellationToken)))))
             .ToDictionary(entry => entry.key, entry => entry.footprint);
         var stats = (await Task.WhenAll(active.Select(StatsOfAsync))).Where(entry => entry is not null).ToDictionary(entry => entry!.Address);
 
@@ -63,17 +69,24 @@ public sealed class ClusterInfoGrain(
 
         async Task<SiloStats?> StatsOfAsync(SiloAddress silo)
         {
-            try
-            {
-                var answer = await SiloKeys.CallOnAsync(silo, () => GrainFactory.GetGrain<ISiloStatsGrain>(SiloKeys.For(silo)).GetAsync(cancellationToken))
-                    .WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
-                // A silo that died since the hosts were listed is answered for by another; keep only true answers.
-                return answer.Address == silo.Endpoint.ToString() ? answer : null;
-            }
-            catch (Exception exception) when (exception is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
-            {
-                return null;
-            }
+            var answer = await AnswerOrNullAsync(
+                () => SiloKeys.CallOnAsync(silo, () => GrainFactory.GetGrain<ISiloStatsGrain>(SiloKeys.For(silo)).GetAsync(cancellationToken)), cancellationToken);
+            // A silo that died since the hosts were listed is answered for by another; keep only true answers.
+            return answer?.Address == silo.Endpoint.ToString() ? answer : null;
+        }
+    }
+
+    /// <summary>The answer, or null when its silo is gone, refuses, or does not answer within <see cref="AnswerLimit"/>.</summary>
+    private static async Task<T?> AnswerOrNullAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
+        where T : class
+    {
+        try
+        {
+            return await call().WaitAsync(AnswerLimit, cancellationToken);
+        }
+        catch (Exception exception) when (exception is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException)
+        {
+            return null;
         }
     }
 }
