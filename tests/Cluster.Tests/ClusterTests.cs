@@ -39,24 +39,8 @@ internal static class Catalogs
         return !body.RootElement.GetProperty("partial").GetBoolean();
     }
 
-    /// <summary>A 32×32 24-bit BMP whose pixels follow from <paramref name="seed"/>, so products differ.</summary>
-    public static byte[] Bmp(int seed)
-    {
-        const int Side = 32;
-        var pixels = Side * Side * 3;
-        var bmp = new byte[54 + pixels];
-        "BM"u8.CopyTo(bmp);
-        BitConverter.TryWriteBytes(bmp.AsSpan(2), bmp.Length);
-        BitConverter.TryWriteBytes(bmp.AsSpan(10), 54);
-        BitConverter.TryWriteBytes(bmp.AsSpan(14), 40);
-        BitConverter.TryWriteBytes(bmp.AsSpan(18), Side);
-        BitConverter.TryWriteBytes(bmp.AsSpan(22), Side);
-        BitConverter.TryWriteBytes(bmp.AsSpan(26), (short)1);
-        BitConverter.TryWriteBytes(bmp.AsSpan(28), (short)24);
-        BitConverter.TryWriteBytes(bmp.AsSpan(34), pixels);
-        new Random(seed).NextBytes(bmp.AsSpan(54));
-        return bmp;
-    }
+    /// <summary>A 32×32 BMP of noise that follows from <paramref name="seed"/>, so products differ.</summary>
+    public static byte[] Bmp(int seed) => OutfitFinder.TestSupport.NoiseBitmaps.Bmp(seed);
 
     /// <summary>Polls until <paramref name="condition"/> holds; false when <paramref name="limit"/> passes first.</summary>
     public static async Task<bool> EventuallyAsync(TimeSpan limit, Func<Task<bool>> condition)

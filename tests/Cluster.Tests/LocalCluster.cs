@@ -28,6 +28,9 @@ public abstract class LocalCluster : IAsyncLifetime
     /// </summary>
     public string SourceFolder { get; } = Directory.CreateTempSubdirectory("outfit-cluster-source-").FullName;
 
+    /// <summary>Environment variables every process of the cluster starts with, besides the harness's own.</summary>
+    protected virtual IReadOnlyDictionary<string, string> ProcessEnvironment => new Dictionary<string, string>();
+
     /// <summary>Why this cluster could not start, or null when it runs.</summary>
     public string? Unavailable { get; private set; }
 
@@ -61,7 +64,7 @@ public abstract class LocalCluster : IAsyncLifetime
             "Bearer", (await File.ReadAllTextAsync(Path.Combine(_run, "api-key"))).Trim());
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Http.Dispose();
         if (File.Exists(Path.Combine(_run, "pids")))
@@ -132,6 +135,11 @@ public abstract class LocalCluster : IAsyncLifetime
         }
 
         start.Environment["OUTFIT_CLUSTER_RUN"] = _run;
+        foreach (var (name, value) in ProcessEnvironment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.Environment["OUTFIT_CLUSTER_NO_BUILD"] = "1";
         // No GPU, and the small white-box model instead of ResNet18: three silos on two cores.
         // Rebalancing every 3 s rather than 20, so a join is even within a test's patience.
@@ -178,6 +186,34 @@ public sealed class AzureStorageCluster() : LocalCluster("azure", 3);
 
 /// <summary>Three silos on Redis, the first two told they have a GPU.</summary>
 public sealed class GpuCluster() : LocalCluster("redis", 3, gpuSilos: 2);
+
+/// <summary>
+/// Two silos on Redis whose processes (and the gateway's) export their traces over OTLP/HTTP to a receiver in the
+/// test process.
+/// </summary>
+public sealed class TracedCluster : LocalCluster
+{
+    public TracedCluster()
+        : base("redis", 2)
+    {
+    }
+
+    public OtlpTraceReceiver Receiver { get; } = new();
+
+    protected override IReadOnlyDictionary<string, string> ProcessEnvironment => new Dictionary<string, string>
+    {
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = Receiver.Endpoint,
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        // Export within a second rather than the default five, so the test waits less.
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "1000",
+    };
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Receiver.Dispose();
+    }
+}
 
 /// <summary>Two silos on Redis, to which a test adds a third.</summary>
 public sealed class GrowingCluster() : LocalCluster("redis", 2);

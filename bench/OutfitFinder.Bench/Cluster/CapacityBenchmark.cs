@@ -4,6 +4,7 @@ using System.Text.Json;
 using OutfitFinder.Bench.Reporting;
 using OutfitFinder.Core.Extraction.WhiteBox;
 using OutfitFinder.Core.Images;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Bench.Cluster;
 
@@ -148,7 +149,7 @@ internal static class CapacityBenchmark
 
     private static float[] Embed(WhiteBoxEmbedder embedder, int seed)
     {
-        using var bitmap = ImageDecoder.Decode(ClusterLoad.NoiseBitmap(seed), new ImageLimits());
+        using var bitmap = ImageDecoder.Decode(NoiseBitmaps.Bmp(seed), new ImageLimits());
         return embedder.Embed([bitmap]);
     }
 
@@ -161,7 +162,7 @@ internal static class CapacityBenchmark
         var manifest = new StringBuilder("product_id,image\n");
         for (var i = 0; i < products; i++)
         {
-            File.WriteAllBytes(Path.Combine(folder, "images", $"p{i}.bmp"), ClusterLoad.NoiseBitmap(i));
+            File.WriteAllBytes(Path.Combine(folder, "images", $"p{i}.bmp"), NoiseBitmaps.Bmp(i));
             manifest.Append($"p{i},images/p{i}.bmp\n");
         }
 

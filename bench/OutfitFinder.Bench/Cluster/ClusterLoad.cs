@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using OutfitFinder.TestSupport;
 
 namespace OutfitFinder.Bench.Cluster;
 
@@ -128,27 +129,8 @@ internal sealed class ClusterLoad(HttpClient http, string catalog, int dimension
 
     private static async Task<bool> PutAsync(HttpClient http, string catalog, string id, int seed, CancellationToken cancellationToken)
     {
-        using var form = new MultipartFormDataContent { { new ByteArrayContent(NoiseBitmap(seed)), "image", "p.bmp" } };
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(NoiseBitmaps.Bmp(seed)), "image", "p.bmp" } };
         using var response = await http.PutAsync($"/v1/catalogs/{catalog}/products/{id}", form, cancellationToken);
         return response.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK;
-    }
-
-    /// <summary>A 32×32 24-bit BMP of seeded noise: products differ, and decoding costs next to nothing.</summary>
-    public static byte[] NoiseBitmap(int seed)
-    {
-        const int Side = 32;
-        var pixels = Side * Side * 3;
-        var bmp = new byte[54 + pixels];
-        "BM"u8.CopyTo(bmp);
-        BitConverter.TryWriteBytes(bmp.AsSpan(2), bmp.Length);
-        BitConverter.TryWriteBytes(bmp.AsSpan(10), 54);
-        BitConverter.TryWriteBytes(bmp.AsSpan(14), 40);
-        BitConverter.TryWriteBytes(bmp.AsSpan(18), Side);
-        BitConverter.TryWriteBytes(bmp.AsSpan(22), Side);
-        BitConverter.TryWriteBytes(bmp.AsSpan(26), (short)1);
-        BitConverter.TryWriteBytes(bmp.AsSpan(28), (short)24);
-        BitConverter.TryWriteBytes(bmp.AsSpan(34), pixels);
-        new Random(seed).NextBytes(bmp.AsSpan(54));
-        return bmp;
     }
 }
