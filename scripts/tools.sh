@@ -22,11 +22,13 @@ ensure_redis() {
   ensure_apt_command redis-server redis-server
 }
 
-# Installs a Debian package with apt-get when the command it provides is missing (as root, or through sudo when
-# it asks no password). The package index is fetched only when apt knows no candidate for it.
-# Usage: ensure_apt_command COMMAND PACKAGE
+# Installs Debian packages with apt-get when the command the first provides is missing (as root, or through sudo
+# when it asks no password), without recommended packages: the tests need the command, not a desktop or an engine.
+# The package index is fetched only when apt knows no candidate for the package.
+# Usage: ensure_apt_command COMMAND PACKAGE [MORE PACKAGES]
 ensure_apt_command() {
   local command="$1" package="$2"
+  local packages=("${@:2}")
   command -v "$command" >/dev/null 2>&1 && return 0
   local apt=(apt-get)
   if [ "$(id -u)" -ne 0 ]; then
@@ -34,11 +36,12 @@ ensure_apt_command() {
     apt=(sudo -n apt-get)
   fi
   command -v apt-get >/dev/null 2>&1 || { echo "$command is missing and this machine has no apt-get" >&2; return 1; }
-  echo "installing $package with apt-get" >&2
+  echo "installing ${packages[*]} with apt-get" >&2
   if ! apt-cache policy "$package" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
     "${apt[@]}" update -qq >/dev/null || return 1
   fi
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" -o DPkg::Lock::Timeout=600 install -y -qq "$package" >/dev/null && command -v "$command" >/dev/null 2>&1
+  DEBIAN_FRONTEND=noninteractive "${apt[@]}" -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${packages[@]}" >/dev/null \
+    && command -v "$command" >/dev/null 2>&1
 }
 
 # docker-compose, to validate docker-compose.yml offline (`docker-compose config` needs no engine): Debian's package.
@@ -61,18 +64,7 @@ ensure_chromium() {
   if [ -n "${OUTFIT_CHROMIUM:-}" ] && [ -x "$OUTFIT_CHROMIUM" ]; then
     return 0
   fi
-  command -v chromium >/dev/null 2>&1 && return 0
-  local apt=(apt-get)
-  if [ "$(id -u)" -ne 0 ]; then
-    sudo -n true 2>/dev/null || { echo "chromium is missing and apt-get needs root" >&2; return 1; }
-    apt=(sudo -n apt-get)
-  fi
-  command -v apt-get >/dev/null 2>&1 || { echo "chromium is missing and this machine has no apt-get" >&2; return 1; }
-  echo "installing chromium with apt-get" >&2
-  if ! apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    "${apt[@]}" update -qq >/dev/null || return 1
-  fi
-  DEBIAN_FRONTEND=noninteractive "${apt[@]}" -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null && command -v chromium >/dev/null 2>&1
+  ensure_apt_command chromium chromium fonts-dejavu-core
 }
 
 # The API document's checks (tests/Gateway.Tests/OpenApiDocumentTests.cs): Redocly's linter, and
