@@ -128,6 +128,17 @@ public sealed class BadInputTests(GatewayFixture fixture) : IClassFixture<Gatewa
     }
 
     [Fact]
+    public async Task Search_Returns400_ForMultipartWithoutABoundary()
+    {
+        var body = new ByteArrayContent("--x\r\n"u8.ToArray());
+        body.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data");
+
+        var detail = await (await Http.PostAsync($"/v1/catalogs/{Catalog}/search", body)).AssertProblemAsync(400);
+
+        Assert.Contains("boundary", detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Search_Returns400_ForMultipartWithoutImagePart()
     {
         var form = new MultipartFormDataContent { { new StringContent("x"), "photo" } };

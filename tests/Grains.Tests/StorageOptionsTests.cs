@@ -52,6 +52,7 @@ public sealed class StorageOptionsTests
     [InlineData("-shop")]
     [InlineData("shop-")]
     [InlineData("shop_images")]
+    [InlineData("shop\n")]
     public void Validate_NamesContainer_WhenNameIsNotAValidContainerName(string container)
     {
         var failure = Validate(new StorageOptions

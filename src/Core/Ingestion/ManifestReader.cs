@@ -169,7 +169,7 @@ public sealed partial class ManifestReader : IManifestReader
     }
 
     // RFC 8259 number grammar: no leading zeros, no leading '+', digits on both sides of a '.'.
-    [GeneratedRegex(@"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex JsonNumber();
 }
 

@@ -28,9 +28,13 @@ public sealed class UploadReader(IOptions<ImageLimits> limits)
         {
             form = await request.ReadFormAsync(cancellationToken);
         }
-        catch (InvalidDataException exception)
+        catch (InvalidDataException exception) when (IsLimit(exception))
         {
             return (null, Problems.Make(StatusCodes.Status413PayloadTooLarge, "Request too large", exception.Message));
+        }
+        catch (InvalidDataException exception)
+        {
+            return (null, Problems.BadRequest($"The multipart body could not be read: {exception.Message}"));
         }
         catch (BadHttpRequestException exception)
         {
@@ -151,4 +155,12 @@ public sealed class UploadReader(IOptions<ImageLimits> limits)
             return (null, $"Metadata is not valid JSON: {exception.Message}");
         }
     }
+
+    /// <summary>
+    /// The form reader throws one exception type both for a body past its limits ("Multipart body length limit 1024
+    /// exceeded", "Form value count limit … exceeded") and for a malformed one ("Missing content-type boundary"); only
+    /// the message tells them apart, and only the first is a 413.
+    /// </summary>
+    private static bool IsLimit(InvalidDataException exception) =>
+        exception.Message.Contains("limit", StringComparison.OrdinalIgnoreCase);
 }

@@ -88,6 +88,6 @@ public sealed partial class StorageOptionsValidator : IValidateOptions<StorageOp
         }
     }
 
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
+    [GeneratedRegex(@"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}\z")]
     private static partial Regex ContainerName();
 }
