@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using OutfitFinder.Bench.Reporting;
 using OutfitFinder.Core.Extraction.WhiteBox;
@@ -23,34 +22,26 @@ internal static class CapacityBenchmark
     {
         var root = ClusterFailureBenchmark.RepositoryRoot();
         report.Machine();
-        var source = Directory.CreateTempSubdirectory("outfit-capacity-source-").FullName;
-        try
+        using var source = new ManifestSource(settings.Products, "bmp", i => NoiseBitmaps.Bmp(i));
+        var vectorBytes = (long)settings.Products * 1860 * sizeof(float);
+        report.Line($"{settings.Products} products of one 1,860-float white-box vector ({vectorBytes / (1024.0 * 1024):F0} MiB of vectors), " +
+            $"{settings.Shards} shards, every silo's managed heap capped at {settings.HeapLimitMiB} MiB.");
+        var table = new MarkdownTable("silos", "job", "products held", "heap per live silo (MiB)", "silos alive at the end", "recall@10 vs exact");
+        foreach (var silos in settings.Silos)
         {
-            WriteSource(source, settings.Products);
-            var vectorBytes = (long)settings.Products * 1860 * sizeof(float);
-            report.Line($"{settings.Products} products of one 1,860-float white-box vector ({vectorBytes / (1024.0 * 1024):F0} MiB of vectors), " +
-                $"{settings.Shards} shards, every silo's managed heap capped at {settings.HeapLimitMiB} MiB.");
-            var table = new MarkdownTable("silos", "job", "products held", "heap per live silo (MiB)", "silos alive at the end", "recall@10 vs exact");
-            foreach (var silos in settings.Silos)
-            {
-                table.Add(await RunOneAsync(root, source, silos, settings, report, cancellationToken));
-            }
+            table.Add(await RunOneAsync(root, source, silos, settings, report, cancellationToken));
+        }
 
-            report.Table(table);
-            report.LoadAtEnd();
-        }
-        finally
-        {
-            Directory.Delete(source, recursive: true);
-        }
+        report.Table(table);
+        report.LoadAtEnd();
     }
 
-    private static async Task<string[]> RunOneAsync(string root, string source, int silos, CapacitySettings settings, Report report, CancellationToken cancellationToken)
+    private static async Task<string[]> RunOneAsync(string root, ManifestSource source, int silos, CapacitySettings settings, Report report, CancellationToken cancellationToken)
     {
-        var siloArgs = $"--Extraction:Gpu=false --Extraction:Preload:0=whitebox --Ingestion:Sources:local:Kind=Folder --Ingestion:Sources:local:Path={source}";
+        var siloArgs = $"--Extraction:Gpu=false --Extraction:Preload:0=whitebox {source.SiloArgs}";
         await using var cluster = await ScriptedCluster.StartAsync(root, silos, siloArgs, settings.HeapLimitMiB, cancellationToken);
         (await cluster.Http.PutAsJsonAsync("/v1/catalogs/cap", new { model = "whitebox", shards = settings.Shards }, cancellationToken)).EnsureSuccessStatusCode();
-        (await cluster.Http.PostAsJsonAsync("/v1/catalogs/cap/ingestions", new { source = "local", manifest = "catalog.csv", id = "load" }, cancellationToken))
+        (await cluster.Http.PostAsJsonAsync("/v1/catalogs/cap/ingestions", new { source = "local", manifest = ManifestSource.Manifest, id = "load" }, cancellationToken))
             .EnsureSuccessStatusCode();
 
         var state = await WaitForJobAsync(cluster.Http, settings.JobLimit, cancellationToken);
@@ -155,17 +146,4 @@ internal static class CapacityBenchmark
 
     private static double Cosine(float[] a, float[] b) =>
         System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(a, b);
-
-    private static void WriteSource(string folder, int products)
-    {
-        Directory.CreateDirectory(Path.Combine(folder, "images"));
-        var manifest = new StringBuilder("product_id,image\n");
-        for (var i = 0; i < products; i++)
-        {
-            File.WriteAllBytes(Path.Combine(folder, "images", $"p{i}.bmp"), NoiseBitmaps.Bmp(i));
-            manifest.Append($"p{i},images/p{i}.bmp\n");
-        }
-
-        File.WriteAllText(Path.Combine(folder, "catalog.csv"), manifest.ToString());
-    }
 }

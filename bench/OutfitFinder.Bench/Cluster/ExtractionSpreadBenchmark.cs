@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using OutfitFinder.Bench.Embedding;
 using OutfitFinder.Bench.Reporting;
@@ -20,16 +19,16 @@ internal static class ExtractionSpreadBenchmark
     {
         var root = ClusterFailureBenchmark.RepositoryRoot();
         report.Machine();
-        var source = Directory.CreateTempSubdirectory("outfit-extraction-source-").FullName;
-        try
+        string described;
+        ManifestSource source;
+        using (var photos = BenchPhotos.Load(settings.Photos, settings.PhotoFolder, report.Output))
         {
-            string described;
-            using (var photos = BenchPhotos.Load(settings.Photos, settings.PhotoFolder, report.Output))
-            {
-                described = photos.Source;
-                WriteSource(source, photos.Images);
-            }
+            described = photos.Source;
+            source = new ManifestSource(photos.Images.Count, "jpg", i => Jpeg(photos.Images[i]));
+        }
 
+        using (source)
+        {
             report.Line($"{settings.Silos} silos (Redis membership, loopback), an ingestion job of {settings.Photos} photos ({described}) into a ResNet18 catalog of 4 shards.");
             var table = new MarkdownTable("silos told gpu=true", "job images/s", "images embedded per silo (gpu silos first)");
             foreach (var gpus in settings.GpuSilos)
@@ -40,19 +39,15 @@ internal static class ExtractionSpreadBenchmark
             report.Table(table);
             report.LoadAtEnd();
         }
-        finally
-        {
-            Directory.Delete(source, recursive: true);
-        }
     }
 
-    private static async Task<string[]> RunOneAsync(string root, string source, int gpus, ExtractionSpreadSettings settings, Report report, CancellationToken cancellationToken)
+    private static async Task<string[]> RunOneAsync(string root, ManifestSource source, int gpus, ExtractionSpreadSettings settings, Report report, CancellationToken cancellationToken)
     {
-        var siloArgs = $"--Extraction:Gpu=false --Ingestion:Sources:local:Kind=Folder --Ingestion:Sources:local:Path={source}";
+        var siloArgs = $"--Extraction:Gpu=false {source.SiloArgs}";
         await using var cluster = await ScriptedCluster.StartAsync(root, settings.Silos, siloArgs, null, cancellationToken, gpus);
         (await cluster.Http.PutAsJsonAsync("/v1/catalogs/photos", new { model = "resnet18", shards = 4 }, cancellationToken)).EnsureSuccessStatusCode();
         // One photo search per extraction silo first, so no silo's model load falls inside the timed job.
-        var photo = await File.ReadAllBytesAsync(Path.Combine(source, "images", "p0.jpg"), cancellationToken);
+        var photo = await File.ReadAllBytesAsync(Path.Combine(source.Folder, "images", "p0.jpg"), cancellationToken);
         for (var i = 0; i < gpus * 2; i++)
         {
             using var form = new MultipartFormDataContent { { new ByteArrayContent(photo), "image", "q.jpg" } };
@@ -61,7 +56,7 @@ internal static class ExtractionSpreadBenchmark
 
         var warm = await EmbeddedPerSiloAsync(cluster, cancellationToken);
         var clock = Stopwatch.StartNew();
-        (await cluster.Http.PostAsJsonAsync("/v1/catalogs/photos/ingestions", new { source = "local", manifest = "catalog.csv", id = "load" }, cancellationToken))
+        (await cluster.Http.PostAsJsonAsync("/v1/catalogs/photos/ingestions", new { source = "local", manifest = ManifestSource.Manifest, id = "load" }, cancellationToken))
             .EnsureSuccessStatusCode();
         string state;
         do
@@ -83,17 +78,9 @@ internal static class ExtractionSpreadBenchmark
         [.. (await cluster.SilosAsync(cancellationToken)).Select(silo => (silo.GetProperty("address").GetString()!, silo.GetProperty("gpu").GetBoolean(),
             silo.GetProperty("imagesEmbedded").ValueKind == JsonValueKind.Number ? silo.GetProperty("imagesEmbedded").GetInt64() : 0))];
 
-    private static void WriteSource(string folder, IReadOnlyList<SKBitmap> images)
+    private static byte[] Jpeg(SKBitmap image)
     {
-        Directory.CreateDirectory(Path.Combine(folder, "images"));
-        var manifest = new StringBuilder("product_id,image\n");
-        for (var i = 0; i < images.Count; i++)
-        {
-            using var data = images[i].Encode(SKEncodedImageFormat.Jpeg, 90);
-            File.WriteAllBytes(Path.Combine(folder, "images", $"p{i}.jpg"), data.ToArray());
-            manifest.Append($"p{i},images/p{i}.jpg\n");
-        }
-
-        File.WriteAllText(Path.Combine(folder, "catalog.csv"), manifest.ToString());
+        using var data = image.Encode(SKEncodedImageFormat.Jpeg, 90);
+        return data.ToArray();
     }
 }
