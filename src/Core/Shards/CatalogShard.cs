@@ -54,8 +54,9 @@ public sealed partial class CatalogShard : IAsyncDisposable
     private bool _closed;
 
     private CatalogShard(IBlobStore store, ShardDefinition definition, ShardIndexOptions indexOptions,
-        ShardCompactionOptions compactionOptions, GraphBuildSlots graphBuildSlots, ILogger logger)
+        ShardCompactionOptions compactionOptions, GraphBuildSlots graphBuildSlots, ILogger logger, bool following = false)
     {
+        _following = following;
         this._definition = definition;
         (_compaction, _indexSettings, this._graphBuildSlots, this._logger) = (compactionOptions, indexOptions, graphBuildSlots, logger);
         _secondIndex = ShardIndexFactory.For(indexOptions, definition.Dimension, definition.Metric);
@@ -108,7 +109,9 @@ public sealed partial class CatalogShard : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         // The snapshot streams straight into the index, product by product: no copy of the shard is ever held whole.
-        var recovery = await _shardStore.OpenAsync(LoadSnapshotProduct, cancellationToken);
+        var recovery = _following
+            ? await _shardStore.OpenForFollowingAsync(LoadSnapshotProduct, cancellationToken)
+            : await _shardStore.OpenAsync(LoadSnapshotProduct, cancellationToken);
         if (recovery.SnapshotHeader is { } header)
         {
             if (header.Dimension != _definition.Dimension || header.Metric != _definition.Metric)
@@ -183,6 +186,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_closed, this);
+            ThrowIfFollower();
             var existed = _products.ContainsKey(product.ProductId);
             await AppendAsync([record], cancellationToken);
             Apply(record);
@@ -206,6 +210,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_closed, this);
+            ThrowIfFollower();
             await AppendAsync(records, cancellationToken);
             var created = 0;
             foreach (var record in records)
@@ -248,6 +253,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_closed, this);
+            ThrowIfFollower();
             if (!_products.ContainsKey(productId))
             {
                 return false;

@@ -125,27 +125,7 @@ public sealed partial class ShardStore
     {
         ArgumentNullException.ThrowIfNull(onSnapshotProduct);
         _log = null;
-        _openedSnapshot = null;
-        ShardSnapshotHeader? snapshot = null;
-        var source = await _store.OpenReadAsync(SnapshotPath, cancellationToken).ConfigureAwait(false);
-        if (source is not null)
-        {
-            await using (source.ConfigureAwait(false))
-            {
-                try
-                {
-                    var (header, hash) = await ShardSnapshotCodec.ReadAsync(source, onSnapshotProduct, cancellationToken)
-                        .ConfigureAwait(false);
-                    snapshot = header;
-                    _openedSnapshot = (header.ReplayFromGeneration, hash);
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new InvalidDataException($"Shard snapshot '{SnapshotPath}' cannot be loaded: {e.Message}", e);
-                }
-            }
-        }
-
+        var snapshot = await ReadSnapshotAsync(onSnapshotProduct, cancellationToken).ConfigureAwait(false);
         var replayFrom = snapshot?.ReplayFromGeneration ?? 0;
         var generations = await ListGenerationsAsync(cancellationToken).ConfigureAwait(false);
         var records = new List<ShardLogRecord>();
@@ -174,6 +154,32 @@ public sealed partial class ShardStore
         CurrentLogAppends = lastReplay.Records.Count;
         await DeleteGenerationsBelowAsync(generations, replayFrom, cancellationToken).ConfigureAwait(false);
         return new ShardRecovery(snapshot, records, replayed);
+    }
+
+    private async Task<ShardSnapshotHeader?> ReadSnapshotAsync(Action<SnapshotProduct, ReadOnlySpan<float>> onSnapshotProduct,
+        CancellationToken cancellationToken)
+    {
+        _openedSnapshot = null;
+        var source = await _store.OpenReadAsync(SnapshotPath, cancellationToken).ConfigureAwait(false);
+        if (source is null)
+        {
+            return null;
+        }
+
+        await using (source.ConfigureAwait(false))
+        {
+            try
+            {
+                var (header, hash) = await ShardSnapshotCodec.ReadAsync(source, onSnapshotProduct, cancellationToken)
+                    .ConfigureAwait(false);
+                _openedSnapshot = (header.ReplayFromGeneration, hash);
+                return header;
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"Shard snapshot '{SnapshotPath}' cannot be loaded: {e.Message}", e);
+            }
+        }
     }
 
     /// <summary>Appends <paramref name="records"/> to the current generation; returns once they are durable.</summary>
