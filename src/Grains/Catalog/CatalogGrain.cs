@@ -7,8 +7,9 @@ using OutfitFinder.Grains.Extraction;
 namespace OutfitFinder.Grains.Catalog;
 
 /// <summary>
-/// Keeps one catalog's definition in <c>catalogs/{name}/catalog.json</c>. The definition never
-/// changes after creation, so it is loaded once per activation and served from memory.
+/// Keeps one catalog's definition in <c>catalogs/{name}/catalog.json</c>. The definition is loaded once
+/// per activation and served from memory; only its replica count changes after creation, through this grain,
+/// which then tells every shard's writer.
 /// </summary>
 public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain, ICatalogGrain
 {
@@ -46,20 +47,48 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
             throw new ArgumentException($"Metric '{spec.Metric}' is not one of cosine, dot, l2, l1.");
         }
 
-        var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards);
+        var replicas = spec.Replicas ?? _definition?.Replicas ?? 1;
+        var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards, replicas);
         if (_definition is not null)
         {
-            return _definition == requested
-                ? new CreateCatalogResult(CreateCatalogStatus.AlreadyExists, _definition, null)
-                : new CreateCatalogResult(CreateCatalogStatus.Conflict, _definition,
-                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, shards={_definition.Shards}.");
+            if (_definition == requested)
+            {
+                return new CreateCatalogResult(CreateCatalogStatus.AlreadyExists, _definition, null);
+            }
+
+            if (_definition with { Replicas = replicas } != requested)
+            {
+                return new CreateCatalogResult(CreateCatalogStatus.Conflict, _definition,
+                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, shards={_definition.Shards}; only replicas may change.");
+            }
+
+            await SaveAsync(requested, cancellationToken);
+            // Each writer places or retires its replicas; one on a dead silo picks the count up when it reactivates.
+            await Task.WhenAll(Enumerable.Range(0, requested.Shards).Select(async shard =>
+            {
+                try
+                {
+                    await GrainFactory.GetGrain<ICatalogShardGrain>(ShardKeys.For(Name, shard)).SetReplicasAsync(replicas, cancellationToken)
+                        .WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+                }
+                catch (Exception exception) when (exception is TimeoutException or OrleansException)
+                {
+                    // Its next placement check reads the count from this grain.
+                }
+            }));
+            return new CreateCatalogResult(CreateCatalogStatus.ReplicasChanged, _definition, null);
         }
 
-        var definitionJson = JsonSerializer.SerializeToUtf8Bytes(requested);
+        await SaveAsync(requested, cancellationToken);
+        return new CreateCatalogResult(CreateCatalogStatus.Created, _definition, null);
+    }
+
+    private async Task SaveAsync(CatalogDefinition definition, CancellationToken cancellationToken)
+    {
+        var definitionJson = JsonSerializer.SerializeToUtf8Bytes(definition);
         await store.WriteAsync(CatalogPaths.Definition(Name), definitionJson, cancellationToken);
         await store.WriteAsync(CatalogPaths.IndexEntry(Name), definitionJson, cancellationToken);
-        _definition = requested;
-        return new CreateCatalogResult(CreateCatalogStatus.Created, _definition, null);
+        _definition = definition;
     }
 
     /// <inheritdoc />

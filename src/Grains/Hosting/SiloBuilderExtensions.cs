@@ -83,6 +83,8 @@ public static class SiloBuilderExtensions
         services.AddOptions<ShardRebalanceOptions>().Bind(configuration.GetSection("Cluster:Rebalance")).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ShardRebalanceOptions>, ShardRebalanceOptionsValidator>();
         services.AddHostedService<ShardBalancer>();
+        services.AddOptions<ShardReplicaOptions>().Bind(configuration.GetSection("Cluster:Replicas")).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ShardReplicaOptions>, ShardReplicaOptionsValidator>();
         services.AddOutfitFinderIngestion(configuration);
         return silo;
     }

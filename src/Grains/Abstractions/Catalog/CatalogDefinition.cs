@@ -3,27 +3,37 @@ namespace OutfitFinder.Grains.Catalog;
 /// <summary>
 /// A catalog's fixed embedding space and layout, chosen at creation and never changed: every
 /// vector in the catalog was made by <see cref="Model"/>, compared with <see cref="Metric"/>,
-/// and lives in one of <see cref="Shards"/> shards.
+/// and lives in one of <see cref="Shards"/> shards. Only <see cref="Replicas"/> may change later.
 /// </summary>
 /// <param name="Name">Catalog name, as in the URL.</param>
 /// <param name="Model">Embedding model, e.g. <c>resnet18</c>.</param>
 /// <param name="Metric">Distance metric wire name: <c>cosine</c>, <c>dot</c>, <c>l2</c> or <c>l1</c>.</param>
 /// <param name="Dimension">Vector length the model produces.</param>
 /// <param name="Shards">Number of catalog shard grains.</param>
+/// <param name="Replicas">Copies of each shard that answer searches: its writer plus <c>Replicas - 1</c> read
+/// replicas on other silos. 1 (the default, and what catalogs made before replicas read as) is the writer alone.</param>
 [GenerateSerializer, Immutable]
 public sealed record CatalogDefinition(
     [property: Id(0)] string Name,
     [property: Id(1)] string Model,
     [property: Id(2)] string Metric,
     [property: Id(3)] int Dimension,
-    [property: Id(4)] int Shards);
+    [property: Id(4)] int Shards,
+    [property: Id(5)] int Replicas = 1)
+{
+    /// <summary>The most copies of a shard a catalog may ask for.</summary>
+    public const int MaxReplicas = 8;
+}
 
 /// <summary>What a caller asks for when creating a catalog; the dimension follows from the model.</summary>
+/// <remarks><c>Replicas</c> null keeps an existing catalog's count (1 for a new one); a count that differs from an
+/// existing catalog's changes it live, the one change an existing catalog accepts.</remarks>
 [GenerateSerializer, Immutable]
 public sealed record CatalogSpec(
     [property: Id(0)] string Model,
     [property: Id(1)] string Metric,
-    [property: Id(2)] int Shards);
+    [property: Id(2)] int Shards,
+    [property: Id(3)] int? Replicas = null);
 
 /// <summary>How a create request ended.</summary>
 public enum CreateCatalogStatus
@@ -36,6 +46,8 @@ public enum CreateCatalogStatus
     Conflict,
     /// <summary>The requested model is not served by this cluster.</summary>
     UnknownModel,
+    /// <summary>It existed with this definition but another replica count, which is now the requested one.</summary>
+    ReplicasChanged,
 }
 
 /// <summary>Result of <see cref="ICatalogGrain.CreateAsync"/>: the status and the catalog as it now stands.</summary>

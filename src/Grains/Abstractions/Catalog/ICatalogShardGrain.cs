@@ -46,11 +46,28 @@ public interface ICatalogShardGrain : IGrainWithStringKey
     /// shard's products in id order (the same products for the same contents). Read-only.
     /// </summary>
     Task<IReadOnlyList<ProductVectorSample>> SampleVectorsAsync(int max, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Tells the writer the catalog's replica count changed, so it places new read replicas (or retires surplus ones)
+    /// now rather than at its next placement check.
+    /// </summary>
+    Task SetReplicasAsync(int replicas, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The one place that spells shard grain keys.</summary>
 public static class ShardKeys
 {
+    /// <summary>Key of read replica <paramref name="replica"/> (1 or more; 0 is the writer) of a shard: <c>catalog/shard/replica</c>.</summary>
+    public static string ForReplica(string catalog, int shard, int replica) => $"{catalog}/{shard}/{replica}";
+
+    /// <summary>Parses a key made by <see cref="ForReplica"/>.</summary>
+    public static (string Catalog, int Shard, int Replica) ParseReplica(string key)
+    {
+        var slash = key.LastIndexOf('/');
+        var (catalog, shard) = Parse(key[..slash]);
+        return (catalog, shard, int.Parse(key[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public static string For(string catalog, int shard) => $"{catalog}/{shard}";
 
     /// <summary>Splits a key made by <see cref="For"/>; the catalog name may not contain '/'.</summary>

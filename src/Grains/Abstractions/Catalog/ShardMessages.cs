@@ -93,3 +93,12 @@ public enum UpsertStatus
     /// <summary>The product existed; its images, category and metadata were replaced.</summary>
     Replaced,
 }
+
+/// <summary>A read replica's answer: its top-k, and how far behind its writer's log it may be.</summary>
+/// <param name="Hits">As <see cref="ICatalogShardGrain.SearchAsync"/> answers.</param>
+/// <param name="LagMs">Milliseconds since the replica last read its shard's log to the end: every write acknowledged
+/// longer ago than this is in <paramref name="Hits"/>'s reckoning.</param>
+[GenerateSerializer, Immutable]
+public sealed record ShardReplicaAnswer(
+    [property: Id(0)] IReadOnlyList<ShardHit> Hits,
+    [property: Id(1)] double LagMs);
