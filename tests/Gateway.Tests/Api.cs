@@ -71,10 +71,10 @@ internal static class Api
     }
 }
 
-internal sealed record SearchBody(List<SearchHitBody> Results, bool Partial, double TookMs);
+internal sealed record SearchBody(List<SearchHitBody> Results, bool Partial, double TookMs, bool Stale = false, double LagMs = 0);
 
 internal sealed record SearchHitBody(string ProductId, float Score, string? Category, int ImageIndex, JsonElement? Metadata);
 
-internal sealed record CatalogBody(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images);
+internal sealed record CatalogBody(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images, int Replicas = 1);
 
 internal sealed record ProductBody(string ProductId, string? Category, JsonElement? Metadata, int Images);

@@ -18,14 +18,15 @@ public static class CatalogsApi
 
         var catalogs = app.MapGroup("/v1/catalogs/{catalog}").WithTags("Catalogs");
         catalogs.MapPut("", CreateAsync).WithName("CreateCatalog")
-            .WithSummary("Create a catalog (idempotent for the same definition).").RequireScope(ApiScope.Admin);
+            .WithSummary("Create a catalog (idempotent for the same definition), or change an existing catalog's replicas.").RequireScope(ApiScope.Admin);
         catalogs.MapGet("", GetAsync).WithName("GetCatalog")
             .WithSummary("A catalog's definition and how many products and images it holds.").RequireScope(ApiScope.Search);
         return app;
     }
 
     internal static async Task<Results<Created<CatalogResponse>, Ok<CatalogResponse>, ProblemHttpResult>> CreateAsync(
-        string catalog, CreateCatalogRequest? request, IGrainFactory grains, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+        string catalog, CreateCatalogRequest? request, IGrainFactory grains, CatalogDirectory directory, IOptions<GatewayOptions> options,
+        CancellationToken cancellationToken)
     {
         if (!CatalogDirectory.IsValidName(catalog))
         {
@@ -44,12 +45,22 @@ public static class CatalogsApi
             return Problems.BadRequest($"metric '{request?.Metric}' is not one of cosine, dot, l2, l1.");
         }
 
-        var spec = new CatalogSpec(request?.Model ?? "resnet18", metric, shards);
+        if (request?.Replicas is < 1 or > CatalogDefinition.MaxReplicas)
+        {
+            return Problems.BadRequest($"replicas is {request.Replicas}; it must be between 1 and {CatalogDefinition.MaxReplicas}.");
+        }
+
+        var spec = new CatalogSpec(request?.Model ?? "resnet18", metric, shards, request?.Replicas);
         var result = await grains.GetGrain<ICatalogGrain>(catalog).CreateAsync(spec, cancellationToken);
+        if (result.Status is CreateCatalogStatus.Created or CreateCatalogStatus.ReplicasChanged)
+        {
+            directory.Remember(result.Definition!);
+        }
+
         return result.Status switch
         {
             CreateCatalogStatus.Created => TypedResults.Created($"/v1/catalogs/{catalog}", ToResponse(result.Definition!, new CatalogCounts(0, 0))),
-            CreateCatalogStatus.AlreadyExists => TypedResults.Ok(ToResponse(result.Definition!,
+            CreateCatalogStatus.AlreadyExists or CreateCatalogStatus.ReplicasChanged => TypedResults.Ok(ToResponse(result.Definition!,
                 await grains.GetGrain<ICatalogGrain>(catalog).GetCountsAsync(cancellationToken))),
             CreateCatalogStatus.Conflict => Problems.Make(StatusCodes.Status409Conflict, "Catalog exists with another definition", result.Detail!),
             _ => Problems.BadRequest(result.Detail!),
@@ -90,5 +101,6 @@ public static class CatalogsApi
     }
 
     private static CatalogResponse ToResponse(CatalogDefinition definition, CatalogCounts counts) =>
-        new(definition.Name, definition.Model, definition.Metric, definition.Dimension, definition.Shards, counts.Products, counts.Images);
+        new(definition.Name, definition.Model, definition.Metric, definition.Dimension, definition.Shards, counts.Products, counts.Images,
+            definition.Replicas);
 }

@@ -30,7 +30,8 @@ public static class ClusterApi
         }
 
         return TypedResults.Ok(new ClusterResponse([.. silos.Select(silo => new ClusterSilo(silo.Address, silo.Gpu, silo.Status, silo.Shards, silo.Vectors, silo.Bytes,
-            silo.Extractors, silo.Stats?.ImagesEmbedded, silo.Stats?.ModelRuns, silo.Stats?.ExecutionProviders, silo.Stats?.HeapBytes, silo.Stats?.HeapLimitBytes))]));
+            silo.Extractors, silo.Stats?.ImagesEmbedded, silo.Stats?.ModelRuns, silo.Stats?.ExecutionProviders, silo.Stats?.HeapBytes, silo.Stats?.HeapLimitBytes,
+            silo.Replicas ?? [], silo.ReplicaBytes))]));
     }
 }
 
@@ -50,5 +51,8 @@ public sealed record ClusterResponse(IReadOnlyList<ClusterSilo> Silos);
 /// <param name="ExecutionProviders">Each loaded model's ONNX Runtime execution provider, as <c>model=provider</c>.</param>
 /// <param name="HeapBytes">Its managed heap now.</param>
 /// <param name="HeapLimitBytes">The managed memory its runtime may use (a heap hard limit, or the machine's).</param>
+/// <param name="Replicas">The read replicas active on it, as <c>catalog/n/r</c>.</param>
+/// <param name="ReplicaBytes">Estimated bytes of those replicas' indexes.</param>
 public sealed record ClusterSilo(string Address, bool Gpu, string Status, IReadOnlyList<string> Shards, long Vectors, long Bytes, int Extractors,
-    long? ImagesEmbedded, long? ModelRuns, IReadOnlyList<string>? ExecutionProviders, long? HeapBytes, long? HeapLimitBytes);
+    long? ImagesEmbedded, long? ModelRuns, IReadOnlyList<string>? ExecutionProviders, long? HeapBytes, long? HeapLimitBytes,
+    IReadOnlyList<string> Replicas, long ReplicaBytes);

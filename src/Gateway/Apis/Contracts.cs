@@ -6,10 +6,13 @@ namespace OutfitFinder.Gateway.Apis;
 /// <param name="Model">Embedding model. Default: <c>resnet18</c>.</param>
 /// <param name="Metric">cosine, dot, l2 or l1. Default: <c>cosine</c>.</param>
 /// <param name="Shards">Number of shards, 1–256. Default: 4.</param>
-public sealed record CreateCatalogRequest(string? Model = null, string? Metric = null, int? Shards = null);
+/// <param name="Replicas">Copies of each shard that answer searches, 1–8: the shard's writer and <c>replicas - 1</c> read
+/// replicas on other silos. Default: 1 for a new catalog; an existing catalog keeps its count unless one is given, and
+/// a different count changes it live (the one change an existing catalog accepts).</param>
+public sealed record CreateCatalogRequest(string? Model = null, string? Metric = null, int? Shards = null, int? Replicas = null);
 
 /// <summary>A catalog as the API shows it.</summary>
-public sealed record CatalogResponse(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images);
+public sealed record CatalogResponse(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images, int Replicas = 1);
 
 /// <summary>A page of catalogs in name order; <c>Next</c> is the <c>after</c> of the next page, null on the last.</summary>
 public sealed record CatalogListResponse(IReadOnlyList<CatalogResponse> Catalogs, string? Next);
@@ -31,7 +34,13 @@ public sealed record SearchByVectorRequest(float[]? Vector = null, int? K = null
 public sealed record SearchResult(string ProductId, float Score, string? Category, int ImageIndex, JsonElement? Metadata);
 
 /// <summary>Search answer, best first. <c>Partial</c> is true when some shard did not answer in time.</summary>
-public sealed record SearchResponse(IReadOnlyList<SearchResult> Results, bool Partial, double TookMs);
+/// <param name="Results">The products, best first.</param>
+/// <param name="Partial">Some shard had no copy that answered in time: its products are missing.</param>
+/// <param name="TookMs">Time the gateway spent on the search.</param>
+/// <param name="Stale">Some shard answered through a read replica, which may lack writes acknowledged in the last
+/// <paramref name="LagMs"/> milliseconds; false when every shard's writer answered (every acknowledged write is in).</param>
+/// <param name="LagMs">The largest lag of the read replicas that answered; 0 when none did.</param>
+public sealed record SearchResponse(IReadOnlyList<SearchResult> Results, bool Partial, double TookMs, bool Stale = false, double LagMs = 0);
 
 internal static class Json
 {

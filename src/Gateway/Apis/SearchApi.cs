@@ -163,7 +163,8 @@ public static class SearchApi
         }
 
         var results = result.Hits.Select(hit => new SearchResult(hit.ProductId, hit.Score, hit.Category, hit.ImageIndex, Json.Parse(hit.MetadataJson))).ToList();
-        return TypedResults.Ok(new SearchResponse(results, result.Partial, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        return TypedResults.Ok(new SearchResponse(results, result.Partial, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.Stale,
+            Math.Round(result.LagMs, 1)));
     }
 
     private static (ImageBox? Box, ProblemHttpResult? Problem) ParseBox(string? text)

@@ -27,6 +27,8 @@ public static class GatewayHostingExtensions
 
         builder.Services.AddOptions<GatewayOptions>().BindConfiguration("Gateway").ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        builder.Services.AddOptions<HedgingOptions>().BindConfiguration("Gateway:Hedging").ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<HedgingOptions>, HedgingOptionsValidator>();
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBytes);
         builder.Services.AddOptions<FormOptions>().Configure<IOptions<GatewayOptions>>((form, gateway) =>

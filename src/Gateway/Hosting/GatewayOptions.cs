@@ -19,6 +19,12 @@ public sealed class GatewayOptions
 
     /// <summary>Most shards a catalog may have. Default: 256.</summary>
     public int MaxShards { get; set; } = 256;
+
+    /// <summary>
+    /// How long the gateway uses a catalog's cached definition before asking for it again: the time within which
+    /// a replica count changed through another gateway reaches this one's searches. Default: 5 s.
+    /// </summary>
+    public TimeSpan CatalogRefresh { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>Fails start-up with a sentence naming the <c>Gateway</c> setting to fix.</summary>
@@ -37,6 +43,11 @@ public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.MaxRequestBytes < 1)
         {
             failures.Add($"Gateway:MaxRequestBytes is {options.MaxRequestBytes}; it must be a positive number of bytes.");
+        }
+
+        if (options.CatalogRefresh <= TimeSpan.Zero)
+        {
+            failures.Add($"Gateway:CatalogRefresh is {options.CatalogRefresh}; it must be positive (for example 00:00:05).");
         }
 
         AtLeastOne(options.MaxImagesPerProduct, "Gateway:MaxImagesPerProduct", failures);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using OutfitFinder.Core.Search;
@@ -8,7 +9,12 @@ using OutfitFinder.Grains.Catalog;
 namespace OutfitFinder.Gateway.Search;
 
 /// <summary>The merged answer of every shard that replied in time.</summary>
-public sealed record FanOutResult(IReadOnlyList<ShardHit> Hits, bool Partial, int ShardsFailed);
+/// <param name="Hits">The global top-k.</param>
+/// <param name="Partial">Some shard had no copy that answered.</param>
+/// <param name="ShardsFailed">How many shards had no copy that answered.</param>
+/// <param name="Stale">Some shard answered through a read replica, which may miss writes acknowledged in the last <paramref name="LagMs"/>.</param>
+/// <param name="LagMs">The largest lag of the read replicas that answered; 0 when every shard's writer answered.</param>
+public sealed record FanOutResult(IReadOnlyList<ShardHit> Hits, bool Partial, int ShardsFailed, bool Stale = false, double LagMs = 0);
 
 /// <summary>
 /// Asks every shard of a catalog for its own top-k in parallel, under one deadline, and merges the
@@ -16,8 +22,17 @@ public sealed record FanOutResult(IReadOnlyList<ShardHit> Hits, bool Partial, in
 /// in exactly one shard, so the merge needs no dedupe across shards and the union of the shard
 /// top-k lists always contains the global top-k.
 /// </summary>
-public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayOptions> options, ILogger<SearchFanOut> logger)
+/// <remarks>
+/// A shard of a catalog with replicas has several copies (its writer, copy 0, and its read replicas); each search
+/// asks one of them, in turns, and asks the next when the first fails or has not answered within the hedge delay
+/// (<see cref="HedgePolicy"/>). The first answer wins and the others are cancelled; a shard is missing only when no
+/// copy answered before the deadline.
+/// </remarks>
+public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<HedgingOptions> hedging,
+    ILogger<SearchFanOut> logger)
 {
+    private readonly ConcurrentDictionary<string, HedgePolicy> _policies = new(StringComparer.Ordinal);
+
     public async Task<FanOutResult> SearchAsync(CatalogDefinition catalog, float[] vector, int k, string? category, CancellationToken cancellationToken) =>
         await SearchAsync(catalog, vector, k, category, ef: null, cancellationToken);
 
@@ -29,13 +44,13 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Value.SearchTimeout);
 
-        IReadOnlyList<ShardHit>?[] replies;
+        ShardReplicaAnswer?[] replies;
         using (var fanOut = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.FanOut))
         {
             fanOut?.SetTag(OutfitFinderTelemetry.Tags.Catalog, catalog.Name);
             fanOut?.SetTag(OutfitFinderTelemetry.Tags.K, k);
             var calls = Enumerable.Range(0, catalog.Shards)
-                .Select(shard => AskShardAsync(catalog.Name, shard, query, deadline.Token))
+                .Select(shard => AskShardAsync(catalog.Name, shard, Math.Max(1, catalog.Replicas), query, deadline.Token))
                 .ToArray();
             replies = await Task.WhenAll(calls);
             fanOut?.SetTag(OutfitFinderTelemetry.Tags.ShardsFailed, replies.Count(reply => reply is null));
@@ -51,27 +66,103 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
         }
 
         using var merge = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.Merge);
-        var merged = TopKMerge.Merge(answered, k, metric, hit => new IndexHit(hit.ProductId, hit.ImageIndex, hit.Score));
+        var merged = TopKMerge.Merge(answered.Select(answer => answer.Hits).ToList(), k, metric, hit => new IndexHit(hit.ProductId, hit.ImageIndex, hit.Score));
         merge?.SetTag(OutfitFinderTelemetry.Tags.Hits, merged.Count);
-        return new FanOutResult(merged, failed > 0, failed);
+        // A writer's answer has a lag of -1 (see AskCopyAsync): it is current, and it does not make the answer stale.
+        var lag = answered.Max(answer => answer.LagMs);
+        return new FanOutResult(merged, failed > 0, failed, lag >= 0, Math.Max(0, lag));
     }
 
-    private async Task<IReadOnlyList<ShardHit>?> AskShardAsync(string catalog, int shard, ShardQuery query, CancellationToken deadline)
+    /// <summary>The first answer of one of the shard's copies, hedged; null when none answered before the deadline.</summary>
+    private async Task<ShardReplicaAnswer?> AskShardAsync(string catalog, int shard, int copies, ShardQuery query, CancellationToken deadline)
     {
         var started = Stopwatch.GetTimestamp();
+        var policy = _policies.GetOrAdd($"{catalog}/{shard}", _ => new HedgePolicy(hedging.Value));
+        var order = policy.Order(copies, started);
+        using var losers = CancellationTokenSource.CreateLinkedTokenSource(deadline);
+        var running = new Dictionary<Task<ShardReplicaAnswer>, int>();
+        var next = 0;
+        Exception? lastFailure = null;
         try
         {
-            return await grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(catalog, shard)).SearchAsync(query, deadline).WaitAsync(deadline);
-        }
-        catch (Exception exception)
-        {
-            LogShardFailed(exception, catalog, shard, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Ask();
+            while (true)
+            {
+                // Wait for an answer, or for the hedge delay when another copy is left to ask.
+                var hedge = hedging.Value.Enabled && next < order.Count
+                    ? Task.Delay(policy.Delay, losers.Token)
+                    : Task.Delay(Timeout.Infinite, losers.Token);
+                var done = await Task.WhenAny([.. running.Keys, hedge]);
+                if (deadline.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                if (done == hedge)
+                {
+                    // Too slow: the copies asked so far go last for a while, and the next one is asked too.
+                    foreach (var slow in running.Values)
+                    {
+                        policy.MarkSuspect(slow, Stopwatch.GetTimestamp());
+                    }
+
+                    Ask();
+                    continue;
+                }
+
+                var finished = (Task<ShardReplicaAnswer>)done;
+                var copy = running[finished];
+                running.Remove(finished);
+                if (finished.IsCompletedSuccessfully)
+                {
+                    policy.Record(Stopwatch.GetElapsedTime(started));
+                    return finished.Result;
+                }
+
+                lastFailure = finished.Exception?.GetBaseException();
+                policy.MarkSuspect(copy, Stopwatch.GetTimestamp());
+                if (next < order.Count)
+                {
+                    // A failed copy is replaced at once, hedging or not.
+                    Ask();
+                }
+                else if (running.Count == 0)
+                {
+                    break;
+                }
+            }
+
+            LogShardFailed(lastFailure, catalog, shard, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return null;
+        }
+        finally
+        {
+            // The copies still running lost the race (or the deadline passed): cancel them.
+            await losers.CancelAsync();
+        }
+
+        void Ask()
+        {
+            var copy = order[next++];
+            running.Add(AskCopyAsync(catalog, shard, copy, query, losers.Token), copy);
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Shard {Catalog}/{Shard} gave no answer after {ElapsedMs:F0} ms; the result is partial")]
-    private partial void LogShardFailed(Exception exception, string catalog, int shard, double elapsedMs);
+    /// <summary>Copy 0 is the shard's writer, whose answer is current (lag -1); copy r ≥ 1 is read replica r.</summary>
+    private async Task<ShardReplicaAnswer> AskCopyAsync(string catalog, int shard, int copy, ShardQuery query, CancellationToken cancellationToken)
+    {
+        if (copy == 0)
+        {
+            var hits = await grains.GetGrain<ICatalogShardGrain>(ShardKeys.For(catalog, shard)).SearchAsync(query, cancellationToken).WaitAsync(cancellationToken);
+            return new ShardReplicaAnswer(hits, -1);
+        }
+
+        return await grains.GetGrain<ICatalogShardReplicaGrain>(ShardKeys.ForReplica(catalog, shard, copy)).SearchAsync(query, cancellationToken)
+            .WaitAsync(cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Shard {Catalog}/{Shard} gave no answer from any copy after {ElapsedMs:F0} ms; the result is partial")]
+    private partial void LogShardFailed(Exception? exception, string catalog, int shard, double elapsedMs);
 }
 
 /// <summary>No shard of a catalog answered: the search cannot say anything.</summary>

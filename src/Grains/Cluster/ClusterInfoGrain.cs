@@ -39,6 +39,7 @@ public sealed class ClusterInfoGrain(
         var hosts = await management.GetHosts(onlyActive: false).WaitAsync(cancellationToken);
         var active = hosts.Where(host => host.Value == SiloStatus.Active).Select(host => host.Key).ToArray();
         var shardType = GrainFactory.GetGrain<ICatalogShardGrain>(ShardKeys.For("any", 0)).GetGrainId().Type;
+        var replicaType = GrainFactory.GetGrain<ICatalogShardReplicaGrain>(ShardKeys.ForReplica("any", 0, 1)).GetGrainId().Type;
         // Asked silo by silo, each bounded by AnswerLimit: a silo killed a moment ago is still Active until membership
         // declares it dead, and one question to all silos would fail (or wait) with it. Such a silo is listed with no
         // shards and null counters. Activations are matched by grain type id rather than by the class-name filter,
@@ -50,6 +51,11 @@ public sealed class ClusterInfoGrain(
 
         var shards = perSilo.SelectMany(entry => entry.Activations).Where(a => a.GrainId.Type == shardType)
             .ToLookup(a => a.SiloAddress, a => a.GrainId.Key.ToString()!);
+        var replicas = perSilo.SelectMany(entry => entry.Activations).Where(a => a.GrainId.Type == replicaType)
+            .ToLookup(a => a.SiloAddress, a => a.GrainId.Key.ToString()!);
+        var replicaBytes = (await Task.WhenAll(replicas.SelectMany(silo => silo).Select(async key =>
+            (key, footprint: await AnswerOrNullAsync(() => GrainFactory.GetGrain<ICatalogShardReplicaGrain>(key).GetFootprintAsync(cancellationToken), cancellationToken)))))
+            .ToDictionary(entry => entry.key, entry => entry.footprint?.Bytes ?? 0);
         var extractors = perSilo.SelectMany(entry => entry.Counts).Where(count => count.GrainType.Contains(ExtractorClass, StringComparison.Ordinal))
             .ToLookup(count => count.SiloAddress, count => count.ActivationCount);
         var footprints = (await Task.WhenAll(shards.SelectMany(silo => silo).Select(async key =>
@@ -65,7 +71,9 @@ public sealed class ClusterInfoGrain(
             shards[host.Key].Sum(key => (long)(footprints.GetValueOrDefault(key)?.Images ?? 0)),
             extractors[host.Key].Sum(),
             shards[host.Key].Sum(key => footprints.GetValueOrDefault(key)?.Bytes ?? 0),
-            stats.GetValueOrDefault(host.Key.Endpoint.ToString())))];
+            stats.GetValueOrDefault(host.Key.Endpoint.ToString()),
+            [.. replicas[host.Key].Order(StringComparer.Ordinal)],
+            replicas[host.Key].Sum(key => replicaBytes.GetValueOrDefault(key))))];
 
         async Task<SiloStats?> StatsOfAsync(SiloAddress silo)
         {

@@ -18,6 +18,8 @@ public interface IClusterInfoGrain : IGrainWithIntegerKey
 /// <param name="Gpu">Its metadata says <c>gpu=true</c>.</param>
 /// <param name="Status">Its membership status: <c>Active</c>, <c>Joining</c>, <c>ShuttingDown</c>, <c>Dead</c>, …</param>
 /// <param name="Shards">The shards active on it, as <c>catalog/n</c>, sorted.</param>
+/// <param name="Replicas">The read replicas active on it, as <c>catalog/n/r</c>, sorted.</param>
+/// <param name="ReplicaBytes">Estimated bytes of those replicas' indexes.</param>
 /// <param name="Vectors">Image vectors those shards hold.</param>
 /// <param name="Extractors">Extractor activations on it.</param>
 /// <param name="Bytes">Memory those shards' vectors and indexes take, estimated from their sizes.</param>
@@ -31,7 +33,9 @@ public sealed record SiloView(
     [property: Id(4)] long Vectors,
     [property: Id(5)] int Extractors,
     [property: Id(6)] long Bytes,
-    [property: Id(7)] SiloStats? Stats);
+    [property: Id(7)] SiloStats? Stats,
+    [property: Id(8)] IReadOnlyList<string>? Replicas = null,
+    [property: Id(9)] long ReplicaBytes = 0);
 
 /// <summary>A silo's own counters, from <see cref="ISiloStatsGrain"/>.</summary>
 /// <param name="Address">The silo that answered (<c>host:port</c>).</param>
