@@ -228,4 +228,5 @@ public sealed record SiloJson(
     [property: JsonPropertyName("vectors")] long Vectors,
     [property: JsonPropertyName("bytes")] long Bytes,
     [property: JsonPropertyName("extractors")] int Extractors,
-    [property: JsonPropertyName("imagesEmbedded")] long? ImagesEmbedded);
+    [property: JsonPropertyName("imagesEmbedded")] long? ImagesEmbedded,
+    [property: JsonPropertyName("replicas")] IReadOnlyList<string>? Replicas = null);
