@@ -7,6 +7,9 @@
 #                                          OUTFIT_API_KEY=<admin key> on a line of its own (also saved as
 #                                          api-key in the run folder) and the gateway's URL last, alone on its line
 #        scripts/cluster.sh join [--gpu]   start one more silo in the running cluster; prints its address
+#        scripts/cluster.sh restart [--settle S]  restart every running silo, one at a time: SIGTERM, wait for it
+#                                          to exit, start it again (new ports), wait until it answers, then S
+#                                          seconds (default 15) for shards and replicas to settle before the next
 #        scripts/cluster.sh down           stop exactly what "up" and "join" started
 #        scripts/cluster.sh status         list what runs
 #
@@ -151,6 +154,37 @@ join() {
   awk -v n="silo$i" '$1 == n { print $2 }' "$run/endpoints"
 }
 
+# Restarts each running silo in turn. With replicas (a catalog's "replicas" of 2 or more) searches keep whole
+# answers throughout: the silo going down leaves every shard a copy elsewhere, and the settle time lets the writers'
+# replica checks (Cluster:Replicas:CheckInterval) place copies on the restarted silo before the next one goes.
+restart() {
+  local settle=15
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --settle) settle="${2:-}"; shift 2 ;;
+      --settle=*) settle="${1#*=}"; shift ;;
+      *) die "usage: scripts/cluster.sh restart [--settle SECONDS]" ;;
+    esac
+  done
+  [[ "$settle" =~ ^[0-9]+$ ]] || die "--settle is '$settle'; give a whole number of seconds"
+  [ -f "$run/settings" ] && [ -n "$(alive)" ] || die "no cluster runs from $run; scripts/cluster.sh up N first"
+  local name pid i gpu
+  for name in $(alive | awk '$1 ~ /^silo/ { print $1 }'); do
+    pid="$(awk -v n="$name" '$1 == n { print $2 }' "$run/pids")"
+    i="${name#silo}"
+    gpu="$(awk -v n="$name" '$1 == n && $NF == "gpu" { print "gpu" }' "$run/endpoints")"
+    echo "restarting $name ($pid)"
+    stop_pids "$pid"
+    # The old lines go; start_silo writes the new pid and ports under the same name.
+    sed -i "/^$name /d" "$run/pids" "$run/endpoints"
+    start_silo "$i" "$gpu"
+    wait_silo "$i"
+    echo "$name is back: $(awk -v n="$name" '$1 == n { print $2 }' "$run/endpoints"); settling ${settle}s"
+    sleep "$settle"
+  done
+  echo "every silo restarted"
+}
+
 up() {
   local count="${1:-}" provider=redis gpus=0
   [[ "$count" =~ ^[1-9][0-9]*$ ]] || die "usage: scripts/cluster.sh up N [--provider redis|azure] [--gpu K]"
@@ -242,7 +276,8 @@ up() {
 case "${1:-}" in
   up) shift; up "$@" ;;
   join) shift; join "$@" ;;
+  restart) shift; restart "$@" ;;
   down) down ;;
   status) status ;;
-  *) die "usage: scripts/cluster.sh up N [--provider redis|azure] [--gpu K] | join [--gpu] | down | status" ;;
+  *) die "usage: scripts/cluster.sh up N [--provider redis|azure] [--gpu K] | join [--gpu] | restart [--settle S] | down | status" ;;
 esac

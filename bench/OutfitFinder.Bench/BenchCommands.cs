@@ -211,7 +211,7 @@ internal static class BenchCommands
     {
         var events = new Option<Cluster.ClusterEvent[]>("--event")
         {
-            Description = "Events to measure, one cluster each: Kill (kill -9), Term (SIGTERM), Join.", AllowMultipleArgumentsPerToken = true,
+            Description = "Events to measure, one cluster each: Kill (kill -9), Term (SIGTERM), Join, Restart (every silo in turn).", AllowMultipleArgumentsPerToken = true,
             DefaultValueFactory = _ => [Cluster.ClusterEvent.Kill, Cluster.ClusterEvent.Term, Cluster.ClusterEvent.Join],
         };
         var silos = Positive(new Option<int>("--silos") { Description = "Silos during the load (a join starts with one fewer).", DefaultValueFactory = _ => 3 });
@@ -220,6 +220,18 @@ internal static class BenchCommands
         var loops = Positive(new Option<int>("--search-loops") { Description = "Search loops, each one request at a time.", DefaultValueFactory = _ => 4 });
         var before = Positive(new Option<int>("--before") { Description = "Seconds of load before the event.", HelpName = "SECONDS", DefaultValueFactory = _ => 15 });
         var after = Positive(new Option<int>("--after") { Description = "Seconds of load after the event.", HelpName = "SECONDS", DefaultValueFactory = _ => 45 });
+        var replicas = new Option<int[]>("--replicas")
+        {
+            Description = "The catalog's replicas, 1-8; each count runs every event, e.g. --replicas 1 2.", HelpName = "R",
+            AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [1],
+        };
+        replicas.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int[]>() is { } counts && counts.Any(count => count is < 1 or > 8))
+            {
+                result.AddError("--replicas takes counts between 1 and 8.");
+            }
+        });
         silos.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() < 2)
@@ -229,11 +241,11 @@ internal static class BenchCommands
         });
         var command = new Command("cluster", "Search and write load on a cluster of real processes (scripts/cluster.sh) while a silo is killed, stopped or added.")
         {
-            events, silos, shards, products, loops, before, after,
+            events, silos, shards, products, loops, before, after, replicas,
         };
         command.SetAction((parse, cancellationToken) => Cluster.ClusterFailureBenchmark.RunAsync(
             new Cluster.ClusterFailureSettings(parse.GetRequiredValue(events), parse.GetValue(silos), parse.GetValue(shards), parse.GetValue(products),
-                parse.GetValue(loops), TimeSpan.FromSeconds(parse.GetValue(before)), TimeSpan.FromSeconds(parse.GetValue(after))),
+                parse.GetValue(loops), TimeSpan.FromSeconds(parse.GetValue(before)), TimeSpan.FromSeconds(parse.GetValue(after)), parse.GetRequiredValue(replicas)),
             new Report(Console.Out), cancellationToken));
         return command;
     }

@@ -14,10 +14,14 @@ internal enum ClusterEvent
 
     /// <summary>A silo joins a cluster of one fewer.</summary>
     Join,
+
+    /// <summary>Every silo restarted in turn (<c>scripts/cluster.sh restart</c>), 15 s apart.</summary>
+    Restart,
 }
 
 internal sealed record ClusterFailureSettings(
-    IReadOnlyList<ClusterEvent> Events, int Silos, int Shards, int Products, int SearchLoops, TimeSpan Before, TimeSpan After);
+    IReadOnlyList<ClusterEvent> Events, int Silos, int Shards, int Products, int SearchLoops, TimeSpan Before, TimeSpan After,
+    IReadOnlyList<int>? Replicas = null);
 
 /// <summary>
 /// Search and write load against a cluster of real processes on loopback, one event in the middle: seconds with
@@ -37,24 +41,38 @@ internal static class ClusterFailureBenchmark
         report.Machine();
         report.Line($"{settings.Silos} silos (Redis membership, loopback), a catalog of {settings.Shards} shards and {settings.Products} products, " +
             $"{settings.SearchLoops} search loops and 1 write loop, {settings.Before.TotalSeconds:F0} s before the event and {settings.After.TotalSeconds:F0} s after.");
-        var table = new MarkdownTable("event", "failed or partial seconds", "every shard answering after", "writes acked / failed / lost",
+        var table = new MarkdownTable("event", "replicas", "failed or partial seconds", "every shard answering after", "writes acked / failed / lost",
             "QPS before", "p99 before", "QPS during", "p99 during", "partial / failed during", "QPS after", "p99 after");
-        foreach (var clusterEvent in settings.Events)
+        foreach (var replicas in settings.Replicas ?? [1])
         {
-            var row = await RunOneAsync(root, clusterEvent, settings, report, cancellationToken);
-            table.Add(row);
+            foreach (var clusterEvent in settings.Events)
+            {
+                var row = await RunOneAsync(root, clusterEvent, replicas, settings, report, cancellationToken);
+                table.Add(row);
+            }
         }
 
         report.Table(table);
         report.LoadAtEnd();
     }
 
-    private static async Task<string[]> RunOneAsync(string root, ClusterEvent clusterEvent, ClusterFailureSettings settings, Report report, CancellationToken cancellationToken)
+    private static async Task<string[]> RunOneAsync(string root, ClusterEvent clusterEvent, int replicas, ClusterFailureSettings settings, Report report,
+        CancellationToken cancellationToken)
     {
         var initialSilos = clusterEvent == ClusterEvent.Join ? settings.Silos - 1 : settings.Silos;
         await using var cluster = await ScriptedCluster.StartAsync(root, initialSilos, SiloArgs + " --Cluster:Rebalance:Interval=00:00:05", null, cancellationToken);
-        (await cluster.Http.PutAsJsonAsync("/v1/catalogs/load", new { model = "whitebox", shards = settings.Shards }, cancellationToken)).EnsureSuccessStatusCode();
+        (await cluster.Http.PutAsJsonAsync("/v1/catalogs/load", new { model = "whitebox", shards = settings.Shards, replicas }, cancellationToken)).EnsureSuccessStatusCode();
         await ClusterLoad.PreloadAsync(cluster.Http, "load", settings.Products, cancellationToken);
+        if (replicas > 1)
+        {
+            // Replicas start on their writers' first placement check after the load; give them that and their load time.
+            await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
+        }
+
+        var replicaBytes = (await cluster.SilosAsync(cancellationToken)).Sum(silo => silo.TryGetProperty("replicaBytes", out var bytes) ? bytes.GetInt64() : 0);
+        var shardBytes = (await cluster.SilosAsync(cancellationToken)).Sum(silo => silo.GetProperty("bytes").GetInt64());
+        report.Line($"{clusterEvent}, replicas {replicas}: index bytes {shardBytes} in writers, {replicaBytes} in read replicas " +
+            $"({(replicas > 1 ? replicaBytes / (double)(settings.Shards * (replicas - 1)) : 0):F0} per replica).");
 
         var load = new ClusterLoad(cluster.Http, "load", Dimension, settings.SearchLoops);
         using var stop = new CancellationTokenSource();
@@ -66,6 +84,11 @@ internal static class ClusterFailureBenchmark
         if (clusterEvent == ClusterEvent.Join)
         {
             what = $"silo {await cluster.JoinAsync(cancellationToken)} joined";
+        }
+        else if (clusterEvent == ClusterEvent.Restart)
+        {
+            await cluster.RestartAsync(settleSeconds: 15, cancellationToken);
+            what = $"every silo restarted in turn, 15 s apart";
         }
         else
         {
@@ -94,14 +117,14 @@ internal static class ClusterFailureBenchmark
         var writesAfterEvent = load.Writes.Where(outcome => outcome.At >= eventAt).ToList();
         report.Json(new
         {
-            benchmark = "cluster-failure", clusterEvent = clusterEvent.ToString(), badSeconds, recoverySeconds = Math.Round(recoveredAt - eventAt, 1),
+            benchmark = "cluster-failure", clusterEvent = clusterEvent.ToString(), replicas, badSeconds, recoverySeconds = Math.Round(recoveredAt - eventAt, 1),
             acknowledged = load.Acknowledged.Count, failedWrites = load.Writes.Count(outcome => outcome.Kind == OutcomeKind.Failed), lost = lost.Count,
             before = Summary(before, eventAt), during = Summary(during, recoveredAt - eventAt), after = Summary(after, load.Now - recoveredAt),
         });
 
         return
         [
-            clusterEvent.ToString(), $"{badSeconds}", $"{recoveredAt - eventAt:F1} s",
+            clusterEvent.ToString(), $"{replicas}", $"{badSeconds}", $"{recoveredAt - eventAt:F1} s",
             $"{load.Acknowledged.Count} / {load.Writes.Count(outcome => outcome.Kind == OutcomeKind.Failed)} / {lost.Count}",
             .. Cells(before, eventAt), .. Cells(during, recoveredAt - eventAt),
             during.Count == 0 ? "—" : $"{during.Count(o => o.Kind == OutcomeKind.Partial)} / {during.Count(o => o.Kind == OutcomeKind.Failed)}",

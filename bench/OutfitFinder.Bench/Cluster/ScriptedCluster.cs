@@ -55,6 +55,10 @@ internal sealed class ScriptedCluster : IAsyncDisposable
     public async Task<string> JoinAsync(CancellationToken cancellationToken) =>
         (await ScriptAsync(cancellationToken, "join")).Trim().Split('\n')[^1].Trim();
 
+    /// <summary>Restarts every silo one at a time (<c>scripts/cluster.sh restart</c>), waiting <paramref name="settleSeconds"/> after each.</summary>
+    public Task RestartAsync(int settleSeconds, CancellationToken cancellationToken) =>
+        ScriptAsync(cancellationToken, "restart", "--settle", settleSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>Every silo as <c>GET /v1/cluster</c> lists it.</summary>
     public async Task<IReadOnlyList<JsonElement>> SilosAsync(CancellationToken cancellationToken)
     {
