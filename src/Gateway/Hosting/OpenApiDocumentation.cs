@@ -53,9 +53,9 @@ internal static class OpenApiDocumentation
     /// <summary>Request and response examples by route name: (request JSON, success status, response JSON).</summary>
     private static readonly Dictionary<string, (string? Request, string Status, string Response)> Examples = new(StringComparer.Ordinal)
     {
-        ["ListCatalogs"] = (null, "200", """{"catalogs":[{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100}],"next":null}"""),
-        ["CreateCatalog"] = ("""{"model":"resnet18","metric":"cosine","shards":4}""", "201", """{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":0,"images":0}"""),
-        ["GetCatalog"] = (null, "200", """{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100}"""),
+        ["ListCatalogs"] = (null, "200", """{"catalogs":[{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"replicas":1}],"next":null}"""),
+        ["CreateCatalog"] = ("""{"model":"resnet18","metric":"cosine","shards":4,"replicas":1}""", "201", """{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":0,"images":0,"replicas":1}"""),
+        ["GetCatalog"] = (null, "200", """{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"replicas":1}"""),
         ["GetProduct"] = (null, "200", """{"productId":"d-001","category":"Dress","metadata":{"price":59.9},"images":2}"""),
         ["Search"] = ("""{"image":"/9j/4AAQSkZJRg...","box":"40,120,200,260","k":10,"category":"Dress"}""", "200",
             """{"results":[{"productId":"d-001","score":0.912,"category":"Dress","imageIndex":0,"metadata":{"price":59.9}}],"partial":false,"tookMs":38.2,"stale":false,"lagMs":0}"""),
