@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using OutfitFinder.Bench.Reporting;
 
@@ -65,8 +66,21 @@ internal static class ClusterFailureBenchmark
         await ClusterLoad.PreloadAsync(cluster.Http, "load", settings.Products, cancellationToken);
         if (replicas > 1)
         {
-            // Replicas start on their writers' first placement check after the load; give them that and their load time.
-            await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
+            // Replicas start on their writers' first placement check after the load and move apart at later ones (every
+            // 10 s), while the balancer evens out the writers: wait until every copy of every shard is on a silo of its own.
+            var settled = Stopwatch.StartNew();
+            while (CoLocated(await cluster.SilosAsync(cancellationToken), settings.Shards, replicas) is var left && left > 0)
+            {
+                if (settled.Elapsed > TimeSpan.FromSeconds(90))
+                {
+                    report.Line($"{left} shards still had two copies on one silo after 90 s; measuring anyway.");
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+
+            report.Line($"replicas placed apart {settled.Elapsed.TotalSeconds:F0} s after the load.");
         }
 
         var replicaBytes = (await cluster.SilosAsync(cancellationToken)).Sum(silo => silo.TryGetProperty("replicaBytes", out var bytes) ? bytes.GetInt64() : 0);
@@ -130,6 +144,22 @@ internal static class ClusterFailureBenchmark
             during.Count == 0 ? "—" : $"{during.Count(o => o.Kind == OutcomeKind.Partial)} / {during.Count(o => o.Kind == OutcomeKind.Failed)}",
             .. Cells(after, load.Now - recoveredAt),
         ];
+    }
+
+    /// <summary>Shards of the catalog <c>load</c> with fewer than <paramref name="replicas"/> copies running or two copies on one silo.</summary>
+    private static int CoLocated(IReadOnlyList<System.Text.Json.JsonElement> silos, int shards, int replicas)
+    {
+        var bad = 0;
+        for (var shard = 0; shard < shards; shard++)
+        {
+            var copies = silos.Where(silo => silo.GetProperty("status").GetString() == "Active")
+                .Select(silo => silo.GetProperty("shards").EnumerateArray().Count(key => key.GetString() == $"load/{shard}")
+                    + (silo.TryGetProperty("replicas", out var list) ? list.EnumerateArray().Count(key => key.GetString()!.StartsWith($"load/{shard}/", StringComparison.Ordinal)) : 0))
+                .Where(count => count > 0).ToList();
+            bad += copies.Sum() < replicas || copies.Any(count => count > 1) ? 1 : 0;
+        }
+
+        return bad;
     }
 
     private static object? Summary(IReadOnlyList<Outcome> outcomes, double seconds) => outcomes.Count == 0 ? null : new
