@@ -112,7 +112,7 @@ public sealed partial class CatalogShardReplicaGrain(
         catch (ShardFollowLostException exception)
         {
             // The writer compacted away records this replica had not read: load the shard again from the new snapshot.
-            // The old copy answers until the new one is whole, then is closed.
+            // Inside this turn, so searches wait for the new copy rather than see a half-loaded one; the old one is closed after.
             LogReloading(logger, exception, _definition.Catalog, _definition.Shard);
             var fresh = await CatalogShard.OpenFollowerAsync(store, _definition, indexOptions.Value, graphBuildSlots, shardLogger, cancellationToken);
             var old = _shard;
