@@ -206,13 +206,28 @@ internal static class BenchCommand
                 result.AddError("--clusters must be at least 1.");
             }
         });
+        var spread = new Option<float>("--spread")
+        {
+            Description = "Standard deviation of each value around its cluster centre, whose values have 1. Wider clusters " +
+                "overlap, and their nearest neighbours are harder for a graph to find: 0.5 (the default) is an easy set, 1 a hard one.",
+            HelpName = "S",
+            DefaultValueFactory = _ => Lab.Vectors.ClusteredVectors.DefaultSpread,
+        };
+        spread.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<float>();
+            if (!(value > 0f && value <= 100f))
+            {
+                result.AddError("--spread must be more than 0 and at most 100.");
+            }
+        });
         var depth = PositiveInt("--truth-k", 100, "Exact neighbours listed per query in truth.ivecs.", "K");
         var threads = PositiveInt("--threads", Environment.ProcessorCount, "Threads computing the truth.", "N");
         var metric = MetricOption();
 
         var command = new Command("gen", "Write clustered synthetic base and query vectors (.fvecs) with their exact neighbours (.ivecs).")
         {
-            output, count, queries, dimension, seed, clusters, depth, threads, metric,
+            output, count, queries, dimension, seed, clusters, spread, depth, threads, metric,
         };
         SetBenchAction(command, services, (parseResult, cancellationToken) =>
         {
@@ -225,7 +240,8 @@ internal static class BenchCommand
                 parseResult.GetValue(clusters),
                 parseResult.GetValue(depth),
                 parseResult.GetValue(metric),
-                parseResult.GetValue(threads));
+                parseResult.GetValue(threads),
+                parseResult.GetValue(spread));
             if ((long)options.Count * options.Dimension > Array.MaxLength)
             {
                 throw new BenchInputException($"{options.Count} vectors of dimension {options.Dimension} do not fit in one block.");
@@ -233,7 +249,7 @@ internal static class BenchCommand
 
             var files = SyntheticDataset.Write(options, cancellationToken);
             services.Out.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Wrote {files.BasePath} ({options.Count}×{options.Dimension}, {files.Clusters} clusters), " +
+                $"Wrote {files.BasePath} ({options.Count}×{options.Dimension}, {files.Clusters} clusters of spread {options.Spread}), " +
                 $"{files.QueriesPath} ({options.Queries}×{options.Dimension}) and {files.TruthPath} " +
                 $"(top {files.TruthDepth}, {DistanceMetrics.ToWireName(options.Metric)})."));
         });
