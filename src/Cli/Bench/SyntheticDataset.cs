@@ -63,7 +63,7 @@ internal static class SyntheticDataset
         return files;
     }
 
-    private static void WriteFile(string path, Action<Stream> write)
+    internal static void WriteFile(string path, Action<Stream> write)
     {
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
         write(stream);
