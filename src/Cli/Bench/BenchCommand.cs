@@ -19,8 +19,10 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure search indexes in-process on .fvecs data sets.");
         bench.Subcommands.Add(IndexCommand(services));
         bench.Subcommands.Add(GenCommand(services));
+        bench.Subcommands.Add(PhotosCommand(services));
         bench.Subcommands.Add(ScanCommand(services));
         bench.Subcommands.Add(FilterCommand(services));
+        bench.Subcommands.Add(ChartCommand(services));
         return bench;
     }
 
@@ -48,7 +50,20 @@ internal static class BenchCommand
             Description = $"Per-query setting, repeatable, one result line each: rerank=N[,N...] for int8 (default rerank={Int8VectorIndex.DefaultRerank}); ef=N[,N...], m=N, efConstruction=N for hnsw and hnsw-int8 (defaults ef={HnswIndex.DefaultEf}, m=16, efConstruction=200, one build for all ef); none for flat.",
             HelpName = "NAME=VALUE",
         };
-        var threads = PositiveInt("--threads", 1, "Threads running queries at once.", "N");
+        var threads = new Option<int[]>("--threads")
+        {
+            Description = "Threads running queries at once; several counts (--threads 1 2) measure each setting at each on one build.",
+            HelpName = "N",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [1],
+        };
+        threads.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int[]>() is not { Length: > 0 } counts || counts.Any(count => count < 1))
+            {
+                result.AddError("--threads takes one or more counts of at least 1.");
+            }
+        });
         var buildThreads = PositiveInt("--build-threads", 1, "Threads building the hnsw graph (the other indexes build on one).", "N");
         var metric = MetricOption();
 
@@ -66,7 +81,7 @@ internal static class BenchCommand
                 parseResult.GetValue(k),
                 kind,
                 BenchSetting.Parse(kind, parseResult.GetValue(parameters) ?? []),
-                parseResult.GetValue(threads),
+                [.. (parseResult.GetValue(threads) ?? [1]).Distinct()],
                 parseResult.GetValue(metric),
                 parseResult.GetValue(buildThreads));
 
@@ -206,13 +221,28 @@ internal static class BenchCommand
                 result.AddError("--clusters must be at least 1.");
             }
         });
+        var spread = new Option<float>("--spread")
+        {
+            Description = "Standard deviation of each value around its cluster centre, whose values have 1. Wider clusters " +
+                "overlap, and their nearest neighbours are harder for a graph to find: 0.5 (the default) is an easy set, 1 a hard one.",
+            HelpName = "S",
+            DefaultValueFactory = _ => Lab.Vectors.ClusteredVectors.DefaultSpread,
+        };
+        spread.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<float>();
+            if (!(value > 0f && value <= 100f))
+            {
+                result.AddError("--spread must be more than 0 and at most 100.");
+            }
+        });
         var depth = PositiveInt("--truth-k", 100, "Exact neighbours listed per query in truth.ivecs.", "K");
         var threads = PositiveInt("--threads", Environment.ProcessorCount, "Threads computing the truth.", "N");
         var metric = MetricOption();
 
         var command = new Command("gen", "Write clustered synthetic base and query vectors (.fvecs) with their exact neighbours (.ivecs).")
         {
-            output, count, queries, dimension, seed, clusters, depth, threads, metric,
+            output, count, queries, dimension, seed, clusters, spread, depth, threads, metric,
         };
         SetBenchAction(command, services, (parseResult, cancellationToken) =>
         {
@@ -225,7 +255,8 @@ internal static class BenchCommand
                 parseResult.GetValue(clusters),
                 parseResult.GetValue(depth),
                 parseResult.GetValue(metric),
-                parseResult.GetValue(threads));
+                parseResult.GetValue(threads),
+                parseResult.GetValue(spread));
             if ((long)options.Count * options.Dimension > Array.MaxLength)
             {
                 throw new BenchInputException($"{options.Count} vectors of dimension {options.Dimension} do not fit in one block.");
@@ -233,9 +264,96 @@ internal static class BenchCommand
 
             var files = SyntheticDataset.Write(options, cancellationToken);
             services.Out.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Wrote {files.BasePath} ({options.Count}×{options.Dimension}, {files.Clusters} clusters), " +
+                $"Wrote {files.BasePath} ({options.Count}×{options.Dimension}, {files.Clusters} clusters of spread {options.Spread}), " +
                 $"{files.QueriesPath} ({options.Queries}×{options.Dimension}) and {files.TruthPath} " +
                 $"(top {files.TruthDepth}, {DistanceMetrics.ToWireName(options.Metric)})."));
+        });
+        return command;
+    }
+
+    private static Command PhotosCommand(CliServices services)
+    {
+        var photos = new Option<DirectoryInfo>("--photos") { Description = "Folder of .jpg/.jpeg/.png photos, searched recursively.", Required = true, HelpName = "DIR" };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for base.fvecs, queries.fvecs and truth.ivecs; created if missing.", Required = true, HelpName = "DIR" };
+        var limit = new Option<int?>("--limit") { Description = "Most photos used, the first by path. Default: all.", HelpName = "N" };
+        limit.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--limit must be at least 1.");
+            }
+        });
+        var views = new Option<int>("--views") { Description = "Synthetic consumer views of each photo embedded beside it.", HelpName = "N", DefaultValueFactory = _ => 1 };
+        views.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 100)
+            {
+                result.AddError("--views must be between 0 and 100.");
+            }
+        });
+        var queries = PositiveInt("--queries", 500, "Photos of which one more view each is a query.", "M");
+        var seed = new Option<int>("--seed") { Description = "Chooses the query photos and every view's changes.", HelpName = "S", DefaultValueFactory = _ => 42 };
+        var depth = PositiveInt("--truth-k", 100, "Exact neighbours (cosine) listed per query in truth.ivecs.", "K");
+        var command = new Command("photos", "Write a data set of real ResNet18 embeddings: photos and consumer views of them as base, more views as queries, with exact cosine neighbours.")
+        {
+            photos, output, limit, views, queries, seed, depth,
+        };
+        SetBenchAction(command, services, (parseResult, cancellationToken) =>
+        {
+            var options = new PhotoDatasetOptions(
+                parseResult.GetRequiredValue(photos).FullName,
+                parseResult.GetRequiredValue(output).FullName,
+                parseResult.GetValue(limit),
+                parseResult.GetValue(views),
+                parseResult.GetValue(queries),
+                parseResult.GetValue(seed),
+                parseResult.GetValue(depth));
+            var note = Note(services);
+            var reported = 0;
+            var files = PhotoDataset.Write(options, (done, total) =>
+            {
+                if (done - reported >= 500 || done == total)
+                {
+                    reported = done;
+                    note(string.Create(CultureInfo.InvariantCulture, $"embedded {done} of {total}"));
+                }
+            }, note, cancellationToken);
+            services.Out.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Wrote {files.BasePath}, {files.QueriesPath} and {files.TruthPath} (top {files.TruthDepth}, cosine)."));
+        });
+        return command;
+    }
+
+    private static Command ChartCommand(CliServices services)
+    {
+        var results = new Option<FileInfo[]>("--results")
+        {
+            Description = "JSON lines of outfit bench index and bench/peers.sh, one or more files; other lines are skipped.",
+            Required = true,
+            HelpName = "FILE",
+            AllowMultipleArgumentsPerToken = true,
+        }.AcceptExistingOnly();
+        var output = new Option<FileInfo>("--out") { Description = "PNG file to write.", Required = true, HelpName = "FILE.png" };
+        var title = new Option<string>("--title") { Description = "Chart title.", HelpName = "TEXT", DefaultValueFactory = _ => "Recall and queries per second" };
+        var k = PositiveInt("--k", 20, "The k the recall was measured at, for the axis label.", "K");
+        var command = new Command("chart", "Draw recall against queries per second (ScottPlot PNG), one line per index and query thread count.")
+        {
+            results, output, title, k,
+        };
+        SetBenchAction(command, services, (parseResult, _) =>
+        {
+            var series = BenchChart.Read(parseResult.GetRequiredValue(results).Select(file => file.FullName));
+            var path = parseResult.GetRequiredValue(output).FullName;
+            var folder = Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(folder))
+            {
+                Directory.CreateDirectory(folder);
+            }
+
+            Charts.RecallQpsChart.Save(path, parseResult.GetRequiredValue(title),
+                string.Create(CultureInfo.InvariantCulture, $"recall@{parseResult.GetValue(k)}"), series);
+            services.Out.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Chart of {series.Count} lines written to {path}."));
         });
         return command;
     }

@@ -12,12 +12,12 @@ namespace OutfitFinder.Cli.Bench;
 /// <param name="K">Results per query, and the depth of recall.</param>
 /// <param name="Index">The index to build.</param>
 /// <param name="Settings">Per-query settings to measure, one result each, all on one build.</param>
-/// <param name="Threads">Threads running queries at once.</param>
+/// <param name="Threads">Query thread counts to measure, one result per setting each, on the same build (e.g. 1 and 2).</param>
 /// <param name="Metric">How vectors are compared; the truth file must have been made with the same metric.</param>
 /// <param name="BuildThreads">Threads linking the HNSW graph (<see cref="HnswIndex.UpsertMany"/>); the other indexes build on one.</param>
 internal sealed record IndexBenchmarkOptions(
     string BasePath, string QueriesPath, string? TruthPath, int K, BenchIndexKind Index,
-    IReadOnlyList<BenchSetting> Settings, int Threads, DistanceMetric Metric, int BuildThreads = 1);
+    IReadOnlyList<BenchSetting> Settings, IReadOnlyList<int> Threads, DistanceMetric Metric, int BuildThreads = 1);
 
 /// <summary>
 /// Builds one index in-process with the shards' own code, runs every query under each setting and measures
@@ -74,7 +74,7 @@ internal static class IndexBenchmark
 
         cancellationToken.ThrowIfCancellationRequested();
         var reference = truth ?? ExactNeighbours(flat ?? BuildFlat(options.Metric, vectors, ids), queries, options.K,
-            options.Threads, cancellationToken);
+            options.Threads.Max(), cancellationToken);
 
         foreach (var setting in options.Settings)
         {
@@ -85,18 +85,22 @@ internal static class IndexBenchmark
                 search(queries[q % queries.Count], options.K, setting);
             }
 
-            var run = QueryRunner.Run(queries.Count, options.Threads,
-                q => search(queries[q], options.K, setting), cancellationToken);
+            foreach (var threads in options.Threads)
+            {
+                var run = QueryRunner.Run(queries.Count, threads,
+                    q => search(queries[q], options.K, setting), cancellationToken);
 
-            yield return new BenchResult(
-                options.Index.Name(),
-                setting.Describe(),
-                Math.Round(build.Elapsed.TotalSeconds, 3),
-                Math.Round(run.QueriesPerSecond, 1),
-                Math.Round(run.LatencyPercentileMs(0.50), 3),
-                Math.Round(run.LatencyPercentileMs(0.99), 3),
-                Math.Round(Recall(run.Hits, reference, options.K, vectors.Count), 4),
-                bytesPerVector);
+                yield return new BenchResult(
+                    options.Index.Name(),
+                    setting.Describe(),
+                    threads,
+                    Math.Round(build.Elapsed.TotalSeconds, 3),
+                    Math.Round(run.QueriesPerSecond, 1),
+                    Math.Round(run.LatencyPercentileMs(0.50), 3),
+                    Math.Round(run.LatencyPercentileMs(0.99), 3),
+                    Math.Round(Recall(run.Hits, reference, options.K, vectors.Count), 4),
+                    bytesPerVector);
+            }
         }
     }
 

@@ -13,9 +13,11 @@ namespace OutfitFinder.Cli.Bench;
 /// <param name="TruthDepth">Exact neighbours listed per query (capped at the base size).</param>
 /// <param name="Metric">The metric the truth is exact for.</param>
 /// <param name="Threads">Threads computing the truth.</param>
+/// <param name="Spread">Standard deviation of each value around its cluster centre (the centres' values have 1):
+/// wider clusters overlap more, and the nearest neighbours of a vector are harder to find.</param>
 internal sealed record SyntheticDatasetOptions(
     string Directory, int Count, int Queries, int Dimension, int Seed, int? Clusters, int TruthDepth,
-    DistanceMetric Metric, int Threads);
+    DistanceMetric Metric, int Threads, float Spread = ClusteredVectors.DefaultSpread);
 
 /// <summary>The files <c>outfit bench gen</c> wrote.</summary>
 internal sealed record SyntheticDatasetFiles(string BasePath, string QueriesPath, string TruthPath, int Clusters, int TruthDepth);
@@ -34,7 +36,7 @@ internal static class SyntheticDataset
     public static SyntheticDatasetFiles Write(SyntheticDatasetOptions options, CancellationToken cancellationToken)
     {
         var clusters = options.Clusters ?? ClusteredVectors.SuggestedClusterCount(options.Count);
-        var generator = new ClusteredVectors(options.Dimension, clusters, options.Seed);
+        var generator = new ClusteredVectors(options.Dimension, clusters, options.Seed, options.Spread);
         var vectors = new VectorBlock<float>(options.Dimension, options.Count, generator.Next(options.Count));
         var queries = new VectorBlock<float>(options.Dimension, options.Queries, generator.Next(options.Queries));
 
@@ -61,7 +63,7 @@ internal static class SyntheticDataset
         return files;
     }
 
-    private static void WriteFile(string path, Action<Stream> write)
+    internal static void WriteFile(string path, Action<Stream> write)
     {
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16);
         write(stream);

@@ -49,7 +49,7 @@ public sealed partial class HnswIndex
     /// <remarks>
     /// Safe to run for several rows at once (<see cref="UpsertMany"/>): a row's neighbour lists are only written
     /// under its lock and, while <see cref="_concurrentBuild"/> is set, only read as a copy taken under it; no
-    /// thread ever holds two row locks. The entry point changes under <see cref="_graphLock"/>, which a row that
+    /// thread ever holds two row locks. A row becomes reachable only once its lists at every level are written. The entry point changes under <see cref="_graphLock"/>, which a row that
     /// may become the new top level holds for its whole insertion, as in hnswlib.
     /// </remarks>
     private void Insert(int row)
@@ -87,6 +87,16 @@ public sealed partial class HnswIndex
                 (current, currentDistance) = Greedy(query, current, currentDistance, l);
             }
 
+            // The row's own lists are written at every level first and the links back to it only after: until a
+            // neighbour links back, no other thread can reach the row, so none ever walks into it while its lower
+            // levels are still empty. Linking back level by level instead let a concurrent insertion reach the row
+            // at level l, descend to level l − 1 where its list was still empty, and stop there, linking its own
+            // row to this one alone: a parallel build lost recall that no ef gave back (0.9994 against 1.0 on
+            // 30,000 clustered vectors at 2 threads). hnswlib gets the same guarantee by holding the new element's
+            // lock for its whole insertion, which readers wait on; rows here share striped locks, which a thread
+            // must not hold while taking another's. On one thread the graph is the same either way: a level's
+            // search never reads the row's links, and a link back at one level changes no list at another.
+            var chosen = new List<(float Distance, int Row)>[Math.Min(level, top) + 1];
             for (var l = Math.Min(level, top); l >= 0; l--)
             {
                 var found = SearchLayer(query, current, currentDistance, Options.EfConstruction, l, filtered: false, null);
@@ -102,12 +112,16 @@ public sealed partial class HnswIndex
                     }
                 }
 
-                foreach (var (distance, neighbour) in neighbours)
+                chosen[l] = neighbours;
+                (currentDistance, current) = found[0];
+            }
+
+            for (var l = chosen.Length - 1; l >= 0; l--)
+            {
+                foreach (var (distance, neighbour) in chosen[l])
                 {
                     Link(neighbour, row, distance, l);
                 }
-
-                (currentDistance, current) = found[0];
             }
 
             if (level > top)

@@ -14,7 +14,7 @@ public sealed class BenchCommandTests : IDisposable
     private const int Dimension = 16;
 
     private static readonly string[] ResultFields =
-        ["index", "param", "buildSeconds", "qps", "p50Ms", "p99Ms", "recall", "bytesPerVector"];
+        ["index", "param", "threads", "buildSeconds", "qps", "p50Ms", "p99Ms", "recall", "bytesPerVector"];
 
     private readonly TempFolder _folder = new();
 
@@ -58,6 +58,50 @@ public sealed class BenchCommandTests : IDisposable
         }
 
         Assert.NotEqual(ReadBytes("a", "base.fvecs"), ReadBytes("c", "base.fvecs"));
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(3.0)]
+    public async Task Gen_DrawsVectorsAroundTheirCentreWithTheGivenSpread(double spread)
+    {
+        // One cluster: every vector is the one centre plus N(0, spread²) noise per value, so the values' spread
+        // around the mean vector is the spread asked for.
+        var result = await GenerateAsync("data", seed: 5, "--clusters", "1", "--spread", $"{spread}");
+
+        Assert.Equal(0, result.ExitCode);
+        var vectors = Fvecs.ReadFloatBlock(Path.Combine(_folder.Path, "data", "base.fvecs"));
+        var mean = new double[Dimension];
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            for (var d = 0; d < Dimension; d++)
+            {
+                mean[d] += vectors[i][d] / (double)vectors.Count;
+            }
+        }
+
+        var squares = 0.0;
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            for (var d = 0; d < Dimension; d++)
+            {
+                squares += Math.Pow(vectors[i][d] - mean[d], 2);
+            }
+        }
+
+        var measured = Math.Sqrt(squares / ((vectors.Count - 1) * Dimension));
+        Assert.InRange(measured, 0.95 * spread, 1.05 * spread);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public async Task Gen_RefusesSpread_ThatIsNotPositive(string spread)
+    {
+        var result = await GenerateAsync("data", seed: 5, "--spread", spread);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--spread must be more than 0 and at most 100.", result.Output);
     }
 
     [Fact]
@@ -124,6 +168,66 @@ public sealed class BenchCommandTests : IDisposable
 
         // The vector plus at least the level-0 list (count + 2m ids).
         Assert.True(lines[0].GetProperty("bytesPerVector").GetInt32() >= (Dimension * 4) + ((1 + 12) * 4));
+    }
+
+    [Fact]
+    public async Task BenchIndex_MeasuresEachSettingAtEachThreadCount_OnOneBuild()
+    {
+        await GenerateAsync("data", seed: 6);
+
+        var result = await BenchAsync("data", "--index", "hnsw", "--param", "ef=16,32", "--threads", "1", "2");
+
+        Assert.Equal(0, result.ExitCode);
+        var lines = JsonLines(result);
+        Assert.Equal(
+            [("ef=16 m=16 efConstruction=200", 1), ("ef=16 m=16 efConstruction=200", 2),
+             ("ef=32 m=16 efConstruction=200", 1), ("ef=32 m=16 efConstruction=200", 2)],
+            lines.Select(line => (line.GetProperty("param").GetString(), line.GetProperty("threads").GetInt32())));
+        Assert.Single(lines.Select(line => line.GetProperty("buildSeconds").GetDouble()).Distinct());
+
+        // The same graph and queries answer alike on any number of threads.
+        Assert.Equal(lines[0].GetProperty("recall").GetDouble(), lines[1].GetProperty("recall").GetDouble());
+        Assert.Equal(lines[2].GetProperty("recall").GetDouble(), lines[3].GetProperty("recall").GetDouble());
+    }
+
+    [Fact]
+    public async Task BenchChart_DrawsOneLinePerIndexAndThreadCount_FromOursAndThePeersLines()
+    {
+        var ours = Path.Combine(_folder.Path, "ours.jsonl");
+        var peers = Path.Combine(_folder.Path, "peers.jsonl");
+        await File.WriteAllLinesAsync(ours,
+        [
+            "# a note the run wrote",
+            """{"index":"hnsw","param":"ef=32","threads":1,"qps":5000,"recall":0.9}""",
+            """{"index":"hnsw","param":"ef=64","threads":1,"qps":3000,"recall":0.97}""",
+            """{"index":"hnsw","param":"ef=64","threads":2,"qps":5500,"recall":0.97}""",
+        ]);
+        await File.WriteAllLinesAsync(peers,
+        [
+            """{"index": "hnswlib", "param": "ef=32", "threads": 1, "qps": 4000.0, "recall": 0.91}""",
+            """{"index": "faiss-flat", "param": "IndexFlatL2", "threads": 1, "qps": 40.0, "recall": 1.0}""",
+        ]);
+        var png = Path.Combine(_folder.Path, "charts", "hard.png");
+
+        var result = await RunAsync("bench", "chart", "--results", ours, peers, "--out", png, "--title", "hard set");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("Chart of 4 lines written to", result.Output);
+        var bytes = await File.ReadAllBytesAsync(png);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+    }
+
+    [Fact]
+    public async Task BenchChart_FailsWithTheLine_WhenAResultLacksRecall()
+    {
+        var ours = Path.Combine(_folder.Path, "ours.jsonl");
+        await File.WriteAllLinesAsync(ours, ["""{"index":"hnsw","qps":5000,"recall":0.9}""", """{"index":"hnsw","qps":3000}"""]);
+
+        var result = await RunAsync("bench", "chart", "--results", ours, "--out", Path.Combine(_folder.Path, "x.png"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("line 2 is not a result of bench index or bench/peers.sh", result.Output);
+        Assert.False(File.Exists(Path.Combine(_folder.Path, "x.png")));
     }
 
     [Fact]
