@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Http.Headers;
 using System.Text.Json;
+using OutfitFinder.TestSupport;
+using SkiaSharp;
 
 namespace OutfitFinder.Gateway.Tests;
 
@@ -93,6 +96,36 @@ public sealed class FilterApiTests(GatewayFixture fixture) : IClassFixture<Gatew
 
         Assert.Contains(named, await body.AssertProblemAsync(400), StringComparison.Ordinal);
         Assert.Contains(named, await query.AssertProblemAsync(400), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Search_AcceptsTheFilterAsAFormField_BesideAPhoto()
+    {
+        const string catalog = "filter-form";
+        await Http.CreateCatalogAsync(catalog, new { shards = 2, fields = new { price = "number" } });
+        var products = GarmentCatalog.Generate(6, seed: 33);
+        for (var i = 0; i < products.Count; i++)
+        {
+            var (id, spec) = products[i];
+            (await Http.PutProductAsync(catalog, id, [Jpeg(spec)], spec.Category, $"{{\"price\":{i * 10}}}")).EnsureSuccessStatusCode();
+        }
+
+        var form = new MultipartFormDataContent();
+        var image = new ByteArrayContent(Jpeg(products[0].Spec));
+        image.Headers.ContentType = new MediaTypeHeaderValue("image/jpeg");
+        form.Add(image, "image", "query.jpg");
+        form.Add(new StringContent("""{"price":{"gte":30}}"""), "filter");
+
+        var body = await (await Http.PostAsync($"/v1/catalogs/{catalog}/search?k=10", form)).ReadSearchAsync();
+
+        // The query photo is product 0's own (price 0): the filter, not the photo, decides who is left.
+        Assert.Equal(products.Skip(3).Select(p => p.ProductId).Order(StringComparer.Ordinal), body.Results.Select(hit => hit.ProductId).Order(StringComparer.Ordinal));
+    }
+
+    private static byte[] Jpeg(GarmentSpec spec)
+    {
+        using var bitmap = GarmentImages.Draw(spec);
+        return GarmentImages.Encode(bitmap, SKEncodedImageFormat.Jpeg);
     }
 
     [Fact]
