@@ -65,6 +65,25 @@ public sealed class IngestionRunTests : IDisposable
         Assert.Equal(21, saved.RowsDone);
     }
 
+    [Fact]
+    public async Task VectorsColumn_StoresTheGivenVectors_WithoutEmbedding_AndFailsRowsOfTheWrongDimension()
+    {
+        File.WriteAllLines(Path.Combine(_sourceFolder, "manifest.csv"),
+            ["product_id,vector,price", "a,1 2 3 4,10", "a,\"5,6,7,8\",10", "b,1 2 3,5", "c,0.5 0.5 0.5 0.5,7"]);
+        var target = new ScriptedTarget();
+        var run = CreateRun(target, new IngestionOptions { CheckpointInterval = TimeSpan.FromMilliseconds(1) }, out var checkpoint);
+
+        await run.RunAsync();
+
+        Assert.Equal(IngestionState.CompletedWithErrors, checkpoint.State);
+        Assert.Equal(0, target.EmbedCalls);
+        Assert.Equal(["a", "c"], target.Products.Keys.Order(StringComparer.Ordinal));
+        var a = target.Products["a"];
+        Assert.Equal((2, "{\"price\":10}"), (a.ImageCount, a.MetadataJson));
+        Assert.Equal([1f, 2, 3, 4, 5, 6, 7, 8], PackedVectors.Unpack(a.Vectors));
+        Assert.Contains("has 3 values; catalog 'shop' uses dimension 4", Assert.Single(checkpoint.Failures).Reason);
+    }
+
     private IngestionRun CreateRun(ScriptedTarget target, IngestionOptions options, out IngestionCheckpoint checkpoint)
     {
         checkpoint = new IngestionCheckpoint { Id = "job", Catalog = "shop", Source = "local", Manifest = "manifest.csv", CreatedAt = DateTimeOffset.UtcNow };
@@ -103,6 +122,8 @@ public sealed class IngestionRunTests : IDisposable
 
         public ConcurrentDictionary<string, int> Upserted { get; } = new();
 
+        public ConcurrentDictionary<string, ProductUpsert> Products { get; } = new();
+
         public async Task<EmbedResult> EmbedAsync(string model, byte[][] images, CancellationToken cancellationToken)
         {
             var call = Interlocked.Increment(ref _embedCalls);
@@ -129,6 +150,7 @@ public sealed class IngestionRunTests : IDisposable
             foreach (var product in products)
             {
                 Upserted[product.ProductId] = shard;
+                Products[product.ProductId] = product;
             }
 
             return Task.CompletedTask;

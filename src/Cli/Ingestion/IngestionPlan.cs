@@ -40,6 +40,14 @@ internal sealed record IngestionPlan(
                 continue;
             }
 
+            if (row.Vector is not null)
+            {
+                // This command uploads photos; vectors made elsewhere go through a server-side job or a JSON PUT.
+                badRows.Add(new BadRow(row.RowNumber, row.ProductId,
+                    "the row gives a vector: load vectors with a server-side ingestion job (--source) or PUT the product as JSON"));
+                continue;
+            }
+
             if (!products.TryGetValue(row.ProductId, out var product))
             {
                 product = new ManifestProduct(row.ProductId);

@@ -55,6 +55,7 @@ public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver res
         }
 
         string? productId = null, image = null, category = null;
+        float[]? vector = null;
         foreach (var property in row.EnumerateObject())
         {
             switch (property.Name)
@@ -67,6 +68,12 @@ public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver res
                     break;
                 case ManifestReader.CategoryColumn:
                     category = Text(property, problems);
+                    break;
+                case ManifestRow.VectorColumn when property.Value.ValueKind == JsonValueKind.Array:
+                    vector = ManifestRow.ParseVector(string.Join(' ', property.Value.EnumerateArray().Select(value => value.GetRawText())), problems);
+                    break;
+                case ManifestRow.VectorColumn when property.Value.ValueKind != JsonValueKind.Null:
+                    problems.Add($"'{ManifestRow.VectorColumn}' is a {property.Value.ValueKind.ToString().ToLowerInvariant()}; it must be an array of numbers");
                     break;
                 default:
                     if (property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number)
@@ -90,9 +97,13 @@ public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver res
         }
 
         var resolved = "";
-        if (string.IsNullOrWhiteSpace(image))
+        if (vector is not null || problems.Any(problem => problem.StartsWith($"'{ManifestRow.VectorColumn}'", StringComparison.Ordinal)))
         {
-            problems.Add($"'{ManifestReader.ImageColumn}' is missing or empty");
+            // A vector made elsewhere stands for the image.
+        }
+        else if (string.IsNullOrWhiteSpace(image))
+        {
+            problems.Add($"'{ManifestReader.ImageColumn}' (or '{ManifestRow.VectorColumn}') is missing or empty");
         }
         else
         {
@@ -100,7 +111,7 @@ public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver res
         }
 
         category = string.IsNullOrWhiteSpace(category) ? null : category.Trim();
-        return new ManifestRow(lineNumber, productId, resolved, category, metadata, problems);
+        return new ManifestRow(lineNumber, productId, resolved, category, metadata, problems, vector);
     }
 
     private static string? Text(JsonProperty property, List<string> problems)

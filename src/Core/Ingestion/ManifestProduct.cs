@@ -16,6 +16,7 @@ public sealed class ManifestProduct(string productId)
     private (string Value, int Row)? _category;
     private readonly Dictionary<string, (JsonElement Value, int Row)> _metadata = [];
     private readonly List<string> _images = [];
+    private readonly List<float[]?> _vectors = [];
     private readonly List<int> _rows = [];
     private readonly List<int> _badRows = [];
 
@@ -29,6 +30,12 @@ public sealed class ManifestProduct(string productId)
 
     public IReadOnlyList<int> BadRows => _badRows;
 
+    /// <summary>Each row's vector made elsewhere, or null for a row that names an image; in row order.</summary>
+    public IReadOnlyList<float[]?> Vectors => _vectors;
+
+    /// <summary>Every row gives a vector: nothing to read or embed.</summary>
+    public bool HasVectors => _vectors.Count > 0 && _vectors.All(vector => vector is not null);
+
     public string? Category => _category?.Value;
 
     public Dictionary<string, JsonElement> Metadata() => _metadata.ToDictionary(m => m.Key, m => m.Value.Value);
@@ -39,6 +46,11 @@ public sealed class ManifestProduct(string productId)
         var problems = row.Problems.ToList();
         _rows.Add(row.RowNumber);
         _images.Add(row.ImagePath);
+        _vectors.Add(row.Vector);
+        if ((row.Vector is null) != (_vectors[0] is null) && row.Problems.Count == 0)
+        {
+            problems.Add($"row {row.RowNumber} gives {(row.Vector is null ? "an image" : "a vector")} but row {_rows[0]} of the product gives {(row.Vector is null ? "a vector" : "an image")}; give vectors for all of a product's rows or for none");
+        }
         if (row.Category is { } category)
         {
             if (_category is not { } earlier)

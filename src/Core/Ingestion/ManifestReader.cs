@@ -8,7 +8,8 @@ namespace OutfitFinder.Core.Ingestion;
 
 /// <summary>
 /// Streams the rows of a CSV ingestion manifest: a header row, columns
-/// <c>product_id</c> and <c>image</c> (a path relative to the manifest's folder or source), an optional
+/// <c>product_id</c> and <c>image</c> (a path relative to the manifest's folder or source) or <c>vector</c> (the
+/// image's vector made elsewhere, numbers separated by spaces, or by commas in a quoted cell), an optional
 /// <c>category</c>, and any other columns as product metadata. The header is checked when the
 /// reader is created, so a manifest missing a column fails before anything is uploaded; problems in
 /// a data row are attached to that row (<see cref="ManifestRow.Problems"/>) and reading goes on.
@@ -28,6 +29,7 @@ public sealed partial class ManifestReader : IManifestReader
     private readonly int _productIdIndex;
     private readonly int _imageIndex;
     private readonly int _categoryIndex;
+    private readonly int _vectorIndex;
     private readonly (int Index, string Name)[] _metadataColumns;
     private bool _badDataInRow;
 
@@ -58,14 +60,17 @@ public sealed partial class ManifestReader : IManifestReader
         _csv = new CsvReader(reader, configuration);
 
         var header = CsvHeader.Read(_csv, sourceName, [ProductIdColumn, ImageColumn], unnamedAllowed: false,
-            (message, cause) => new ManifestException(message, cause));
+            (message, cause) => new ManifestException(message, cause),
+            new Dictionary<string, string> { [ImageColumn] = ManifestRow.VectorColumn });
         _headerCount = header.Names.Count;
         _productIdIndex = header.IndexOf(ProductIdColumn);
         _imageIndex = header.IndexOf(ImageColumn);
         _categoryIndex = header.IndexOf(CategoryColumn);
+        _vectorIndex = header.IndexOf(ManifestRow.VectorColumn);
         _metadataColumns = header.Names
             .Select((name, index) => (Index: index, Name: name))
-            .Where(column => column.Index != _productIdIndex && column.Index != _imageIndex && column.Index != _categoryIndex)
+            .Where(column => column.Index != _productIdIndex && column.Index != _imageIndex && column.Index != _categoryIndex
+                && column.Index != _vectorIndex)
             .ToArray();
     }
 
@@ -156,16 +161,23 @@ public sealed partial class ManifestReader : IManifestReader
         }
 
         var imagePath = "";
-        if (image.Length == 0)
+        var vectorCell = Cell(_vectorIndex);
+        float[]? vector = null;
+        if (vectorCell.Length > 0)
         {
-            problems.Add($"'{ImageColumn}' is empty");
+            // A vector made elsewhere stands for the image: the image cell, if any, is not read.
+            vector = ManifestRow.ParseVector(vectorCell, problems);
+        }
+        else if (image.Length == 0)
+        {
+            problems.Add(_vectorIndex < 0 ? $"'{ImageColumn}' is empty" : $"'{ImageColumn}' and '{ManifestRow.VectorColumn}' are empty");
         }
         else
         {
             imagePath = _resolveImage(image, problems);
         }
 
-        return new ManifestRow(rowNumber, productId, imagePath, category.Length > 0 ? category : null, metadata, problems);
+        return new ManifestRow(rowNumber, productId, imagePath, category.Length > 0 ? category : null, metadata, problems, vector);
     }
 
     // RFC 8259 number grammar: no leading zeros, no leading '+', digits on both sides of a '.'.

@@ -10,13 +10,51 @@ namespace OutfitFinder.Core.Ingestion;
 /// <param name="Category">Null when the row has no category.</param>
 /// <param name="Metadata">The row's non-empty metadata cells by column name, in column order.</param>
 /// <param name="Problems">Why the row cannot be uploaded; empty for a good row.</param>
+/// <param name="Vector">The image's vector made elsewhere (a <c>vector</c> column or field), stored as given instead of
+/// embedding an image; null when the row names an image. Its length is checked against the catalog at ingestion.</param>
 public sealed record ManifestRow(
     int RowNumber,
     string ProductId,
     string ImagePath,
     string? Category,
     IReadOnlyDictionary<string, JsonElement> Metadata,
-    IReadOnlyList<string> Problems);
+    IReadOnlyList<string> Problems,
+    float[]? Vector = null)
+{
+    /// <summary>Column (CSV) or field (JSON lines) holding a row's vector.</summary>
+    public const string VectorColumn = "vector";
+
+    /// <summary>Most values a vector cell may hold.</summary>
+    public const int MaxVectorLength = 4096;
+
+    /// <summary>
+    /// Parses a vector cell: numbers separated by spaces, commas or semicolons, optionally inside brackets
+    /// (<c>[0.1, -0.2, 0.3]</c> or <c>0.1 -0.2 0.3</c>); null with a problem added when it is not one.
+    /// </summary>
+    public static float[]? ParseVector(string cell, List<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(problems);
+        var parts = cell.Trim().TrimStart('[').TrimEnd(']').Split([' ', ',', ';', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length is 0 or > MaxVectorLength)
+        {
+            problems.Add($"'{VectorColumn}' holds {parts.Length} values; give 1 to {MaxVectorLength} numbers");
+            return null;
+        }
+
+        var vector = new float[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!float.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out vector[i])
+                || !float.IsFinite(vector[i]))
+            {
+                problems.Add($"'{VectorColumn}' value {i} ('{(parts[i].Length > 20 ? parts[i][..20] + "…" : parts[i])}') is not a finite number");
+                return null;
+            }
+        }
+
+        return vector;
+    }
+}
 
 [JsonSerializable(typeof(string))]
 internal sealed partial class ManifestJsonContext : JsonSerializerContext;

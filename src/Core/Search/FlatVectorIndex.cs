@@ -748,8 +748,19 @@ public sealed class FlatVectorIndex : IVectorIndex
     private void MoveRow(int from, int to) => RowSpan(from).CopyTo(RowSpan(to));
 
     /// <inheritdoc />
-    IReadOnlyList<IndexHit> IVectorIndex.Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options) =>
-        Search(query, k, options.Category);
+    IReadOnlyList<IndexHit> IVectorIndex.Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options)
+    {
+        if (options.Filter is not { } filter)
+        {
+            return Search(query, k, options.Category);
+        }
+
+        // Every product's id is tested once; the ones that pass are scored exactly.
+        var category = options.Category;
+        return Rescore(query, Products
+            .Where(product => (category is null || string.Equals(product.Category, category, StringComparison.Ordinal)) && filter(product.ProductId))
+            .Select(product => product.ProductId).ToList(), k);
+    }
 
     private Span<float> RowSpan(int row) => _vectors.Values.Slice(row * Dimension, Dimension);
 

@@ -262,7 +262,7 @@ public sealed partial class HnswIndex
     }
 
     /// <summary>Query path: descend greedily, then one beam search of width <paramref name="ef"/> at level 0.</summary>
-    private List<(float Distance, int Row)> SearchGraph(WalkQuery query, int ef, string? category)
+    private List<(float Distance, int Row)> SearchGraph(WalkQuery query, int ef, string? category, Func<string, bool>? predicate = null)
     {
         var current = _entryPoint;
         var currentDistance = Distance(query, current);
@@ -271,16 +271,17 @@ public sealed partial class HnswIndex
             (current, currentDistance) = Greedy(query, current, currentDistance, l);
         }
 
-        return SearchLayer(query, current, currentDistance, ef, 0, filtered: true, category);
+        return SearchLayer(query, current, currentDistance, ef, 0, filtered: true, category, predicate);
     }
 
     /// <summary>
     /// Algorithm 2, a beam search on one level. With <paramref name="filtered"/>, every row routes the walk but only
     /// live rows of <paramref name="category"/> (any, when null) enter the results; the walk then stops only once
-    /// ef such rows are found and no candidate is nearer than the worst of them.
+    /// ef such rows are found and no candidate is nearer than the worst of them. A <paramref name="predicate"/>
+    /// (a metadata filter) narrows the rows that enter the results further, the same way.
     /// </summary>
     private List<(float Distance, int Row)> SearchLayer(WalkQuery query, int entry, float entryDistance,
-        int ef, int level, bool filtered, string? category)
+        int ef, int level, bool filtered, string? category, Func<string, bool>? predicate = null)
     {
         var marks = _visitMarks;
         var rowCount = _rows.RowCount;
@@ -307,7 +308,7 @@ public sealed partial class HnswIndex
         marks[entry] = epoch;
         candidates.Push(entryDistance, entry);
         var bound = float.PositiveInfinity;
-        if (!filtered || Passes(entry, category))
+        if (!filtered || Passes(entry, category, predicate))
         {
             results.Push(entryDistance, entry);
             bound = entryDistance;
@@ -353,7 +354,7 @@ public sealed partial class HnswIndex
                 }
 
                 candidates.Push(distance, neighbour);
-                if (!filtered || Passes(neighbour, category))
+                if (!filtered || Passes(neighbour, category, predicate))
                 {
                     results.Push(distance, neighbour);
                     if (results.Count > ef)
@@ -375,6 +376,7 @@ public sealed partial class HnswIndex
         return found;
     }
 
-    private bool Passes(int row, string? category) =>
-        !_deleted[row] && (category is null || ReferenceEquals(_rows.Products[_rows.RowProduct[row]].Category, category));
+    private bool Passes(int row, string? category, Func<string, bool>? predicate) =>
+        !_deleted[row] && (category is null || ReferenceEquals(_rows.Products[_rows.RowProduct[row]].Category, category))
+        && (predicate is null || predicate(_rows.Products[_rows.RowProduct[row]].Id));
 }

@@ -362,10 +362,13 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     /// otherwise the graph is walked through every row and only matching ones are kept.</param>
     /// <param name="ef">Rows kept as candidates at level 0; raised to <c>k ×</c> the mean images per product
     /// when that is larger, so that deduplication by product still leaves k. Higher is slower and more exact.</param>
-    /// <param name="filter">With a category: scan its rows or walk the graph, or decide by its share (the default).
-    /// Ignored without a category.</param>
+    /// <param name="filter">With a category: scan its rows or walk the graph, or decide by cost (the default,
+    /// <see cref="FilterCost"/>). Ignored without a category.</param>
+    /// <param name="predicate">When given, only products whose id passes are returned: tested on every row the
+    /// walk or the category scan reaches, so the top k is cut from passing rows only. Non-passing rows still route
+    /// the walk.</param>
     public IReadOnlyList<IndexHit> Search(ReadOnlySpan<float> query, int k, string? category = null, int ef = DefaultEf,
-        HnswFilterStrategy filter = HnswFilterStrategy.Auto)
+        HnswFilterStrategy filter = HnswFilterStrategy.Auto, Func<string, bool>? predicate = null)
     {
         if (!Enum.IsDefined(filter))
         {
@@ -399,13 +402,13 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
                 ProductVectors.NormaliseInPlace(unit);
             }
 
-            if (wanted is not null && (filter == HnswFilterStrategy.Scan || (filter == HnswFilterStrategy.Auto && IsSelective(wanted))))
-            {
-                return BestPerProduct(ExactRows(unit, wanted, k), k);
-            }
-
             var imagesPerProduct = (ImageCount + _rows.ProductCount - 1) / _rows.ProductCount;
             var width = Math.Max(ef, (int)Math.Min(int.MaxValue, (long)k * imagesPerProduct));
+            if (wanted is not null && (filter == HnswFilterStrategy.Scan || (filter == HnswFilterStrategy.Auto && IsSelective(wanted, width))))
+            {
+                return BestPerProduct(ExactRows(unit, wanted, k, predicate), k);
+            }
+
             List<(float Distance, int Row)> rows;
             if (StoresInt8)
             {
@@ -416,7 +419,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
                 try
                 {
                     var scale = Int8Quantizer.Quantize(unit, codes);
-                    rows = SearchGraph(new WalkQuery(default, codes, scale), width, wanted);
+                    rows = SearchGraph(new WalkQuery(default, codes, scale), width, wanted, predicate);
                 }
                 finally
                 {
@@ -428,7 +431,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
             }
             else
             {
-                rows = SearchGraph(new WalkQuery(unit, default, 0f), width, wanted);
+                rows = SearchGraph(new WalkQuery(unit, default, 0f), width, wanted, predicate);
             }
 
             // The walk's distances differ from the exact scan's in the last bits; score the few rows found
@@ -449,12 +452,9 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
         }
     }
 
-    /// <summary>Whether the category's live rows are a small enough share of all live rows to scan them exactly.</summary>
-    private bool IsSelective(string category)
-    {
-        var live = ImageCount;
-        return live == 0 || _liveRowsByCategory[category] < Options.ExactFilterFraction * live;
-    }
+    /// <summary>Whether scanning the category's live rows exactly costs less than a walk of this width (<see cref="FilterCost"/>).</summary>
+    private bool IsSelective(string category, int width) =>
+        FilterCost.PreferScan(_liveRowsByCategory[category], ImageCount, width);
 
     /// <summary>
     /// The category's live rows scored exactly, cut to those that can matter: sorted nearest first, every row up to
@@ -462,7 +462,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     /// beyond that distance cannot be among the top k, so <see cref="BestPerProduct"/> gets the same answer from
     /// these few rows as from all of them, without a dictionary entry and a hit for each of thousands of products.
     /// </summary>
-    private List<(float Distance, int Row)> ExactRows(ReadOnlySpan<float> query, string category, int k)
+    private List<(float Distance, int Row)> ExactRows(ReadOnlySpan<float> query, string category, int k, Func<string, bool>? predicate)
     {
         var live = _liveRowsByCategory[category];
         var distances = ArrayPool<float>.Shared.Rent(live);
@@ -481,7 +481,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
                 }
 
                 var row = categoryRows[i];
-                if (!_deleted[row])
+                if (!_deleted[row] && (predicate is null || predicate(_rows.Products[_rows.RowProduct[row]].Id)))
                 {
                     distances[count] = ScoreDistance(query, row);
                     rows[count++] = row;
@@ -599,7 +599,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
 
     /// <inheritdoc />
     IReadOnlyList<IndexHit> IVectorIndex.Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options) =>
-        Search(query, k, options.Category, options.Ef ?? DefaultEf);
+        Search(query, k, options.Category, options.Ef ?? DefaultEf, options.Strategy, options.Filter);
 
     /// <summary>Holds nothing outside the managed heap.</summary>
     public void Dispose()

@@ -17,8 +17,8 @@ public enum HnswVectors
 /// <summary>How an <see cref="HnswIndex"/> answers a search filtered by category.</summary>
 public enum HnswFilterStrategy
 {
-    /// <summary>Scan the category's rows exactly when they are under <see cref="HnswOptions.ExactFilterFraction"/> of
-    /// the live rows, else walk the graph.</summary>
+    /// <summary>Scan the category's rows exactly when that costs less than a walk (<see cref="FilterCost"/>), else walk
+    /// the graph.</summary>
     Auto,
 
     /// <summary>Always walk the graph, keeping only the category's rows (recall falls as the category gets rarer).</summary>
@@ -33,10 +33,9 @@ public enum HnswFilterStrategy
 /// <param name="EfConstruction">Candidates kept while linking a new row; higher builds slower and a better graph.
 /// At least 1. Default: 200.</param>
 /// <param name="Seed">Decides every row's level; the same seed and upserts give the same graph. Default: 42.</param>
-/// <param name="ExactFilterFraction">A category filter matching fewer than this share of live rows is answered by an
-/// exact scan of the matching rows instead of a graph walk, which would have to wade through non-matching rows.
-/// In [0, 1]. Default: 0.08, where the two cost the same on 100,000 512-d vectors at ef 64 (<c>outfit bench filter</c>,
-/// docs/benchmarks.md); the crossover falls as a graph grows, since a scan grows with the rows and a walk barely.</param>
+/// <param name="ExactFilterFraction">No longer read by searches: <see cref="HnswFilterStrategy.Auto"/> now decides by
+/// <see cref="FilterCost"/>, whose crossover share falls as a graph grows. Kept because the saved form records it.
+/// In [0, 1]. Default: 0.08 (the crossover measured on 100,000 512-d vectors at ef 64).</param>
 /// <param name="Vectors">How vectors are stored: floats, or int8 codes for a quarter of the memory. Default: Float.</param>
 public sealed record HnswOptions(int M = 16, int EfConstruction = 200, int Seed = 42, double ExactFilterFraction = 0.08,
     HnswVectors Vectors = HnswVectors.Float)

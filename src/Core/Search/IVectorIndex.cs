@@ -75,4 +75,10 @@ public interface IPersistentVectorIndex : IVectorIndex
 /// <summary>Per-query options every index accepts; a kind ignores those it has no use for.</summary>
 /// <param name="Category">Only products of this category (ordinal), applied inside the search; null for all.</param>
 /// <param name="Ef">Candidates a graph keeps per query; null for its default. Exact and int8 scans ignore it.</param>
-public readonly record struct IndexQueryOptions(string? Category = null, int? Ef = null);
+/// <param name="Filter">Only products whose id passes (a metadata filter's row predicate), applied inside the scan or
+/// the graph walk, never after the top k is cut; null for all. Flat and HNSW indexes honour it; the int8 scan refuses
+/// it (<see cref="NotSupportedException"/>), since no shard answers from it.</param>
+/// <param name="Strategy">How a graph answers a filtered search: by cost (<see cref="HnswFilterStrategy.Auto"/>), or a
+/// walk the caller chose after counting the matches itself. Other kinds ignore it.</param>
+public readonly record struct IndexQueryOptions(string? Category = null, int? Ef = null, Func<string, bool>? Filter = null,
+    HnswFilterStrategy Strategy = HnswFilterStrategy.Auto);

@@ -409,7 +409,9 @@ public sealed class Int8VectorIndex : IVectorIndex
 
     /// <inheritdoc />
     IReadOnlyList<IndexHit> IVectorIndex.Search(ReadOnlySpan<float> query, int k, IndexQueryOptions options) =>
-        Search(query, k, options.Category);
+        options.Filter is null
+            ? Search(query, k, options.Category)
+            : throw new NotSupportedException("The int8 scan has no row filter; filter with a flat or HNSW index.");
 
     /// <summary>Holds nothing outside the managed heap.</summary>
     public void Dispose()

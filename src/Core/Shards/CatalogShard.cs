@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using OutfitFinder.Core.Filters;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Shards.Files;
 using OutfitFinder.Core.Storage;
@@ -47,6 +48,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
     private readonly FlatVectorIndex _index;
     private readonly SearchBatcher? _scanBatcher;
     private readonly ShardStore _shardStore;
+    private readonly ShardFieldIndex _fields;
 
     /// <summary>Held by every write from start to end and by each synchronous part of a build's completion.</summary>
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -68,6 +70,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
             ? new SearchBatcher(definition.Dimension, (queries, k, category) => _index.SearchBatch(queries, k, category))
             : null;
         _shardStore = new ShardStore(store, definition.Folder, logger);
+        _fields = new ShardFieldIndex(new FieldSchema(definition.Fields));
     }
 
     /// <summary>The shard's identity and embedding space.</summary>
@@ -309,7 +312,9 @@ public sealed partial class CatalogShard : IAsyncDisposable
         IReadOnlyList<IndexHit> hits;
         try
         {
-            hits = answering is null && _scanBatcher is not null && ValidEf(query)
+            var filter = ParseFilter(query.FilterJson);
+            hits = filter is not null ? SearchFiltered(answering, query, filter, k, activity)
+                : answering is null && _scanBatcher is not null && ValidEf(query)
                 ? await _scanBatcher.SearchAsync(query.Vector, k, query.Category, cancellationToken)
                 : SearchIndex(answering, query, k);
         }
@@ -335,10 +340,12 @@ public sealed partial class CatalogShard : IAsyncDisposable
             case LogUpsert upsert:
                 _index.Upsert(upsert.ProductId, upsert.Category, upsert.Vectors);
                 _products[upsert.ProductId] = new ShardProduct(upsert.ProductId, upsert.Category, upsert.MetadataJson, upsert.ImageCount);
+                _fields.Set(upsert.ProductId, upsert.Category, upsert.MetadataJson, upsert.ImageCount);
                 break;
             case LogDelete delete:
                 _index.Remove(delete.ProductId);
                 _products.Remove(delete.ProductId);
+                _fields.Remove(delete.ProductId);
                 break;
         }
 
@@ -356,6 +363,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
 
         _index.Upsert(product.ProductId, product.Category, vectors);
         _products[product.ProductId] = new ShardProduct(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
+        _fields.Set(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using OutfitFinder.Core.Filters;
 using OutfitFinder.Core.Search;
 
 namespace OutfitFinder.Core.Shards;
@@ -8,7 +9,9 @@ namespace OutfitFinder.Core.Shards;
 /// <param name="Dimension">Floats per vector.</param>
 /// <param name="Metric">How vectors are compared.</param>
 /// <param name="Folder">The shard's folder in the blob store: its snapshot, saved graph and log live there.</param>
-public sealed record ShardDefinition(string Catalog, int Shard, int Dimension, DistanceMetric Metric, string Folder);
+/// <param name="Fields">The catalog's declared metadata fields, indexed for filters; null for none.</param>
+public sealed record ShardDefinition(string Catalog, int Shard, int Dimension, DistanceMetric Metric, string Folder,
+    IReadOnlyDictionary<string, FieldType>? Fields = null);
 
 /// <summary>A product to store in a shard: its metadata and one vector per image.</summary>
 /// <param name="ProductId">Product id, unique in the catalog.</param>
@@ -26,7 +29,9 @@ public sealed record ShardProduct(string ProductId, string? Category, string? Me
 /// <param name="K">How many products the shard returns at most.</param>
 /// <param name="Category">When set, only products of this category are scanned.</param>
 /// <param name="Ef">Candidates a graph keeps per query, between 1 and <see cref="MaxEf"/>; null for <see cref="ShardIndexOptions.DefaultEf"/>.</param>
-public sealed record ShardSearch(float[] Vector, int K, string? Category, int? Ef = null)
+/// <param name="FilterJson">A metadata filter in the filter language (<see cref="MetadataFilterParser"/>) over the
+/// catalog's declared fields, applied with the category inside the search; null for none.</param>
+public sealed record ShardSearch(float[] Vector, int K, string? Category, int? Ef = null, string? FilterJson = null)
 {
     /// <summary>Largest <see cref="Ef"/> a shard accepts: past it a graph walk costs more than an exact scan of a shard.</summary>
     public const int MaxEf = 4096;

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OutfitFinder.Core.Filters;
 using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
@@ -18,7 +19,7 @@ public static class CatalogsApi
 
         var catalogs = app.MapGroup("/v1/catalogs/{catalog}").WithTags("Catalogs");
         catalogs.MapPut("", CreateAsync).WithName("CreateCatalog")
-            .WithSummary("Create a catalog (idempotent for the same definition), or change an existing catalog's replicas.").RequireScope(ApiScope.Admin);
+            .WithSummary("Create a catalog (idempotent for the same definition), change an existing catalog's replicas, or add indexed metadata fields to one; model 'none' with a dimension holds vectors made elsewhere.").RequireScope(ApiScope.Admin);
         catalogs.MapGet("", GetAsync).WithName("GetCatalog")
             .WithSummary("A catalog's definition and how many products and images it holds.").RequireScope(ApiScope.Search);
         return app;
@@ -50,17 +51,22 @@ public static class CatalogsApi
             return Problems.BadRequest($"replicas is {request.Replicas}; it must be between 1 and {CatalogDefinition.MaxReplicas}.");
         }
 
-        var spec = new CatalogSpec(request?.Model ?? "resnet18", metric, shards, request?.Replicas);
-        var result = await grains.GetGrain<ICatalogGrain>(catalog).CreateAsync(spec, cancellationToken);
-        if (result.Status is CreateCatalogStatus.Created or CreateCatalogStatus.ReplicasChanged)
+        if (FieldsError(request?.Fields) is { } fieldsError)
         {
-            directory.Remember(result.Definition!);
+            return Problems.Make(StatusCodes.Status400BadRequest, "Invalid fields", fieldsError);
+        }
+
+        var spec = new CatalogSpec(request?.Model ?? "resnet18", metric, shards, request?.Replicas, request?.Dimension, request?.Fields);
+        var result = await grains.GetGrain<ICatalogGrain>(catalog).CreateAsync(spec, cancellationToken);
+        if (result.Definition is { } current)
+        {
+            directory.Remember(current);
         }
 
         return result.Status switch
         {
             CreateCatalogStatus.Created => TypedResults.Created($"/v1/catalogs/{catalog}", ToResponse(result.Definition!, new CatalogCounts(0, 0))),
-            CreateCatalogStatus.AlreadyExists or CreateCatalogStatus.ReplicasChanged => TypedResults.Ok(ToResponse(result.Definition!,
+            CreateCatalogStatus.AlreadyExists or CreateCatalogStatus.ReplicasChanged or CreateCatalogStatus.FieldsAdded => TypedResults.Ok(ToResponse(result.Definition!,
                 await grains.GetGrain<ICatalogGrain>(catalog).GetCountsAsync(cancellationToken))),
             CreateCatalogStatus.Conflict => Problems.Make(StatusCodes.Status409Conflict, "Catalog exists with another definition", result.Detail!),
             _ => Problems.BadRequest(result.Detail!),
@@ -102,5 +108,34 @@ public static class CatalogsApi
 
     private static CatalogResponse ToResponse(CatalogDefinition definition, CatalogCounts counts) =>
         new(definition.Name, definition.Model, definition.Metric, definition.Dimension, definition.Shards, counts.Products, counts.Images,
-            definition.Replicas);
+            new SortedDictionary<string, string>(definition.Fields ?? [], StringComparer.Ordinal), definition.Replicas);
+
+    /// <summary>Why the declared fields cannot be indexed, naming the first bad one; null when they can.</summary>
+    private static string? FieldsError(Dictionary<string, string>? fields)
+    {
+        if (fields is null)
+        {
+            return null;
+        }
+
+        if (fields.Count > FieldSchema.MaxFields)
+        {
+            return $"{fields.Count} fields are declared; a catalog indexes at most {FieldSchema.MaxFields}.";
+        }
+
+        foreach (var (name, type) in fields)
+        {
+            if (FieldSchema.NameError(name) is { } nameError)
+            {
+                return nameError;
+            }
+
+            if (!FieldTypes.TryParse(type, out _))
+            {
+                return $"Field '{name}' has type '{type}'; use \"string\" or \"number\".";
+            }
+        }
+
+        return null;
+    }
 }

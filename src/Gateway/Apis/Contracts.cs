@@ -3,16 +3,22 @@ using System.Text.Json;
 namespace OutfitFinder.Gateway.Apis;
 
 /// <summary>Body of <c>PUT /v1/catalogs/{catalog}</c>; every field optional.</summary>
-/// <param name="Model">Embedding model. Default: <c>resnet18</c>.</param>
+/// <param name="Model">Embedding model, or <c>none</c> for a catalog of vectors made elsewhere (products and searches
+/// by vector only). Default: <c>resnet18</c>.</param>
 /// <param name="Metric">cosine, dot, l2 or l1. Default: <c>cosine</c>.</param>
 /// <param name="Shards">Number of shards, 1–256. Default: 4.</param>
 /// <param name="Replicas">Copies of each shard that answer searches, 1–8: the shard's writer and <c>replicas - 1</c> read
 /// replicas on other silos. Default: 1 for a new catalog; an existing catalog keeps its count unless one is given, and
-/// a different count changes it live (the one change an existing catalog accepts).</param>
-public sealed record CreateCatalogRequest(string? Model = null, string? Metric = null, int? Shards = null, int? Replicas = null);
+/// a different count changes it live (with added fields, the changes an existing catalog accepts).</param>
+/// <param name="Dimension">Vector length: required with model <c>none</c> (1–4096); otherwise the model's, or left out.</param>
+/// <param name="Fields">Metadata fields indexed for search filters, name → <c>string</c> or <c>number</c>, e.g.
+/// <c>{"price":"number","brand":"string"}</c>. PUT again with more fields to add them; a declared field keeps its type.</param>
+public sealed record CreateCatalogRequest(string? Model = null, string? Metric = null, int? Shards = null, int? Replicas = null,
+    int? Dimension = null, Dictionary<string, string>? Fields = null);
 
-/// <summary>A catalog as the API shows it.</summary>
-public sealed record CatalogResponse(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images, int Replicas = 1);
+/// <summary>A catalog as the API shows it; <c>Fields</c> are the metadata fields indexed for filters.</summary>
+public sealed record CatalogResponse(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images,
+    IReadOnlyDictionary<string, string> Fields, int Replicas = 1);
 
 /// <summary>A page of catalogs in name order; <c>Next</c> is the <c>after</c> of the next page, null on the last.</summary>
 public sealed record CatalogListResponse(IReadOnlyList<CatalogResponse> Catalogs, string? Next);
@@ -28,7 +34,17 @@ public sealed record ProductResponse(string ProductId, string? Category, JsonEle
 /// exact. Default: the cluster's <c>Search:DefaultEf</c>. Ignored by shards that scan exactly.</param>
 /// <param name="Image">A photo's bytes, base64-encoded (JPEG, PNG, WebP, BMP or GIF). Not with <paramref name="Vector"/>.</param>
 /// <param name="Box">Only for <paramref name="Image"/>: <c>x,y,w,h</c>, the region of the upright photo to search with, in pixels.</param>
-public sealed record SearchByVectorRequest(float[]? Vector = null, int? K = null, string? Category = null, int? Ef = null, string? Image = null, string? Box = null);
+/// <param name="Filter">Only products whose declared metadata fields pass, e.g.
+/// <c>{"and":[{"price":{"lt":50}},{"brand":{"in":["acme","zen"]}}]}</c>: equality (a bare value or <c>eq</c>),
+/// <c>in</c>, <c>lt</c>/<c>lte</c>/<c>gt</c>/<c>gte</c> on number fields, nested with <c>and</c>/<c>or</c>.</param>
+public sealed record SearchByVectorRequest(float[]? Vector = null, int? K = null, string? Category = null, int? Ef = null, string? Image = null, string? Box = null,
+    JsonElement? Filter = null);
+
+/// <summary>JSON body of <c>PUT …/products/{productId}</c> for vectors made elsewhere: one vector per image.</summary>
+/// <param name="Vectors">One vector per image, each of the catalog's dimension; 1 to the gateway's image limit.</param>
+/// <param name="Category">Optional category, matched exactly by searches.</param>
+/// <param name="Metadata">Optional JSON object of strings and numbers, returned with results and filtered on.</param>
+public sealed record PutProductVectorsRequest(float[][]? Vectors = null, string? Category = null, JsonElement? Metadata = null);
 
 /// <summary>One result: a product, its best-matching image and that image's score.</summary>
 public sealed record SearchResult(string ProductId, float Score, string? Category, int ImageIndex, JsonElement? Metadata);

@@ -21,8 +21,10 @@ public static class ProductsApi
     {
         var products = app.MapGroup("/v1/catalogs/{catalog}/products/{productId}").WithTags("Products");
         products.MapPut("", PutAsync).WithName("PutProduct")
-            .WithSummary("Add or replace a product: multipart with one or more 'image' parts, optional 'category' and 'metadata' (JSON object).")
-            .Accepts<IFormFile>("multipart/form-data").DisableAntiforgery()
+            .WithSummary("Add or replace a product: multipart with one or more 'image' parts, optional 'category' and 'metadata' (JSON object); "
+                + "or JSON {vectors: [[…], …], category, metadata} with one vector per image, made elsewhere (the only way into a 'none' catalog).")
+            // One Accepts with both types: each Accepts call replaces the route's accepted types.
+            .Accepts<PutProductVectorsRequest>("application/json", "multipart/form-data").DisableAntiforgery()
             .RequireScope(ApiScope.Write).AddEndpointFilter<RouteHandlerBuilder, ProductQuotaFilter>();
         products.MapGet("", GetAsync).WithName("GetProduct").WithSummary("A product's category, metadata and image count.")
             .RequireScope(ApiScope.Search);
@@ -54,6 +56,17 @@ public static class ProductsApi
             return Problems.BadRequest($"The product id is {System.Text.Encoding.UTF8.GetByteCount(productId)} bytes in UTF-8; the limit is {ProductIdPathSegment.MaxProductIdUtf8Bytes}.");
         }
 
+        if (request.HasJsonContentType())
+        {
+            return await PutVectorsAsync(catalog, productId, request, definition!, images, grains, options.Value, cancellationToken);
+        }
+
+        if (definition!.IsVectorsOnly)
+        {
+            return Problems.BadRequest(
+                $"Catalog '{catalog}' holds vectors only (model '{CatalogDefinition.VectorsOnlyModel}'): send JSON {{\"vectors\": [[…]]}} with {definition.Dimension} values per image, not photos.");
+        }
+
         var (upload, uploadProblem) = await uploads.ReadAsync(request, options.Value.MaxImagesPerProduct, cancellationToken);
         if (uploadProblem is not null)
         {
@@ -73,7 +86,7 @@ public static class ProductsApi
             return Problems.BadRequest(metadataError);
         }
 
-        var (vectors, embedProblem) = await embedding.EmbedAsync(definition!.Model, upload.Images, cancellationToken);
+        var (vectors, embedProblem) = await embedding.EmbedAsync(definition.Model, upload.Images, cancellationToken);
         if (embedProblem is not null)
         {
             return embedProblem;
@@ -86,6 +99,79 @@ public static class ProductsApi
             new ProductUpsert(productId, category, metadata, upload.Images.Count, PackedVectors.Pack(vectors)), cancellationToken);
 
         var response = new ProductResponse(productId, category, Json.Parse(metadata), upload.Images.Count);
+        return status == UpsertStatus.Created
+            ? TypedResults.Created($"/v1/catalogs/{catalog}/products/{Uri.EscapeDataString(productId)}", response)
+            : TypedResults.Ok(response);
+    }
+
+    /// <summary>
+    /// A product given as vectors (JSON): one per image, each of the catalog's dimension and finite. Images stored for
+    /// an earlier version of the product are deleted first, so no image index points at a photo the vectors do not
+    /// come from.
+    /// </summary>
+    private static async Task<Results<Created<ProductResponse>, Ok<ProductResponse>, ProblemHttpResult>> PutVectorsAsync(
+        string catalog, string productId, HttpRequest request, CatalogDefinition definition, ProductImageStore images, IGrainFactory grains,
+        GatewayOptions options, CancellationToken cancellationToken)
+    {
+        PutProductVectorsRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<PutProductVectorsRequest>(cancellationToken);
+        }
+        catch (System.Text.Json.JsonException exception)
+        {
+            return Problems.BadRequest($"The JSON body is invalid: {exception.Message}");
+        }
+        catch (InvalidOperationException exception) when (exception.InnerException is ArgumentException)
+        {
+            return Problems.Make(StatusCodes.Status415UnsupportedMediaType, "Unsupported charset", exception.Message);
+        }
+
+        if (body?.Vectors is not { Length: > 0 } vectors)
+        {
+            return Problems.BadRequest("The JSON body needs 'vectors': an array with one vector (array of numbers) per image.");
+        }
+
+        if (vectors.Length > options.MaxImagesPerProduct)
+        {
+            return Problems.BadRequest($"The product has {vectors.Length} vectors; the limit is {options.MaxImagesPerProduct} images per product.");
+        }
+
+        var packed = new float[vectors.Length * definition.Dimension];
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            if (vectors[i] is not { } vector || vector.Length != definition.Dimension)
+            {
+                return Problems.BadRequest(
+                    $"Vector {i} has {vectors[i]?.Length ?? 0} values; catalog '{catalog}' ({definition.Model}) uses dimension {definition.Dimension}.");
+            }
+
+            if (vector.Any(value => !float.IsFinite(value)))
+            {
+                return Problems.BadRequest($"Vector {i} contains NaN or infinite values.");
+            }
+
+            vector.CopyTo(packed, i * definition.Dimension);
+        }
+
+        var category = string.IsNullOrEmpty(body.Category) ? null : body.Category;
+        if (category is not null && ValidateText("category", category, MaxCategoryLength) is { } badCategory)
+        {
+            return Problems.BadRequest(badCategory);
+        }
+
+        var (metadata, metadataError) = body.Metadata is { ValueKind: not System.Text.Json.JsonValueKind.Null } given
+            ? UploadReader.ValidateMetadata(given.GetRawText())
+            : (null, null);
+        if (metadataError is not null)
+        {
+            return Problems.BadRequest(metadataError);
+        }
+
+        await images.DeleteAsync(catalog, productId, cancellationToken);
+        var status = await ShardOf(grains, definition, productId).UpsertAsync(
+            new ProductUpsert(productId, category, metadata, vectors.Length, PackedVectors.Pack(packed)), cancellationToken);
+        var response = new ProductResponse(productId, category, Json.Parse(metadata), vectors.Length);
         return status == UpsertStatus.Created
             ? TypedResults.Created($"/v1/catalogs/{catalog}/products/{Uri.EscapeDataString(productId)}", response)
             : TypedResults.Ok(response);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using OutfitFinder.Core.Filters;
 using OutfitFinder.Core.Images;
 using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
@@ -21,7 +22,9 @@ public static class SearchApi
         app.MapGroup("/v1/catalogs/{catalog}").WithTags("Search")
             .MapPost("/search", SearchAsync).WithName("Search")
             .WithSummary("The k products that look most like a photo (multipart 'image' part, or JSON {image: base64}) or a vector (JSON {vector}); "
-                + "box=x,y,w,h (query, form field or JSON) searches only that region of the photo.")
+                + "box=x,y,w,h (query, form field or JSON) searches only that region of the photo; "
+                + "filter (JSON object in the body, or its JSON text as a query or form field) keeps only products whose declared metadata fields pass, "
+                + "e.g. {\"and\":[{\"price\":{\"lt\":50}},{\"brand\":{\"in\":[\"acme\",\"zen\"]}}]}.")
             // One Accepts with both types: each Accepts call replaces the route's accepted types.
             .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
             .AddEndpointFilter<SearchMetricsFilter>()
@@ -31,7 +34,7 @@ public static class SearchApi
     }
 
     internal static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(
-        string catalog, int? k, string? category, int? ef, string? box, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
+        string catalog, int? k, string? category, int? ef, string? box, string? filter, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
         Embedding embedding, SearchFanOut fanOut, PhotoSearchLimiter photoSearches, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -47,15 +50,23 @@ public static class SearchApi
         }
 
         float[] vector;
+        string? filterText = filter;
+        JsonElement? filterElement = null;
         if (request.HasFormContentType)
         {
+            if (definition.IsVectorsOnly)
+            {
+                return VectorsOnly(definition);
+            }
+
             var (upload, problem) = await uploads.ReadAsync(request, maxImages: 1, cancellationToken);
             if (problem is not null)
             {
                 return problem;
             }
 
-            var (crop, boxProblem) = ParseBox(upload!.Form["box"].FirstOrDefault() ?? box);
+            filterText = upload!.Form["filter"].FirstOrDefault() ?? filterText;
+            var (crop, boxProblem) = ParseBox(upload.Form["box"].FirstOrDefault() ?? box);
             if (boxProblem is not null)
             {
                 return boxProblem;
@@ -91,6 +102,11 @@ public static class SearchApi
                 if (body.Vector is not null)
                 {
                     return Problems.BadRequest("The JSON body has both 'image' and 'vector'; send one.");
+                }
+
+                if (definition.IsVectorsOnly)
+                {
+                    return VectorsOnly(definition);
                 }
 
                 // A photo in JSON is known only now, after the rate limiter ran: hold a photo-search lease here.
@@ -134,6 +150,7 @@ public static class SearchApi
             k = body.K ?? k;
             category = body.Category ?? category;
             ef = body.Ef ?? ef;
+            filterElement = body.Filter is { ValueKind: not JsonValueKind.Null } filterBody ? filterBody : null;
         }
         else
         {
@@ -152,10 +169,16 @@ public static class SearchApi
             return Problems.BadRequest($"ef is {ef}; it must be between 1 and {ShardQuery.MaxEf}.");
         }
 
+        var (filterJson, filterProblem) = ParseFilter(filterElement, filterText, definition);
+        if (filterProblem is not null)
+        {
+            return filterProblem;
+        }
+
         FanOutResult result;
         try
         {
-            result = await fanOut.SearchAsync(definition, vector, wanted, string.IsNullOrEmpty(category) ? null : category, ef, cancellationToken);
+            result = await fanOut.SearchAsync(definition, vector, wanted, string.IsNullOrEmpty(category) ? null : category, ef, filterJson, cancellationToken);
         }
         catch (ShardsUnavailableException exception)
         {
@@ -166,6 +189,30 @@ public static class SearchApi
         return TypedResults.Ok(new SearchResponse(results, result.Partial, Stopwatch.GetElapsedTime(started).TotalMilliseconds, result.Stale,
             Math.Round(result.LagMs, 1)));
     }
+
+    /// <summary>
+    /// The filter (a JSON body's object, else the query or form field's JSON text) checked against the catalog's
+    /// declared fields, as the canonical JSON the shards receive; a problem naming the field or operator when it is bad.
+    /// </summary>
+    private static (string? Json, ProblemHttpResult? Problem) ParseFilter(JsonElement? element, string? text, CatalogDefinition definition)
+    {
+        if (element is null && string.IsNullOrWhiteSpace(text))
+        {
+            return (null, null);
+        }
+
+        var schema = new FieldSchema(definition.Fields?.ToDictionary(pair => pair.Key,
+            pair => FieldTypes.TryParse(pair.Value, out var type) ? type : FieldType.String, StringComparer.Ordinal));
+        MetadataFilter? parsed;
+        string? error;
+        var ok = element is { } given
+            ? MetadataFilterParser.TryParse(given, schema, out parsed, out error)
+            : MetadataFilterParser.TryParse(text!, schema, out parsed, out error);
+        return ok ? (parsed!.ToJson(), null) : (null, Problems.Make(StatusCodes.Status400BadRequest, "Invalid filter", error!));
+    }
+
+    private static ProblemHttpResult VectorsOnly(CatalogDefinition definition) =>
+        Problems.BadRequest($"Catalog '{definition.Name}' holds vectors only (model '{CatalogDefinition.VectorsOnlyModel}'): it has no model to embed a photo with; search it with a JSON {{\"vector\": […]}} of {definition.Dimension} values.");
 
     private static (ImageBox? Box, ProblemHttpResult? Problem) ParseBox(string? text)
     {

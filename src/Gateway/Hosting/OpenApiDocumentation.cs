@@ -53,11 +53,14 @@ internal static class OpenApiDocumentation
     /// <summary>Request and response examples by route name: (request JSON, success status, response JSON).</summary>
     private static readonly Dictionary<string, (string? Request, string Status, string Response)> Examples = new(StringComparer.Ordinal)
     {
-        ["ListCatalogs"] = (null, "200", """{"catalogs":[{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"replicas":1}],"next":null}"""),
-        ["CreateCatalog"] = ("""{"model":"resnet18","metric":"cosine","shards":4,"replicas":1}""", "201", """{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":0,"images":0,"replicas":1}"""),
-        ["GetCatalog"] = (null, "200", """{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"replicas":1}"""),
+        ["ListCatalogs"] = (null, "200", """{"catalogs":[{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"fields":{},"replicas":1}],"next":null}"""),
+        ["CreateCatalog"] = ("""{"model":"resnet18","metric":"cosine","shards":4,"replicas":1,"fields":{"price":"number","brand":"string"}}""", "201",
+            """{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":0,"images":0,"fields":{"brand":"string","price":"number"},"replicas":1}"""),
+        ["GetCatalog"] = (null, "200", """{"name":"spring","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"fields":{"brand":"string","price":"number"},"replicas":1}"""),
+        ["PutProduct"] = ("""{"vectors":[[0.12,-0.03,0.88,0.41]],"category":"Dress","metadata":{"price":49.9,"brand":"acme"}}""", "201",
+            """{"productId":"d-001","category":"Dress","metadata":{"price":49.9,"brand":"acme"},"images":1}"""),
         ["GetProduct"] = (null, "200", """{"productId":"d-001","category":"Dress","metadata":{"price":59.9},"images":2}"""),
-        ["Search"] = ("""{"image":"/9j/4AAQSkZJRg...","box":"40,120,200,260","k":10,"category":"Dress"}""", "200",
+        ["Search"] = ("""{"image":"/9j/4AAQSkZJRg...","box":"40,120,200,260","k":10,"category":"Dress","filter":{"and":[{"price":{"lt":50}},{"brand":{"in":["acme","zen"]}}]}}""", "200",
             """{"results":[{"productId":"d-001","score":0.912,"category":"Dress","imageIndex":0,"metadata":{"price":59.9}}],"partial":false,"tookMs":38.2,"stale":false,"lagMs":0}"""),
         ["StartIngestion"] = ("""{"source":"spring","manifest":"manifests/spring.csv","id":"spring-1"}""", "202",
             """{"id":"spring-1","catalog":"spring","source":"spring","manifest":"manifests/spring.csv","state":"running","total":601,"succeeded":120,"failed":1,"skipped":0,"imagesPerSecond":41.5,"etaSeconds":11.6,"failures":[{"row":17,"productId":"s-017","image":"skirts/missing.jpg","reason":"image 'skirts/missing.jpg' not found in source 'spring'"}],"failuresNotListed":0,"resumes":0,"error":null,"createdAt":"2026-05-01T09:00:00+00:00","updatedAt":"2026-05-01T09:00:03+00:00"}"""),

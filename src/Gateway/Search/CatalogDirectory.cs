@@ -8,9 +8,10 @@ using OutfitFinder.Grains.Catalog;
 namespace OutfitFinder.Gateway.Search;
 
 /// <summary>
-/// The gateway's view of catalog definitions. Only a definition's replica count changes once created, so a found
-/// one is cached and asked for again after <c>Gateway:CatalogRefresh</c> (a stale count only means a search asks
-/// fewer or more copies for a few seconds); a missing one is asked for again each time.
+/// The gateway's view of catalog definitions. Only a definition's replica count and declared fields (added) change
+/// once created, so a found one is cached and asked for again after <c>Gateway:CatalogRefresh</c> (a stale count only
+/// means a search asks fewer or more copies for a few seconds; it also bounds how long another gateway takes to accept
+/// filters on a new field); a missing one is asked for again each time.
 /// </summary>
 public sealed partial class CatalogDirectory(IGrainFactory grains, IOptions<GatewayOptions> options)
 {

@@ -37,10 +37,15 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
         await SearchAsync(catalog, vector, k, category, ef: null, cancellationToken);
 
     /// <summary>As above, with the graph's per-query candidate count (<see cref="ShardQuery.Ef"/>; null for the shards' default).</summary>
-    public async Task<FanOutResult> SearchAsync(CatalogDefinition catalog, float[] vector, int k, string? category, int? ef, CancellationToken cancellationToken)
+    public async Task<FanOutResult> SearchAsync(CatalogDefinition catalog, float[] vector, int k, string? category, int? ef, CancellationToken cancellationToken) =>
+        await SearchAsync(catalog, vector, k, category, ef, filterJson: null, cancellationToken);
+
+    /// <summary>As above, with a metadata filter already validated against the catalog's fields (canonical JSON; null for none).</summary>
+    public async Task<FanOutResult> SearchAsync(CatalogDefinition catalog, float[] vector, int k, string? category, int? ef, string? filterJson,
+        CancellationToken cancellationToken)
     {
         DistanceMetrics.TryParse(catalog.Metric, out var metric);
-        var query = new ShardQuery(vector, k, category, ef);
+        var query = new ShardQuery(vector, k, category, ef, filterJson);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(options.Value.SearchTimeout);
 

@@ -8,8 +8,8 @@ namespace OutfitFinder.Grains.Catalog;
 
 /// <summary>
 /// Keeps one catalog's definition in <c>catalogs/{name}/catalog.json</c>. The definition is loaded once
-/// per activation and served from memory; only its replica count changes after creation, through this grain,
-/// which then tells every shard's writer.
+/// per activation and served from memory; only its replica count and its declared fields (added, never removed)
+/// change after creation, through this grain, which then tells every shard's writer.
 /// </summary>
 public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain, ICatalogGrain
 {
@@ -36,10 +36,26 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
     /// <inheritdoc />
     public async Task<CreateCatalogResult> CreateAsync(CatalogSpec spec, CancellationToken cancellationToken = default)
     {
-        if (!models.TryGetDimension(spec.Model, out var dimension))
+        int dimension;
+        if (spec.Model == CatalogDefinition.VectorsOnlyModel)
+        {
+            if (spec.Dimension is not (>= 1 and <= CatalogDefinition.MaxDimension))
+            {
+                return new CreateCatalogResult(CreateCatalogStatus.UnknownModel, _definition,
+                    $"A vectors-only catalog (model '{CatalogDefinition.VectorsOnlyModel}') needs a dimension between 1 and {CatalogDefinition.MaxDimension}; got {spec.Dimension?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.");
+            }
+
+            dimension = spec.Dimension.Value;
+        }
+        else if (!models.TryGetDimension(spec.Model, out dimension))
         {
             return new CreateCatalogResult(CreateCatalogStatus.UnknownModel, _definition,
-                $"Model '{spec.Model}' is not served by this cluster; known models: {string.Join(", ", models.Names)}.");
+                $"Model '{spec.Model}' is not served by this cluster; known models: {string.Join(", ", models.Names)}, or '{CatalogDefinition.VectorsOnlyModel}' for vectors only.");
+        }
+        else if (spec.Dimension is { } asked && asked != dimension)
+        {
+            return new CreateCatalogResult(CreateCatalogStatus.UnknownModel, _definition,
+                $"Model '{spec.Model}' makes {dimension}-float vectors; the request asks for dimension {asked}.");
         }
 
         if (!DistanceMetrics.TryParse(spec.Metric, out var metric))
@@ -48,21 +64,23 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
         }
 
         var replicas = spec.Replicas ?? _definition?.Replicas ?? 1;
-        var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards, replicas);
+        var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards, replicas,
+            spec.Fields is { Count: > 0 } fields ? new Dictionary<string, string>(fields, StringComparer.Ordinal) : null);
         if (_definition is not null)
         {
-            if (_definition == requested)
-            {
-                return new CreateCatalogResult(CreateCatalogStatus.AlreadyExists, _definition, null);
-            }
-
-            if (_definition with { Replicas = replicas } != requested)
+            if (!_definition.SameLayout(requested))
             {
                 return new CreateCatalogResult(CreateCatalogStatus.Conflict, _definition,
-                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, shards={_definition.Shards}; only replicas may change.");
+                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, dimension={_definition.Dimension}, shards={_definition.Shards}; only replicas and fields may change.");
             }
 
-            await SaveAsync(requested, cancellationToken);
+            var fieldsResult = await AddFieldsAsync(requested.Fields, cancellationToken);
+            if (fieldsResult.Status == CreateCatalogStatus.Conflict || replicas == _definition.Replicas)
+            {
+                return fieldsResult;
+            }
+
+            await SaveAsync(_definition with { Replicas = replicas }, cancellationToken);
             // Each writer places or retires its replicas; one on a dead silo picks the count up when it reactivates.
             await Task.WhenAll(Enumerable.Range(0, requested.Shards).Select(async shard =>
             {
@@ -81,6 +99,42 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
 
         await SaveAsync(requested, cancellationToken);
         return new CreateCatalogResult(CreateCatalogStatus.Created, _definition, null);
+    }
+
+    /// <summary>
+    /// Declares the fields of <paramref name="requested"/> that are new: saved with the definition first (a shard that
+    /// activates from then on reads them), then indexed by every shard before the caller is answered, so a gateway
+    /// that sees the new definition finds them indexed.
+    /// </summary>
+    private async Task<CreateCatalogResult> AddFieldsAsync(Dictionary<string, string>? requested, CancellationToken cancellationToken)
+    {
+        var current = _definition!;
+        var merged = new Dictionary<string, string>(current.Fields ?? [], StringComparer.Ordinal);
+        foreach (var (name, type) in requested ?? [])
+        {
+            if (merged.TryGetValue(name, out var declared))
+            {
+                if (declared != type)
+                {
+                    return new CreateCatalogResult(CreateCatalogStatus.Conflict, current,
+                        $"Field '{name}' of catalog '{Name}' is declared {declared}; a declared field's type cannot change.");
+                }
+
+                continue;
+            }
+
+            merged[name] = type;
+        }
+
+        if (merged.Count == (current.Fields?.Count ?? 0))
+        {
+            return new CreateCatalogResult(CreateCatalogStatus.AlreadyExists, current, null);
+        }
+
+        await SaveAsync(current with { Fields = merged }, cancellationToken);
+        await Task.WhenAll(Enumerable.Range(0, current.Shards).Select(shard =>
+            GrainFactory.GetGrain<ICatalogShardGrain>(ShardKeys.For(Name, shard)).DeclareFieldsAsync(merged, cancellationToken)));
+        return new CreateCatalogResult(CreateCatalogStatus.FieldsAdded, _definition, null);
     }
 
     private async Task SaveAsync(CatalogDefinition definition, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using OutfitFinder.Core.Filters;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Shards;
 using OutfitFinder.Core.Storage;
@@ -61,7 +62,8 @@ public sealed partial class CatalogShardGrain(
             throw new InvalidOperationException($"Catalog '{catalog}' has unknown metric '{definition.Metric}'.");
         }
 
-        var shardDefinition = new ShardDefinition(catalog, number, definition.Dimension, metric, CatalogPaths.ShardFolder(catalog, number));
+        var shardDefinition = new ShardDefinition(catalog, number, definition.Dimension, metric, CatalogPaths.ShardFolder(catalog, number),
+            ToFieldTypes(definition.Fields));
         _shard = await CatalogShard.OpenAsync(store, shardDefinition, indexOptions.Value, compactionOptions.Value, graphBuildSlots,
             logger, cancellationToken);
         (_catalog, _number, _replicas) = (catalog, number, definition.Replicas);
@@ -101,6 +103,15 @@ public sealed partial class CatalogShardGrain(
     }
 
     /// <inheritdoc />
+    public Task DeclareFieldsAsync(Dictionary<string, string> fields, CancellationToken cancellationToken = default) =>
+        _shard.DeclareFieldsAsync(ToFieldTypes(fields) ?? new Dictionary<string, FieldType>(), cancellationToken);
+
+    /// <summary>The wire names of declared fields as the shard's types; a name the gateway let through is known.</summary>
+    internal static Dictionary<string, FieldType>? ToFieldTypes(Dictionary<string, string>? fields) =>
+        fields?.ToDictionary(pair => pair.Key,
+            pair => FieldTypes.TryParse(pair.Value, out var type) ? type : throw new InvalidOperationException($"Field '{pair.Key}' has unknown type '{pair.Value}'."),
+            StringComparer.Ordinal);
+
     public async Task<bool> DeleteAsync(string productId, CancellationToken cancellationToken = default)
     {
         var deleted = await _shard.DeleteAsync(productId, cancellationToken);
@@ -123,7 +134,7 @@ public sealed partial class CatalogShardGrain(
     [ReadOnly]
     public async Task<IReadOnlyList<ShardHit>> SearchAsync(ShardQuery query, CancellationToken cancellationToken = default)
     {
-        var hits = await _shard.SearchAsync(new ShardSearch(query.Vector, query.K, query.Category, query.Ef), cancellationToken);
+        var hits = await _shard.SearchAsync(new ShardSearch(query.Vector, query.K, query.Category, query.Ef, query.FilterJson), cancellationToken);
         return [.. hits.Select(hit => new ShardHit(hit.ProductId, hit.Score, hit.ImageIndex, hit.Category, hit.MetadataJson))];
     }
 

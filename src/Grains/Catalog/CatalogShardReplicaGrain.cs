@@ -35,6 +35,7 @@ public sealed partial class CatalogShardReplicaGrain(
     private CatalogShard _shard = null!;
     private ShardDefinition _definition = null!;
     private IGrainTimer? _poll;
+    private volatile bool _fieldsStale;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -46,7 +47,8 @@ public sealed partial class CatalogShardReplicaGrain(
             throw new InvalidOperationException($"Catalog '{catalog}' has unknown metric '{definition.Metric}'.");
         }
 
-        _definition = new ShardDefinition(catalog, number, definition.Dimension, metric, CatalogPaths.ShardFolder(catalog, number));
+        _definition = new ShardDefinition(catalog, number, definition.Dimension, metric, CatalogPaths.ShardFolder(catalog, number),
+            CatalogShardGrain.ToFieldTypes(definition.Fields));
         _shard = await CatalogShard.OpenFollowerAsync(store, _definition, indexOptions.Value, graphBuildSlots, shardLogger, cancellationToken);
         var interval = replicaOptions.Value.PollInterval;
         _poll = this.RegisterGrainTimer(CatchUpAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = false, KeepAlive = false });
@@ -67,7 +69,19 @@ public sealed partial class CatalogShardReplicaGrain(
     {
         // Read before searching: the figure then covers the state the search saw.
         var lag = _shard.Lag;
-        var hits = await _shard.SearchAsync(new ShardSearch(query.Vector, query.K, query.Category, query.Ef), cancellationToken);
+        IReadOnlyList<ShardSearchHit> hits;
+        try
+        {
+            hits = await _shard.SearchAsync(new ShardSearch(query.Vector, query.K, query.Category, query.Ef, query.FilterJson), cancellationToken);
+        }
+        catch (ArgumentException) when (query.FilterJson is not null)
+        {
+            // The gateway checked the filter against the catalog's fields, so this replica missed a field declared since
+            // it opened: its next catch-up turn reads the fields again; the gateway asks another copy meanwhile.
+            _fieldsStale = true;
+            throw;
+        }
+
         return new ShardReplicaAnswer([.. hits.Select(hit => new ShardHit(hit.ProductId, hit.Score, hit.ImageIndex, hit.Category, hit.MetadataJson))],
             lag.TotalMilliseconds);
     }
@@ -107,6 +121,16 @@ public sealed partial class CatalogShardReplicaGrain(
     {
         try
         {
+            if (_fieldsStale)
+            {
+                _fieldsStale = false;
+                var definition = await GrainFactory.GetGrain<ICatalogGrain>(_definition.Catalog).GetAsync(cancellationToken);
+                if (CatalogShardGrain.ToFieldTypes(definition?.Fields) is { } fields)
+                {
+                    await _shard.DeclareFieldsAsync(fields, cancellationToken);
+                }
+            }
+
             await _shard.CatchUpAsync(cancellationToken);
         }
         catch (ShardFollowLostException exception)

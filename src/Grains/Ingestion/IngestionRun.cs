@@ -367,7 +367,7 @@ public sealed partial class IngestionRun
             }
 
             var product = group.Product!;
-            var invalid = Validate(product);
+            var invalid = Validate(product) ?? ValidateVectors(product);
             if (invalid is not null)
             {
                 outcome.Add(group with { Failures = [new RowFailure(product.Rows[0], product.ProductId, null, invalid)] }, stored: false);
@@ -377,8 +377,14 @@ public sealed partial class IngestionRun
             work.Add(new ProductWork(group, product));
         }
 
-        await DownloadAsync(work, cancellationToken);
-        await EmbedAsync(work.Where(item => item.Failures.Count == 0).ToList(), cancellationToken);
+        // Products given as vectors made elsewhere skip the download and the model.
+        await DownloadAsync(work.Where(item => !item.Product.HasVectors).ToList(), cancellationToken);
+        await EmbedAsync(work.Where(item => item.Failures.Count == 0 && !item.Product.HasVectors).ToList(), cancellationToken);
+        foreach (var item in work.Where(item => item.Product.HasVectors))
+        {
+            item.Vectors = [.. item.Product.Vectors.SelectMany(vector => vector!)];
+        }
+
         var ready = work.Where(item => item.Failures.Count == 0).ToList();
         await StoreAsync(ready, cancellationToken);
         foreach (var item in work)
@@ -405,6 +411,25 @@ public sealed partial class IngestionRun
         return product.Category is { Length: > MaxCategoryLength } category
             ? $"the category is {category.Length} characters; the limit is {MaxCategoryLength}"
             : null;
+    }
+
+    /// <summary>
+    /// Why a product's vectors made elsewhere cannot be stored (a length other than the catalog's dimension), or why a
+    /// product of images cannot go into a vectors-only catalog; null when neither applies.
+    /// </summary>
+    private string? ValidateVectors(ManifestProduct product)
+    {
+        if (!product.HasVectors)
+        {
+            return _catalog.IsVectorsOnly
+                ? $"catalog '{_catalog.Name}' holds vectors only (model '{CatalogDefinition.VectorsOnlyModel}'); give a '{ManifestRow.VectorColumn}' on every row"
+                : null;
+        }
+
+        var wrong = product.Vectors.Select((vector, index) => (vector, index)).FirstOrDefault(pair => pair.vector!.Length != _catalog.Dimension);
+        return wrong.vector is null
+            ? null
+            : $"the vector of row {product.Rows[wrong.index]} has {wrong.vector.Length} values; catalog '{_catalog.Name}' uses dimension {_catalog.Dimension}";
     }
 
     private async Task DownloadAsync(List<ProductWork> work, CancellationToken cancellationToken)
@@ -476,7 +501,7 @@ public sealed partial class IngestionRun
     {
         // Images first, then the shards, as a single PUT does: once a shard counts a product, its images are readable.
         await Parallel.ForEachAsync(
-            ready,
+            ready.Where(item => !item.Product.HasVectors),
             new ParallelOptions { MaxDegreeOfParallelism = _options.DownloadParallelism, CancellationToken = cancellationToken },
             async (item, token) => await RetryAsync(
                 async () =>

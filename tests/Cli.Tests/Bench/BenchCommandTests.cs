@@ -303,7 +303,7 @@ public sealed class BenchCommandTests : IDisposable
             "--shares", "0.6", "0.6");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("--shares takes one or more shares above 0 and at most 1, summing to at most 1.", result.Output);
+        Assert.Contains("With categories, --shares must sum to at most 1 (each share is its own category); --metadata nests them.", result.Output);
     }
 
     [Fact]

@@ -73,4 +73,31 @@ public sealed class ManifestGroupsTests
         Assert.Contains("'product_id' is a number", rows[4].Problems[0]);
         Assert.Contains("metadata 'tags' is a array", rows[5].Problems.Single());
     }
+
+    [Fact]
+    public void Read_TakesVectorsMadeElsewhere_FromAVectorColumnOrField_InsteadOfImages()
+    {
+        var csv = Groups("product_id,vector,category,price\na,\"[1, 2.5, -3]\",Dress,49\na,0.5 0.25 0,,\nb,1 x 3,,\nc,,,\n");
+        using var lines = Manifests.Open(new StringReader("""{"product_id":"d","vector":[1,2,3],"price":5}""" + "\n"), "manifests/m.jsonl",
+            ManifestImages.InSource("manifests"));
+        var jsonl = ManifestGroups.Read(lines.ReadRows(), 0).ToList();
+
+        var a = csv[0].Product!;
+        Assert.True(csv[0].IsIngestible && a.HasVectors);
+        Assert.Equal([[1f, 2.5f, -3f], [0.5f, 0.25f, 0f]], a.Vectors.Select(vector => vector!).ToArray());
+        Assert.Equal(49, a.Metadata()["price"].GetInt32());
+        Assert.DoesNotContain("vector", a.Metadata().Keys);
+        Assert.Contains("not a finite number", Assert.Single(csv[1].Failures).Reason);
+        Assert.Contains("'image' and 'vector' are empty", Assert.Single(csv[2].Failures).Reason);
+        Assert.Equal([1f, 2f, 3f], jsonl[0].Product!.Vectors[0]!);
+    }
+
+    [Fact]
+    public void Read_RefusesAProductThatMixesVectorsAndImages()
+    {
+        var groups = Groups("product_id,image,vector\na,1.jpg,\na,,1 2 3\n");
+
+        Assert.False(groups[0].IsIngestible);
+        Assert.Contains("give vectors for all of a product's rows or for none", Assert.Single(groups[0].Failures).Reason);
+    }
 }

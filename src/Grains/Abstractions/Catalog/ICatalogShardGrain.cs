@@ -28,6 +28,13 @@ public interface ICatalogShardGrain : IGrainWithStringKey
     /// <summary>Which index answers searches and whether a graph was built, loaded or persisted.</summary>
     Task<ShardIndexStats> GetIndexStatsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Indexes the catalog's declared metadata fields (name → <c>string</c> or <c>number</c>) for filters: fields new to
+    /// the shard are indexed from the stored metadata of every product it holds. Called by the catalog grain when
+    /// fields are added; a shard that activates later reads them from the definition.
+    /// </summary>
+    Task DeclareFieldsAsync(Dictionary<string, string> fields, CancellationToken cancellationToken = default);
+
     /// <summary>Products and images held by this shard.</summary>
     Task<ShardCounts> GetCountsAsync(CancellationToken cancellationToken = default);
 

@@ -35,12 +35,15 @@ public sealed record ProductView(
 /// Candidates a graph index keeps per query (between 1 and <see cref="MaxEf"/>): higher is slower
 /// and closer to exact. Null for the shard's configured default; ignored by the exact scan.
 /// </param>
+/// <param name="FilterJson">A metadata filter in the filter language over the catalog's declared fields, already
+/// validated by the gateway (canonical JSON); applied with the category inside the search. Null for none.</param>
 [GenerateSerializer, Immutable]
 public sealed record ShardQuery(
     [property: Id(0)] float[] Vector,
     [property: Id(1)] int K,
     [property: Id(2)] string? Category,
-    [property: Id(3)] int? Ef = null)
+    [property: Id(3)] int? Ef = null,
+    [property: Id(7)] string? FilterJson = null)
 {
     /// <summary>Largest <see cref="Ef"/> a shard accepts: past it a graph walk costs more than an exact scan of a shard.</summary>
     public const int MaxEf = 4096;
