@@ -27,8 +27,8 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
     private static readonly FeatureMapPoolingKind[] Poolings =
         [FeatureMapPoolingKind.Average, FeatureMapPoolingKind.Gem, FeatureMapPoolingKind.Rmac, FeatureMapPoolingKind.SalientAverage];
 
-    private static readonly (Localisation Mode, int Crops)[] Modes =
-        [(Localisation.None, 1), (Localisation.Fast, 5), (Localisation.Thorough, 14)];
+    private static readonly (LocalisationMode Mode, int Crops)[] Modes =
+        [(LocalisationMode.None, 1), (LocalisationMode.Fast, 5), (LocalisationMode.Thorough, 14)];
 
     public string Run(CancellationToken cancellationToken)
     {
@@ -81,7 +81,7 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
             cancellationToken.ThrowIfCancellationRequested();
             var started = Stopwatch.GetTimestamp();
             using var photo = Decode(queries[q][0]);
-            var crops = QueryRegions.Plan(photo.Width, photo.Height, Localisation.Thorough).Select(box => box.Crop(photo)).ToList();
+            var crops = QueryRegions.Plan(photo.Width, photo.Height, LocalisationMode.Thorough).Select(box => box.Crop(photo)).ToList();
             try
             {
                 var maps = RunMaps(embedder, crops);
@@ -148,7 +148,7 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
 
         return Report(rows, queries.Length, allQueries.Length, gallery.Count, latency, categories);
 
-        ResultRow Measure(string space, Localisation mode, string fusion, string rerank, Func<int, int> rankOf)
+        ResultRow Measure(string space, LocalisationMode mode, string fusion, string rerank, Func<int, int> rankOf)
         {
             var ranks = new int[queries.Length];
             Parallel.For(0, queries.Length, q => ranks[q] = rankOf(q));
@@ -178,7 +178,7 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
     private static Dictionary<string, (double P50, double P99)> MeasureLatency(ResNet18Embedder embedder, string[][] queries, List<double> thoroughMs)
     {
         var result = new Dictionary<string, (double, double)>(StringComparer.Ordinal) { ["thorough"] = Percentiles(thoroughMs) };
-        foreach (var mode in (Localisation[])[Localisation.None, Localisation.Fast])
+        foreach (var mode in (LocalisationMode[])[LocalisationMode.None, LocalisationMode.Fast])
         {
             var times = new List<double>();
             foreach (var query in queries.Take(TimedQueries))

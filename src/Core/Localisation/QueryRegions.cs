@@ -9,9 +9,9 @@ namespace OutfitFinder.Core.Localisation;
 public readonly record struct CropLevel(double Side, int Grid);
 
 /// <summary>
-/// The regions of a query photo that are embedded, in one model call, for a <see cref="Localisation"/>.
+/// The regions of a query photo that are embedded, in one model call, for a <see cref="LocalisationMode"/>.
 /// The first region is always the whole search region (the photo, or the crop box when one is
-/// given), so <see cref="Localisation.None"/> is the plain search and every plan contains it.
+/// given), so <see cref="LocalisationMode.None"/> is the plain search and every plan contains it.
 /// </summary>
 public static class QueryRegions
 {
@@ -24,39 +24,45 @@ public static class QueryRegions
     /// <summary>The fast plan and a 3×3 grid keeping 45 % of each side: 14 regions, the fast ones first.</summary>
     public static readonly IReadOnlyList<CropLevel> ThoroughPlan = [new(1, 1), new(0.65, 2), new(0.45, 3)];
 
+    /// <summary>
+    /// What a catalog created without <c>localise</c> uses: the best measured on the street set for
+    /// its latency (docs/evaluation.md). Catalogs created before the setting existed keep none.
+    /// </summary>
+    public const LocalisationMode NewCatalogDefault = LocalisationMode.Thorough;
+
     /// <summary>Names accepted by <see cref="TryParse"/>, for messages and documentation.</summary>
     public const string Names = "none, fast, thorough";
 
     /// <summary>Parses <c>none</c>, <c>fast</c> or <c>thorough</c> (any case); on failure <paramref name="error"/> says what is accepted.</summary>
-    public static bool TryParse(string? text, out Localisation localisation, out string? error)
+    public static bool TryParse(string? text, out LocalisationMode localisation, out string? error)
     {
         switch (text?.Trim().ToLowerInvariant())
         {
             case "none":
-                (localisation, error) = (Localisation.None, null);
+                (localisation, error) = (LocalisationMode.None, null);
                 return true;
             case "fast":
-                (localisation, error) = (Localisation.Fast, null);
+                (localisation, error) = (LocalisationMode.Fast, null);
                 return true;
             case "thorough":
-                (localisation, error) = (Localisation.Thorough, null);
+                (localisation, error) = (LocalisationMode.Thorough, null);
                 return true;
             default:
-                localisation = Localisation.None;
+                localisation = LocalisationMode.None;
                 error = string.Create(CultureInfo.InvariantCulture, $"localise '{text}' is not one of {Names}.");
                 return false;
         }
     }
 
     /// <summary>The name <see cref="TryParse"/> reads back.</summary>
-    public static string Name(Localisation localisation) => localisation.ToString().ToLowerInvariant();
+    public static string Name(LocalisationMode localisation) => localisation.ToString().ToLowerInvariant();
 
     /// <summary>The crop plan of a localisation.</summary>
-    public static IReadOnlyList<CropLevel> PlanOf(Localisation localisation) => localisation switch
+    public static IReadOnlyList<CropLevel> PlanOf(LocalisationMode localisation) => localisation switch
     {
-        Localisation.None => [new CropLevel(1, 1)],
-        Localisation.Fast => FastPlan,
-        Localisation.Thorough => ThoroughPlan,
+        LocalisationMode.None => [new CropLevel(1, 1)],
+        LocalisationMode.Fast => FastPlan,
+        LocalisationMode.Thorough => ThoroughPlan,
         _ => throw new ArgumentOutOfRangeException(nameof(localisation), localisation, "Unknown localisation."),
     };
 
@@ -65,7 +71,7 @@ public static class QueryRegions
     /// the plan applied inside <paramref name="box"/> when given (the caller checks that it fits),
     /// else inside the whole photo. The first region is the whole search region.
     /// </summary>
-    public static IReadOnlyList<ImageBox> Plan(int width, int height, Localisation localisation, ImageBox? box = null) =>
+    public static IReadOnlyList<ImageBox> Plan(int width, int height, LocalisationMode localisation, ImageBox? box = null) =>
         Plan(width, height, PlanOf(localisation), box);
 
     /// <summary>As above, for any plan (the evaluation tries others).</summary>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using OutfitFinder.Core.Localisation;
 using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
@@ -10,6 +11,9 @@ namespace OutfitFinder.Gateway.Apis;
 /// <summary><c>/v1/catalogs/{catalog}</c>: create and describe catalogs.</summary>
 public static class CatalogsApi
 {
+    /// <summary>The model of a catalog created without one: ResNet18 with R-MAC pooling.</summary>
+    public const string DefaultModel = Core.Extraction.PooledResNet18Embedder.RmacModelName;
+
     public static IEndpointRouteBuilder MapCatalogsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/catalogs", ListAsync).WithTags("Catalogs").WithName("ListCatalogs")
@@ -44,7 +48,14 @@ public static class CatalogsApi
             return Problems.BadRequest($"metric '{request?.Metric}' is not one of cosine, dot, l2, l1.");
         }
 
-        var spec = new CatalogSpec(request?.Model ?? "resnet18", metric, shards);
+        var localise = request?.Localise ?? QueryRegions.Name(QueryRegions.NewCatalogDefault);
+        if (!QueryRegions.TryParse(localise, out var mode, out var localiseError))
+        {
+            return Problems.BadRequest(localiseError!);
+        }
+
+        // New catalogs get the best space measured on the street set (docs/evaluation.md); existing ones keep theirs.
+        var spec = new CatalogSpec(request?.Model ?? DefaultModel, metric, shards, QueryRegions.Name(mode));
         var result = await grains.GetGrain<ICatalogGrain>(catalog).CreateAsync(spec, cancellationToken);
         return result.Status switch
         {
@@ -90,5 +101,5 @@ public static class CatalogsApi
     }
 
     private static CatalogResponse ToResponse(CatalogDefinition definition, CatalogCounts counts) =>
-        new(definition.Name, definition.Model, definition.Metric, definition.Dimension, definition.Shards, counts.Products, counts.Images);
+        new(definition.Name, definition.Model, definition.Metric, definition.Dimension, definition.Shards, counts.Products, counts.Images, definition.Localise ?? "none");
 }

@@ -46,13 +46,13 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
             throw new ArgumentException($"Metric '{spec.Metric}' is not one of cosine, dot, l2, l1.");
         }
 
-        var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards);
+        var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards, spec.Localise);
         if (_definition is not null)
         {
             return _definition == requested
                 ? new CreateCatalogResult(CreateCatalogStatus.AlreadyExists, _definition, null)
                 : new CreateCatalogResult(CreateCatalogStatus.Conflict, _definition,
-                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, shards={_definition.Shards}.");
+                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, shards={_definition.Shards}, localise={_definition.Localise ?? "none"}.");
         }
 
         var definitionJson = JsonSerializer.SerializeToUtf8Bytes(requested);

@@ -10,20 +10,26 @@ namespace OutfitFinder.Grains.Catalog;
 /// <param name="Metric">Distance metric wire name: <c>cosine</c>, <c>dot</c>, <c>l2</c> or <c>l1</c>.</param>
 /// <param name="Dimension">Vector length the model produces.</param>
 /// <param name="Shards">Number of catalog shard grains.</param>
+/// <param name="Localise">
+/// How a photo search localises the garment when the request does not say (<c>none</c>, <c>fast</c>,
+/// <c>thorough</c>); null for catalogs created before the setting existed, which search as <c>none</c>.
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record CatalogDefinition(
     [property: Id(0)] string Name,
     [property: Id(1)] string Model,
     [property: Id(2)] string Metric,
     [property: Id(3)] int Dimension,
-    [property: Id(4)] int Shards);
+    [property: Id(4)] int Shards,
+    [property: Id(5)] string? Localise = null);
 
 /// <summary>What a caller asks for when creating a catalog; the dimension follows from the model.</summary>
 [GenerateSerializer, Immutable]
 public sealed record CatalogSpec(
     [property: Id(0)] string Model,
     [property: Id(1)] string Metric,
-    [property: Id(2)] int Shards);
+    [property: Id(2)] int Shards,
+    [property: Id(3)] string? Localise = null);
 
 /// <summary>How a create request ended.</summary>
 public enum CreateCatalogStatus

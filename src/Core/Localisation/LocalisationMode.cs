@@ -6,7 +6,7 @@ namespace OutfitFinder.Core.Localisation;
 /// with several overlapping crops and keeping each product's best score finds it where one
 /// vector of the whole photo mostly describes the rest of the scene.
 /// </summary>
-public enum Localisation
+public enum LocalisationMode
 {
     /// <summary>One vector of the whole photo (or of the crop box): one model run per search.</summary>
     None,
