@@ -104,9 +104,12 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
 
         SkiaSharp.SKBitmap upright;
         IReadOnlyList<ImageBox> regions;
+        using var decode = OutfitFinderTelemetry.Source.StartActivity(OutfitFinderTelemetry.Spans.Decode);
         try
         {
             upright = await Task.Run(() => ImageDecoder.Decode(request.Images[0], limits.Value), cancellationToken);
+            decode?.SetTag("image.width", upright.Width);
+            decode?.SetTag("image.height", upright.Height);
             ImageBox? box = request.Box is { } b ? new ImageBox(b.X, b.Y, b.Width, b.Height) : null;
             if (box?.OutsideReason(upright.Width, upright.Height) is { } outside)
             {
@@ -118,9 +121,11 @@ public sealed class ExtractorGrain(EmbedderRegistry registry, ModelCatalog model
         }
         catch (ImageRejectedException rejected)
         {
+            decode?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, rejected.Reason.ToString());
             return new EmbedResult(dimension, [], [new ImageFailure(0, rejected.Reason.ToString(), rejected.Message)], batcher.Embedder.ExecutionProvider);
         }
 
+        decode?.Dispose();
         var vectors = new float[regions.Count * dimension];
         using (upright)
         {
