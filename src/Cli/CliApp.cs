@@ -83,6 +83,7 @@ public static class CliApp
         root.Subcommands.Add(ChartCommand.Create(services));
         root.Subcommands.Add(BenchCommand.Create(services));
         root.Subcommands.Add(TrainCommand.Create(services));
+        root.Subcommands.Add(Study.StudyCommand.Create(services));
         return root;
     }
 }

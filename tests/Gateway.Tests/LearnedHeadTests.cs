@@ -47,7 +47,7 @@ public sealed class LearnedHeadTests : IDisposable
         });
         using var http = factory.CreateClient();
 
-        Assert.Equal(HttpStatusCode.Created, (await http.CreateCatalogAsync("learned", new { model = "resnet18+garments", shards = 2 })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await http.CreateCatalogAsync("learned", new { model = "resnet18+garments", shards = 2, localise = "none" })).StatusCode);
         for (var i = 0; i < products.Count; i++)
         {
             var put = await http.PutProductAsync("learned", products[i].ProductId, [shopImages[i]], products[i].Spec.Category);

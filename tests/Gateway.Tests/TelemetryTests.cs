@@ -46,7 +46,7 @@ public sealed class TracedGatewayFixture : IAsyncLifetime
         Factory = _factory.WithWebHostBuilder(web => web.ConfigureServices(services =>
             services.ConfigureOpenTelemetryTracerProvider(traces => traces.AddInMemoryExporter(Spans))));
         Http = Factory.CreateClient();
-        (await Http.CreateCatalogAsync(Catalog, new { shards = Shards })).EnsureSuccessStatusCode();
+        (await Http.CreateCatalogAsync(Catalog, new { shards = Shards, localise = "none" })).EnsureSuccessStatusCode();
         foreach (var (productId, spec) in GarmentCatalog.Generate(ProductCount, seed: 13))
         {
             using var shop = GarmentImages.Draw(spec);

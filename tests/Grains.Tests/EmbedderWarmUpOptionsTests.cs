@@ -6,9 +6,9 @@ namespace OutfitFinder.Grains.Tests;
 public sealed class EmbedderWarmUpOptionsTests
 {
     [Fact]
-    public void Models_AreResNet18_WhenNothingIsConfigured()
+    public void Models_AreResNet18AndTheNewCatalogDefault_WhenNothingIsConfigured()
     {
-        Assert.Equal(["resnet18"], Bind([]).Models());
+        Assert.Equal(["resnet18", "resnet18-rmac"], Bind([]).Models());
     }
 
     [Fact]

@@ -16,14 +16,19 @@ internal static class PairSplit
         Test,
         /// <summary>Untouched photos searched by category against the test gallery.</summary>
         CategoryQuery,
+        /// <summary>Held out of training to choose settings and stop training early; never the test set.</summary>
+        Validation,
     }
 
     /// <summary>
     /// Shuffles the senders with <paramref name="seed"/> and hands them out whole: first to the
     /// test set until it holds <paramref name="testFraction"/> of the photos, then to the category
-    /// queries until they hold <paramref name="categoryFraction"/>, the rest to training.
+    /// queries until they hold <paramref name="categoryFraction"/>, then to validation until it holds
+    /// <paramref name="validationFraction"/>, the rest to training. With no validation the split is
+    /// the same as before validation existed.
     /// </summary>
-    public static Dictionary<string, Part> BySender(IReadOnlyList<LabelledPhoto> photos, int seed, double testFraction, double categoryFraction)
+    public static Dictionary<string, Part> BySender(
+        IReadOnlyList<LabelledPhoto> photos, int seed, double testFraction, double categoryFraction, double validationFraction = 0)
     {
         var photosBySender = photos.GroupBy(photo => photo.SenderId, StringComparer.Ordinal)
             .ToDictionary(group => group.Key, group => group.Count(), StringComparer.Ordinal);
@@ -34,7 +39,8 @@ internal static class PairSplit
 
         var parts = new Dictionary<string, Part>(StringComparer.Ordinal);
         var (testTarget, categoryTarget) = (testFraction * photos.Count, categoryFraction * photos.Count);
-        var (test, category) = (0, 0);
+        var validationTarget = validationFraction * photos.Count;
+        var (test, category, validation) = (0, 0, 0);
         foreach (var sender in senders)
         {
             if (test < testTarget)
@@ -46,6 +52,11 @@ internal static class PairSplit
             {
                 parts[sender] = Part.CategoryQuery;
                 category += photosBySender[sender];
+            }
+            else if (validation < validationTarget)
+            {
+                parts[sender] = Part.Validation;
+                validation += photosBySender[sender];
             }
             else
             {

@@ -27,9 +27,23 @@ internal static class PairsCommand
             DefaultValueFactory = _ => 0.1,
         };
         var views = new Option<int>("--views") { Description = "Consumer views drawn per product.", HelpName = "N", DefaultValueFactory = _ => 2 };
+        var kind = new Option<PairsKind>("--kind")
+        {
+            Description = "consumer: the shop photo warped into a drawn room, filling 60-95 % of the frame (today's set); "
+                + "street: the garment cut out, at 15-50 % of the frame, on another sender's real photo, partly hidden (the harder set).",
+            HelpName = "KIND",
+            DefaultValueFactory = _ => PairsKind.Consumer,
+        };
+        var validationFraction = new Option<double>("--validation-fraction")
+        {
+            Description = "Share of photos (whole senders, taken from training) written as val_pairs/val_shop/val_queries.csv to tune and stop training on.",
+            HelpName = "F",
+            DefaultValueFactory = _ => 0,
+        };
         var size = new Option<int>("--size") { Description = "Longest side of a consumer view in pixels.", HelpName = "PX", DefaultValueFactory = _ => 320 };
         testFraction.Validators.Add(result => Fraction(result, "--test-fraction"));
         categoryFraction.Validators.Add(result => Fraction(result, "--category-fraction"));
+        validationFraction.Validators.Add(result => Fraction(result, "--validation-fraction"));
         views.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() is < 1 or > 20)
@@ -54,15 +68,16 @@ internal static class PairsCommand
             + "ingest), test_queries.csv (consumer views, for eval) and test_category_queries.csv (untouched photos of other "
             + "senders; a hit is any result of the query's label). Paths in the files are relative to --out.")
         {
-            photos, output, seed, testFraction, categoryFraction, views, size,
+            photos, output, seed, testFraction, categoryFraction, views, size, kind, validationFraction,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var test = parseResult.GetValue(testFraction);
             var category = parseResult.GetValue(categoryFraction);
-            if (test + category >= 1)
+            var validation = parseResult.GetValue(validationFraction);
+            if (test + category + validation >= 1)
             {
-                services.Error.WriteError("--test-fraction plus --category-fraction must leave photos to train on (their sum must be under 1).");
+                services.Error.WriteError("--test-fraction plus --category-fraction plus --validation-fraction must leave photos to train on (their sum must be under 1).");
                 return Task.FromResult(ExitCodes.Failure);
             }
 
@@ -73,7 +88,12 @@ internal static class PairsCommand
                 category,
                 parseResult.GetValue(views),
                 Environment.ProcessorCount,
-                ConsumerPhotoOptions.Default with { OutputSize = parseResult.GetValue(size) });
+                ConsumerPhotoOptions.Default with { OutputSize = parseResult.GetValue(size) })
+            {
+                Kind = parseResult.GetValue(kind),
+                ValidationFraction = validation,
+                StreetOptions = StreetPhotoOptions.Default with { OutputSize = parseResult.GetValue(size) },
+            };
             return Task.FromResult(Run(services, parseResult.GetRequiredValue(photos).FullName, settings, cancellationToken));
         });
         return command;
@@ -101,8 +121,9 @@ internal static class PairsCommand
                 $"{photos.Count} labelled photos ({unlabelled} rows without a usable label left out), seed {settings.Seed}: "
                 + $"{summary.TrainProducts} training products from {summary.TrainSenders} senders, "
                 + $"{summary.TestProducts} test products from {summary.TestSenders} senders, "
-                + $"{summary.CategoryQueries} category queries from {summary.CategorySenders} senders; "
-                + $"{summary.ConsumerViews} consumer views written to {settings.OutputFolder}."));
+                + $"{summary.CategoryQueries} category queries from {summary.CategorySenders} senders, "
+                + $"{summary.ValidationProducts} validation products from {summary.ValidationSenders} senders; "
+                + $"{summary.ConsumerViews} {settings.Kind.ToString().ToLowerInvariant()} views written to {settings.OutputFolder}."));
             return ExitCodes.Success;
         }
         catch (Exception ex) when (ex is PairsInputException or IOException or UnauthorizedAccessException)

@@ -10,7 +10,8 @@ namespace OutfitFinder.Cli.Training;
 internal static class BaseEmbedding
 {
     /// <summary>Models <c>outfit train</c> can embed with: the built-in ones, whose files ship with the command.</summary>
-    public static readonly IReadOnlyList<string> Models = [ResNet18Embedder.ModelName, WhiteBoxEmbedder.ModelName];
+    public static readonly IReadOnlyList<string> Models =
+        [ResNet18Embedder.ModelName, PooledResNet18Embedder.GemModelName, PooledResNet18Embedder.RmacModelName, WhiteBoxEmbedder.ModelName];
 
     private const int BatchSize = 16;
 
@@ -18,6 +19,8 @@ internal static class BaseEmbedding
     public static IImageEmbedder Create(string model) => model switch
     {
         ResNet18Embedder.ModelName => ResNet18Embedder.Create(new OnnxEmbedderOptions(), NullLogger<ResNet18Embedder>.Instance),
+        PooledResNet18Embedder.GemModelName or PooledResNet18Embedder.RmacModelName =>
+            PooledResNet18Embedder.Create(model, new OnnxEmbedderOptions(), NullLogger<ResNet18Embedder>.Instance),
         WhiteBoxEmbedder.ModelName => new WhiteBoxEmbedder(),
         _ => throw new ArgumentException(
             $"--base '{model}' is not a model this command can run; use one of {string.Join(", ", Models)}."),

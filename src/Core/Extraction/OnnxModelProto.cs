@@ -6,8 +6,8 @@ using System.Text;
 namespace OutfitFinder.Core.Extraction;
 
 /// <summary>
-/// The two edits we make to ONNX model files, on their protobuf bytes: make the batch dimension
-/// symbolic, and read one float initializer.
+/// The edits we make to ONNX model files, on their protobuf bytes: make the batch dimension
+/// symbolic, expose an inner tensor as an output, and read one float initializer.
 /// </summary>
 /// <remarks>
 /// Hand-written because the edits touch six message types and a dozen field numbers of
@@ -127,6 +127,68 @@ internal static class OnnxModelProto
         }
 
         return result.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Returns a copy of <paramref name="model"/> with one more graph output: the first input of the
+    /// last node whose op type is <paramref name="opType"/> (for ResNet18, the last convolutional
+    /// block's [N,512,7,7] activations that the final <c>AveragePool</c> reduces). The output's type
+    /// and shape are copied from the graph's <c>value_info</c> for that tensor when it has one.
+    /// Nothing else changes, so the existing outputs stay the same numbers.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not an ONNX model with a graph, or no node has that op type.</exception>
+    public static (byte[] Model, string OutputName) WithInputOfLastNodeAsOutput(ReadOnlySpan<byte> model, string opType)
+    {
+        var graph = FindGraph(model);
+        string? tensor = null;
+        foreach (var field in new FieldReader(graph))
+        {
+            if (field.Number == GraphNode && ReadString(field.Payload, NodeOpType) == opType)
+            {
+                var inputs = ReadStrings(field.Payload, NodeInput);
+                tensor = inputs.Count > 0 ? inputs[0] : tensor;
+            }
+        }
+
+        if (tensor is null)
+        {
+            throw new InvalidDataException($"The ONNX graph has no {opType} node whose input could become an output.");
+        }
+
+        byte[]? valueInfo = null;
+        foreach (var field in new FieldReader(graph))
+        {
+            if (field.Number == GraphValueInfo && ReadString(field.Payload, ValueInfoName) == tensor)
+            {
+                valueInfo = field.Payload.ToArray();
+            }
+        }
+
+        if (valueInfo is null)
+        {
+            var named = new ArrayBufferWriter<byte>();
+            WriteMessage(named, ValueInfoName, Encoding.UTF8.GetBytes(tensor));
+            valueInfo = named.WrittenSpan.ToArray();
+        }
+
+        var newGraph = new ArrayBufferWriter<byte>(graph.Length + valueInfo.Length + 16);
+        newGraph.Write(graph);
+        WriteMessage(newGraph, GraphOutput, valueInfo);
+
+        var result = new ArrayBufferWriter<byte>(model.Length + valueInfo.Length + 32);
+        foreach (var field in new FieldReader(model))
+        {
+            if (field.Number == ModelGraph && field.WireType == WireLength)
+            {
+                WriteMessage(result, ModelGraph, newGraph.WrittenSpan);
+            }
+            else
+            {
+                result.Write(field.Raw);
+            }
+        }
+
+        return (result.WrittenSpan.ToArray(), tensor);
     }
 
     /// <summary>Reads the float initializer <paramref name="name"/>: its dimensions and values.</summary>

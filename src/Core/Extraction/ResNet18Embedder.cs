@@ -61,14 +61,18 @@ public sealed class ResNet18Embedder : IImageEmbedder
 
     private readonly InferenceSession _session;
 
+    /// <summary>Graph output holding the last block's activations, when the session was started to expose them.</summary>
+    private readonly string? _featureMapName;
+
     /// <summary>Per-pixel mean, planar B, G, R, each 224×224.</summary>
     private readonly float[] _meanImage;
 
     private int _disposed;
 
-    private ResNet18Embedder(InferenceSession session, string executionProvider, float[] meanImage)
+    private ResNet18Embedder(InferenceSession session, string executionProvider, float[] meanImage, string? featureMapName = null)
     {
         _session = session;
+        _featureMapName = featureMapName;
         ExecutionProvider = executionProvider;
         _meanImage = meanImage;
     }
@@ -95,7 +99,16 @@ public sealed class ResNet18Embedder : IImageEmbedder
     /// <exception cref="InvalidOperationException">
     /// <see cref="ExecutionProviderPreference.Cuda"/> was asked for and CUDA cannot start.
     /// </exception>
-    public static ResNet18Embedder Create(OnnxEmbedderOptions options, ILogger<ResNet18Embedder> logger)
+    public static ResNet18Embedder Create(OnnxEmbedderOptions options, ILogger<ResNet18Embedder> logger) =>
+        Create(options, logger, exposeFeatureMap: false);
+
+    /// <summary>
+    /// As <see cref="Create(OnnxEmbedderOptions, ILogger{ResNet18Embedder})"/>; with
+    /// <paramref name="exposeFeatureMap"/> the graph is edited in memory so that the input of its
+    /// final average pool (the last block's [N,512,7,7] activations) is an output too, read by
+    /// <see cref="RunFeatureMap"/>. <see cref="Run"/> gives the same vectors either way.
+    /// </summary>
+    public static ResNet18Embedder Create(OnnxEmbedderOptions options, ILogger<ResNet18Embedder> logger, bool exposeFeatureMap)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
@@ -108,7 +121,14 @@ public sealed class ResNet18Embedder : IImageEmbedder
         var started = Stopwatch.GetTimestamp();
         var directory = options.ResolvedModelDirectory;
         var meanImage = ReadMeanImage(ReadModelFile(directory, PreprocessFile, options));
-        var model = OnnxModelProto.WithSymbolicBatch(ReadModelFile(directory, ModelFile, options));
+        var file = ReadModelFile(directory, ModelFile, options);
+        string? featureMapName = null;
+        if (exposeFeatureMap)
+        {
+            (file, featureMapName) = OnnxModelProto.WithInputOfLastNodeAsOutput(file, "AveragePool");
+        }
+
+        var model = OnnxModelProto.WithSymbolicBatch(file);
 
         var (session, provider) = OnnxSession.Start(model, ModelName, options, logger, started);
         try
@@ -121,7 +141,40 @@ public sealed class ResNet18Embedder : IImageEmbedder
             throw;
         }
 
-        return new ResNet18Embedder(session, provider, meanImage);
+        return new ResNet18Embedder(session, provider, meanImage, featureMapName);
+    }
+
+    /// <summary>Side of the last block's activation map (224 / 32).</summary>
+    public const int FeatureMapSide = 7;
+
+    /// <summary>
+    /// Runs the model once and returns the last block's activations before pooling: per image
+    /// <see cref="Dimension"/> channels × 7 × 7, row-major, not normalised. Their mean over the 49
+    /// cells is what <see cref="Run"/> returns before L2 normalisation.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The embedder was not created with <c>exposeFeatureMap</c>.</exception>
+    public float[] RunFeatureMap(ReadOnlyMemory<float> inputs)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_featureMapName is null)
+        {
+            throw new InvalidOperationException("This ResNet18 was created without exposeFeatureMap; it has no feature-map output.");
+        }
+
+        if (inputs.IsEmpty || inputs.Length % InputLength != 0)
+        {
+            throw new ArgumentException($"Inputs must be a positive multiple of {InputLength} floats, not {inputs.Length}.", nameof(inputs));
+        }
+
+        var count = inputs.Length / InputLength;
+        var cells = FeatureMapSide * FeatureMapSide;
+        var output = new float[count * FeatureLength * cells];
+        using var input = OrtValue.CreateTensorValueFromMemory(
+            OrtMemoryInfo.DefaultInstance, MemoryMarshal.AsMemory(inputs), [count, Channels, InputSize, InputSize]);
+        using var map = OrtValue.CreateTensorValueFromMemory(output, [count, FeatureLength, FeatureMapSide, FeatureMapSide]);
+        using var runOptions = new RunOptions();
+        _session.Run(runOptions, InputNames, [input], [_featureMapName], [map]);
+        return output;
     }
 
     /// <inheritdoc />

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using OutfitFinder.Core.Filters;
+using OutfitFinder.Core.Localisation;
 using OutfitFinder.Gateway.Access;
 using OutfitFinder.Gateway.Hosting;
 using OutfitFinder.Gateway.Search;
@@ -11,6 +12,9 @@ namespace OutfitFinder.Gateway.Apis;
 /// <summary><c>/v1/catalogs/{catalog}</c>: create and describe catalogs.</summary>
 public static class CatalogsApi
 {
+    /// <summary>The model of a catalog created without one: ResNet18 with R-MAC pooling.</summary>
+    public const string DefaultModel = Core.Extraction.PooledResNet18Embedder.RmacModelName;
+
     public static IEndpointRouteBuilder MapCatalogsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/catalogs", ListAsync).WithTags("Catalogs").WithName("ListCatalogs")
@@ -56,7 +60,19 @@ public static class CatalogsApi
             return Problems.Make(StatusCodes.Status400BadRequest, "Invalid fields", fieldsError);
         }
 
-        var spec = new CatalogSpec(request?.Model ?? "resnet18", metric, shards, request?.Replicas, request?.Dimension, request?.Fields);
+        // New catalogs get the best space measured on the street set (docs/evaluation.md). An existing catalog keeps its
+        // model and localisation when a request leaves them out, so a PUT that only changes replicas or adds fields
+        // never conflicts with a catalog made under older defaults.
+        var existing = await directory.FindAsync(catalog, cancellationToken);
+        var localise = request?.Localise
+            ?? (existing is null ? QueryRegions.Name(QueryRegions.NewCatalogDefault) : existing.Localise ?? QueryRegions.Name(LocalisationMode.None));
+        if (!QueryRegions.TryParse(localise, out var mode, out var localiseError))
+        {
+            return Problems.BadRequest(localiseError!);
+        }
+
+        var spec = new CatalogSpec(request?.Model ?? existing?.Model ?? DefaultModel, metric, shards, request?.Replicas, request?.Dimension, request?.Fields,
+            QueryRegions.Name(mode));
         var result = await grains.GetGrain<ICatalogGrain>(catalog).CreateAsync(spec, cancellationToken);
         if (result.Definition is { } current)
         {
@@ -108,7 +124,7 @@ public static class CatalogsApi
 
     private static CatalogResponse ToResponse(CatalogDefinition definition, CatalogCounts counts) =>
         new(definition.Name, definition.Model, definition.Metric, definition.Dimension, definition.Shards, counts.Products, counts.Images,
-            new SortedDictionary<string, string>(definition.Fields ?? [], StringComparer.Ordinal), definition.Replicas);
+            new SortedDictionary<string, string>(definition.Fields ?? [], StringComparer.Ordinal), definition.Replicas, definition.Localise ?? "none");
 
     /// <summary>Why the declared fields cannot be indexed, naming the first bad one; null when they can.</summary>
     private static string? FieldsError(Dictionary<string, string>? fields)

@@ -4,7 +4,7 @@ namespace OutfitFinder.Gateway.Apis;
 
 /// <summary>Body of <c>PUT /v1/catalogs/{catalog}</c>; every field optional.</summary>
 /// <param name="Model">Embedding model, or <c>none</c> for a catalog of vectors made elsewhere (products and searches
-/// by vector only). Default: <c>resnet18</c>.</param>
+/// by vector only). Default: <c>resnet18-rmac</c> for a new catalog; an existing catalog keeps its model when left out.</param>
 /// <param name="Metric">cosine, dot, l2 or l1. Default: <c>cosine</c>.</param>
 /// <param name="Shards">Number of shards, 1–256. Default: 4.</param>
 /// <param name="Replicas">Copies of each shard that answer searches, 1–8: the shard's writer and <c>replicas - 1</c> read
@@ -13,12 +13,14 @@ namespace OutfitFinder.Gateway.Apis;
 /// <param name="Dimension">Vector length: required with model <c>none</c> (1–4096); otherwise the model's, or left out.</param>
 /// <param name="Fields">Metadata fields indexed for search filters, name → <c>string</c> or <c>number</c>, e.g.
 /// <c>{"price":"number","brand":"string"}</c>. PUT again with more fields to add them; a declared field keeps its type.</param>
+/// <param name="Localise">How photo searches find the garment when they do not say: <c>none</c>, <c>fast</c> or <c>thorough</c>. Default: <c>thorough</c> for a new catalog; an existing catalog keeps its own when left out.</param>
 public sealed record CreateCatalogRequest(string? Model = null, string? Metric = null, int? Shards = null, int? Replicas = null,
-    int? Dimension = null, Dictionary<string, string>? Fields = null);
+    int? Dimension = null, Dictionary<string, string>? Fields = null, string? Localise = null);
 
-/// <summary>A catalog as the API shows it; <c>Fields</c> are the metadata fields indexed for filters.</summary>
+/// <summary>A catalog as the API shows it; <c>Fields</c> are the metadata fields indexed for filters; <c>Localise</c> is what its photo
+/// searches use by default (<c>none</c> for catalogs made before the setting).</summary>
 public sealed record CatalogResponse(string Name, string Model, string Metric, int Dimension, int Shards, long Products, long Images,
-    IReadOnlyDictionary<string, string> Fields, int Replicas = 1);
+    IReadOnlyDictionary<string, string> Fields, int Replicas = 1, string Localise = "none");
 
 /// <summary>A page of catalogs in name order; <c>Next</c> is the <c>after</c> of the next page, null on the last.</summary>
 public sealed record CatalogListResponse(IReadOnlyList<CatalogResponse> Catalogs, string? Next);
@@ -37,8 +39,9 @@ public sealed record ProductResponse(string ProductId, string? Category, JsonEle
 /// <param name="Filter">Only products whose declared metadata fields pass, e.g.
 /// <c>{"and":[{"price":{"lt":50}},{"brand":{"in":["acme","zen"]}}]}</c>: equality (a bare value or <c>eq</c>),
 /// <c>in</c>, <c>lt</c>/<c>lte</c>/<c>gt</c>/<c>gte</c> on number fields, nested with <c>and</c>/<c>or</c>.</param>
+/// <param name="Localise">Only for <paramref name="Image"/>: <c>none</c>, <c>fast</c> or <c>thorough</c>; default the catalog's.</param>
 public sealed record SearchByVectorRequest(float[]? Vector = null, int? K = null, string? Category = null, int? Ef = null, string? Image = null, string? Box = null,
-    JsonElement? Filter = null);
+    JsonElement? Filter = null, string? Localise = null);
 
 /// <summary>JSON body of <c>PUT …/products/{productId}</c> for vectors made elsewhere: one vector per image.</summary>
 /// <param name="Vectors">One vector per image, each of the catalog's dimension; 1 to the gateway's image limit.</param>

@@ -24,7 +24,8 @@ public static class SearchApi
             .WithSummary("The k products that look most like a photo (multipart 'image' part, or JSON {image: base64}) or a vector (JSON {vector}); "
                 + "box=x,y,w,h (query, form field or JSON) searches only that region of the photo; "
                 + "filter (JSON object in the body, or its JSON text as a query or form field) keeps only products whose declared metadata fields pass, "
-                + "e.g. {\"and\":[{\"price\":{\"lt\":50}},{\"brand\":{\"in\":[\"acme\",\"zen\"]}}]}.")
+                + "e.g. {\"and\":[{\"price\":{\"lt\":50}},{\"brand\":{\"in\":[\"acme\",\"zen\"]}}]}. "
+                + "localise=none|fast|thorough (query, form field or JSON; default: the catalog's) searches with overlapping crops of the photo too.")
             // One Accepts with both types: each Accepts call replaces the route's accepted types.
             .Accepts<SearchByVectorRequest>("application/json", "multipart/form-data")
             .AddEndpointFilter<SearchMetricsFilter>()
@@ -34,8 +35,9 @@ public static class SearchApi
     }
 
     internal static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchAsync(
-        string catalog, int? k, string? category, int? ef, string? box, string? filter, HttpRequest request, CatalogDirectory directory, UploadReader uploads,
-        Embedding embedding, SearchFanOut fanOut, PhotoSearchLimiter photoSearches, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+        string catalog, int? k, string? category, int? ef, string? box, string? filter, string? localise, HttpRequest request, CatalogDirectory directory,
+        UploadReader uploads, Embedding embedding, LocalisedSearch fanOut, PhotoSearchLimiter photoSearches, IOptions<GatewayOptions> options,
+        CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (!CatalogDirectory.IsValidName(catalog))
@@ -49,7 +51,7 @@ public static class SearchApi
             return Problems.CatalogNotFound(catalog);
         }
 
-        float[] vector;
+        IReadOnlyList<float[]> vectors;
         string? filterText = filter;
         JsonElement? filterElement = null;
         if (request.HasFormContentType)
@@ -72,13 +74,19 @@ public static class SearchApi
                 return boxProblem;
             }
 
-            var (vectors, embedProblem) = await embedding.EmbedAsync(definition.Model, upload.Images, cancellationToken, crop);
+            var (mode, localiseProblem) = LocaliseParameter.Resolve(upload.Form["localise"].FirstOrDefault() ?? localise, definition);
+            if (localiseProblem is not null)
+            {
+                return localiseProblem;
+            }
+
+            var (rows, embedProblem) = await embedding.EmbedRegionsAsync(definition.Model, upload.Images[0], crop, mode, cancellationToken);
             if (embedProblem is not null)
             {
                 return embedProblem;
             }
 
-            vector = vectors!;
+            vectors = rows!;
         }
         else if (request.HasJsonContentType())
         {
@@ -116,11 +124,11 @@ public static class SearchApi
                     return limited;
                 }
 
-                float[]? photoVector;
+                float[][]? photoVectors;
                 ProblemHttpResult? photoProblem;
                 using (lease)
                 {
-                    (photoVector, photoProblem) = await EmbedBase64Async(base64, body.Box ?? box, definition, uploads, embedding, cancellationToken);
+                    (photoVectors, photoProblem) = await EmbedBase64Async(base64, body.Box ?? box, body.Localise ?? localise, definition, uploads, embedding, cancellationToken);
                 }
 
                 if (photoProblem is not null)
@@ -128,7 +136,7 @@ public static class SearchApi
                     return photoProblem;
                 }
 
-                vector = photoVector!;
+                vectors = photoVectors!;
             }
             else if (body?.Vector is not { } given)
             {
@@ -142,9 +150,13 @@ public static class SearchApi
             {
                 return Problems.BadRequest("box crops a photo; a search by vector has no photo to crop.");
             }
+            else if (body.Localise is not null || localise is not null)
+            {
+                return Problems.BadRequest("localise crops a photo; a search by vector has no photo to crop.");
+            }
             else
             {
-                vector = given;
+                vectors = [given];
             }
 
             k = body.K ?? k;
@@ -178,7 +190,7 @@ public static class SearchApi
         FanOutResult result;
         try
         {
-            result = await fanOut.SearchAsync(definition, vector, wanted, string.IsNullOrEmpty(category) ? null : category, ef, filterJson, cancellationToken);
+            result = await fanOut.SearchAsync(definition, vectors, wanted, string.IsNullOrEmpty(category) ? null : category, ef, filterJson, cancellationToken);
         }
         catch (ShardsUnavailableException exception)
         {
@@ -226,13 +238,19 @@ public static class SearchApi
             : (null, Problems.Make(StatusCodes.Status400BadRequest, "Invalid box", error!));
     }
 
-    private static async Task<(float[]? Vector, ProblemHttpResult? Problem)> EmbedBase64Async(string base64, string? box, CatalogDefinition definition,
-        UploadReader uploads, Embedding embedding, CancellationToken cancellationToken)
+    private static async Task<(float[][]? Vectors, ProblemHttpResult? Problem)> EmbedBase64Async(string base64, string? box, string? localise,
+        CatalogDefinition definition, UploadReader uploads, Embedding embedding, CancellationToken cancellationToken)
     {
         var (crop, boxProblem) = ParseBox(box);
         if (boxProblem is not null)
         {
             return (null, boxProblem);
+        }
+
+        var (mode, localiseProblem) = LocaliseParameter.Resolve(localise, definition);
+        if (localiseProblem is not null)
+        {
+            return (null, localiseProblem);
         }
 
         var (image, imageProblem) = uploads.ReadBase64(base64);
@@ -241,7 +259,7 @@ public static class SearchApi
             return (null, imageProblem);
         }
 
-        return await embedding.EmbedAsync(definition.Model, [image!], cancellationToken, crop);
+        return await embedding.EmbedRegionsAsync(definition.Model, image!, crop, mode, cancellationToken);
     }
 
     private static string? VectorError(float[] vector, CatalogDefinition catalog)

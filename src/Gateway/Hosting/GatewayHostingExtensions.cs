@@ -38,6 +38,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddOutfitFinderStorage(configuration);
         builder.Services.AddSingleton<CatalogDirectory>();
         builder.Services.AddSingleton<SearchFanOut>();
+        builder.Services.AddSingleton<LocalisedSearch>();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Uploads.UploadReader>();
         builder.Services.AddExtractorRouter();
         builder.Services.AddSingleton<OutfitFinder.Gateway.Apis.Embedding>();

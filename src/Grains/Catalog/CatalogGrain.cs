@@ -65,13 +65,13 @@ public sealed class CatalogGrain(IBlobStore store, ModelCatalog models) : Grain,
 
         var replicas = spec.Replicas ?? _definition?.Replicas ?? 1;
         var requested = new CatalogDefinition(Name, spec.Model, DistanceMetrics.ToWireName(metric), dimension, spec.Shards, replicas,
-            spec.Fields is { Count: > 0 } fields ? new Dictionary<string, string>(fields, StringComparer.Ordinal) : null);
+            spec.Fields is { Count: > 0 } fields ? new Dictionary<string, string>(fields, StringComparer.Ordinal) : null, spec.Localise);
         if (_definition is not null)
         {
             if (!_definition.SameLayout(requested))
             {
                 return new CreateCatalogResult(CreateCatalogStatus.Conflict, _definition,
-                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, dimension={_definition.Dimension}, shards={_definition.Shards}; only replicas and fields may change.");
+                    $"Catalog '{Name}' already exists as model={_definition.Model}, metric={_definition.Metric}, dimension={_definition.Dimension}, shards={_definition.Shards}, localise={_definition.Localise ?? "none"}; only replicas and fields may change.");
             }
 
             var fieldsResult = await AddFieldsAsync(requested.Fields, cancellationToken);

@@ -118,6 +118,35 @@ public sealed class PairsCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Pairs_Street_WritesStreetViewsAndAValidationSplitOfTrainingSenders_Deterministically()
+    {
+        var output = await GenerateAsync("street", seed: 3, "--kind", "street", "--validation-fraction", "0.2");
+        var again = await GenerateAsync("street-again", seed: 3, "--kind", "street", "--validation-fraction", "0.2");
+
+        var senderOf = SenderOfPhoto();
+        var train = Column(output, "train_pairs.csv", "product_id");
+        var validation = Column(output, "val_shop.csv", "product_id");
+        var test = Column(output, "test_shop.csv", "product_id");
+        Assert.NotEmpty(validation);
+        Assert.Empty(train.Intersect(validation));
+        Assert.Empty(validation.Intersect(test));
+        Assert.Empty(train.Select(p => senderOf[p]).Intersect(validation.Select(p => senderOf[p])));
+        Assert.Equal(validation.Count, Rows(output, "val_queries.csv").Count / 2);
+        Assert.All(Rows(output, "val_queries.csv"), q => Assert.Contains(q[1], validation));
+
+        // The test split is the one the consumer kind draws for the same seed and fractions.
+        var consumer = await GenerateAsync("consumer", seed: 3);
+        Assert.Equal(Column(consumer, "test_shop.csv", "product_id"), test);
+
+        foreach (var query in Rows(output, "test_queries.csv"))
+        {
+            using var view = SKBitmap.Decode(System.IO.Path.Combine(output, query[0]));
+            Assert.NotNull(view);
+            Assert.Equal(File.ReadAllBytes(System.IO.Path.Combine(output, query[0])), File.ReadAllBytes(System.IO.Path.Combine(again, query[0])));
+        }
+    }
+
+    [Fact]
     public async Task Pairs_FailsWithAClearMessage_WhenThePhotosFolderIsMissing()
     {
         using var http = new HttpClient();

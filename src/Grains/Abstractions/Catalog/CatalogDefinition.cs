@@ -15,6 +15,10 @@ namespace OutfitFinder.Grains.Catalog;
 /// <param name="Fields">Metadata fields indexed for filters, name → <c>string</c> or <c>number</c>; null when none
 /// are declared. The one part that may change after creation: fields can be added, never removed or retyped.
 /// Never mutated once the definition is built.</param>
+/// <param name="Localise">
+/// How a photo search localises the garment when the request does not say (<c>none</c>, <c>fast</c>,
+/// <c>thorough</c>); null for catalogs created before the setting existed, which search as <c>none</c>.
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record CatalogDefinition(
     [property: Id(0)] string Name,
@@ -23,7 +27,8 @@ public sealed record CatalogDefinition(
     [property: Id(3)] int Dimension,
     [property: Id(4)] int Shards,
     [property: Id(5)] int Replicas = 1,
-    [property: Id(7)] Dictionary<string, string>? Fields = null)
+    [property: Id(7)] Dictionary<string, string>? Fields = null,
+    [property: Id(9)] string? Localise = null)
 {
     /// <summary>The most copies of a shard a catalog may ask for.</summary>
     public const int MaxReplicas = 8;
@@ -40,9 +45,9 @@ public sealed record CatalogDefinition(
     /// <summary>Whether this catalog holds vectors only (<see cref="VectorsOnlyModel"/>): no photos in or out.</summary>
     public bool IsVectorsOnly => Model == VectorsOnlyModel;
 
-    /// <summary>Equal in everything but the fields (which a dictionary compares by reference).</summary>
+    /// <summary>Equal in everything but the replica count and the fields (which a dictionary compares by reference).</summary>
     public bool SameLayout(CatalogDefinition other) =>
-        other is not null && (Name, Model, Metric, Dimension, Shards) == (other.Name, other.Model, other.Metric, other.Dimension, other.Shards);
+        other is not null && (Name, Model, Metric, Dimension, Shards, Localise ?? "none") == (other.Name, other.Model, other.Metric, other.Dimension, other.Shards, other.Localise ?? "none");
 }
 
 /// <summary>What a caller asks for when creating a catalog; the dimension follows from the model unless the model is
@@ -55,6 +60,7 @@ public sealed record CatalogDefinition(
 /// <param name="Dimension">Required for <c>none</c>; for a served model, null or its dimension.</param>
 /// <param name="Fields">Metadata fields to index (name → <c>string</c> or <c>number</c>), validated by the caller;
 /// on an existing catalog, new names are added.</param>
+/// <param name="Localise">How photo searches localise the garment when they do not say; part of the layout.</param>
 [GenerateSerializer, Immutable]
 public sealed record CatalogSpec(
     [property: Id(0)] string Model,
@@ -62,7 +68,8 @@ public sealed record CatalogSpec(
     [property: Id(2)] int Shards,
     [property: Id(3)] int? Replicas = null,
     [property: Id(7)] int? Dimension = null,
-    [property: Id(8)] Dictionary<string, string>? Fields = null);
+    [property: Id(8)] Dictionary<string, string>? Fields = null,
+    [property: Id(9)] string? Localise = null);
 
 /// <summary>How a create request ended.</summary>
 public enum CreateCatalogStatus

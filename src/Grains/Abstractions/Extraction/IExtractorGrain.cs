@@ -16,12 +16,16 @@ public interface IExtractorGrain : IGrainWithIntegerKey
 /// <summary>
 /// Images to embed with one model. With a <see cref="Box"/>, only that region of each upright
 /// image is embedded; an image the box does not fit fails with reason <c>BoxOutsideImage</c>.
+/// With <see cref="Localise"/> (<c>none</c>, <c>fast</c> or <c>thorough</c>; one image only) the
+/// image is decoded once and every region of its crop plan inside the box (or the photo) is
+/// embedded together: the result holds one row per region, the whole region first.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record EmbedRequest(
     [property: Id(0)] string Model,
     [property: Id(1)] byte[][] Images,
-    [property: Id(2)] CropBox? Box = null);
+    [property: Id(2)] CropBox? Box = null,
+    [property: Id(3)] string? Localise = null);
 
 /// <summary>A region of an upright image in pixels: left, top, width, height.</summary>
 [GenerateSerializer, Immutable]
