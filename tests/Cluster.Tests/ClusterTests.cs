@@ -14,7 +14,7 @@ internal static class Catalogs
 {
     public static async Task CreateAsync(HttpClient http, string catalog, int shards)
     {
-        using var response = await http.PutAsJsonAsync($"/v1/catalogs/{catalog}", new { model = "whitebox", shards });
+        using var response = await http.PutAsJsonAsync($"/v1/catalogs/{catalog}", new { model = "whitebox", shards, localise = "none" });
         Assert.True(response.IsSuccessStatusCode, $"creating {catalog}: {response.StatusCode}");
     }
 

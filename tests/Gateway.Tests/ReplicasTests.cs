@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using OutfitFinder.TestSupport;
 using SkiaSharp;
 
@@ -31,7 +32,8 @@ public sealed class ReplicasTests(GatewayFixture fixture) : IClassFixture<Gatewa
     public async Task Search_AnswersWholeFromReplicas_AfterReplicasAreRaisedOnALiveCatalog()
     {
         const string catalog = "replicated";
-        var created = await Http.CreateCatalogAsync(catalog, new { model = "whitebox", shards = 2 });
+        // localise none: one fan-out per search, so each answer comes from one copy per shard.
+        var created = await Http.CreateCatalogAsync(catalog, new { model = "whitebox", shards = 2, localise = "none" });
         Assert.Equal(1, (await created.Content.ReadFromJsonAsync<CatalogBody>(Api.Json))!.Replicas);
         var products = GarmentCatalog.Generate(4, seed: 31);
         foreach (var (id, spec) in products)
@@ -71,7 +73,68 @@ public sealed class ReplicasTests(GatewayFixture fixture) : IClassFixture<Gatewa
         var response = await Http.CreateCatalogAsync(catalog, new { model = "whitebox", shards = 3, replicas = 2 });
 
         var detail = await response.AssertProblemAsync(409);
-        Assert.Contains("only replicas may change", detail, StringComparison.Ordinal);
+        Assert.Contains("only replicas and fields may change", detail, StringComparison.Ordinal);
         Assert.Equal(1, (await Http.GetFromJsonAsync<CatalogBody>($"/v1/catalogs/{catalog}", Api.Json))!.Replicas);
+    }
+
+    [Fact]
+    public async Task CreateCatalog_KeepsModelAndLocalisation_WhenAReplicasChangeLeavesThemOut()
+    {
+        const string catalog = "replicas-keep";
+        (await Http.CreateCatalogAsync(catalog, new { model = "whitebox", shards = 2, localise = "none" })).EnsureSuccessStatusCode();
+
+        var raised = await Http.CreateCatalogAsync(catalog, new { shards = 2, replicas = 2 });
+
+        Assert.Equal(HttpStatusCode.OK, raised.StatusCode);
+        using var body = JsonDocument.Parse(await raised.Content.ReadAsStringAsync());
+        Assert.Equal("whitebox", body.RootElement.GetProperty("model").GetString());
+        Assert.Equal("none", body.RootElement.GetProperty("localise").GetString());
+        Assert.Equal(2, body.RootElement.GetProperty("replicas").GetInt32());
+    }
+
+    [Fact]
+    public async Task Search_FiltersThroughReplicas_IncludingOnAFieldDeclaredAfterTheyOpened()
+    {
+        const string catalog = "replicas-filter";
+        var created = await Http.CreateCatalogAsync(catalog,
+            new { model = "none", dimension = 4, shards = 1, replicas = 3, fields = new { price = "number" } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        string[] brands = ["acme", "zen", "orbit"];
+        for (var i = 0; i < 12; i++)
+        {
+            var put = await Http.PutAsJsonAsync($"/v1/catalogs/{catalog}/products/p{i}",
+                new { vectors = new[] { new[] { 1f, i, 0.5f, -i } }, metadata = new { price = i * 10.0, brand = brands[i % 3] } });
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        string[] cheap = [.. Enumerable.Range(0, 5).Select(i => $"p{i}").Order(StringComparer.Ordinal)];
+        var byPrice = await SearchManyAsync(catalog, new { price = new { lt = 50 } }, until: answers => answers.Any(answer => answer.Stale));
+        Assert.All(byPrice, answer => Assert.Equal(cheap, Ids(answer)));
+
+        // Declared now, after the replicas loaded the shard: a replica that does not know it yet leaves the answer to another copy.
+        (await Http.CreateCatalogAsync(catalog, new { model = "none", dimension = 4, shards = 1, fields = new { brand = "string" } })).EnsureSuccessStatusCode();
+        string[] zen = [.. Enumerable.Range(0, 12).Where(i => i % 3 == 1).Select(i => $"p{i}").Order(StringComparer.Ordinal)];
+        var byBrand = await SearchManyAsync(catalog, new { brand = "zen" }, until: answers => answers.Any(answer => answer.Stale));
+        Assert.All(byBrand, answer => Assert.Equal(zen, Ids(answer)));
+        Assert.Contains(byBrand, answer => answer.Stale);
+    }
+
+    private static string[] Ids(SearchBody answer) => [.. answer.Results.Select(hit => hit.ProductId).Order(StringComparer.Ordinal)];
+
+    /// <summary>Searches by vector with a filter until <paramref name="until"/> holds (at most 15 s), checking none is partial.</summary>
+    private async Task<List<SearchBody>> SearchManyAsync(string catalog, object filter, Func<List<SearchBody>, bool> until)
+    {
+        var answers = new List<SearchBody>();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (answers.Count < 6 || (!until(answers) && DateTime.UtcNow < deadline))
+        {
+            var response = await Http.PostAsJsonAsync($"/v1/catalogs/{catalog}/search", new { vector = new[] { 1f, 0.5f, 0.25f, 0 }, k = 100, filter });
+            var answer = await response.ReadSearchAsync();
+            Assert.False(answer.Partial);
+            answers.Add(answer);
+            await Task.Delay(50);
+        }
+
+        return answers;
     }
 }

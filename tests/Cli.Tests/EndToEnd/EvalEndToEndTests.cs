@@ -40,7 +40,8 @@ public sealed class EvalEndToEndTests(GatewayFixture gateway) : IClassFixture<Ga
             "eval", "--catalog", catalog, "--queries", _shop.WriteText("queries.csv", queries.ToString()), "--k", "1,5", "--json");
 
         Assert.True(result.ExitCode == 0, result.Output);
-        using var document = JsonDocument.Parse(result.Output);
+        // Output holds both streams: a run over 5 s also writes progress lines to stderr before the document.
+        using var document = JsonDocument.Parse(result.Output[result.Output.IndexOf('{', StringComparison.Ordinal)..]);
         var overall = document.RootElement.GetProperty("overall");
         Assert.Equal(8, overall.GetProperty("queries").GetInt32());
         Assert.Equal(1.0, overall.GetProperty("accuracy").GetProperty("1").GetDouble());

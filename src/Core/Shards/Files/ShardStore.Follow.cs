@@ -66,7 +66,8 @@ public sealed partial class ShardStore
     /// once the writer has: reads only whole, good records, so a record being appended now is read next time.
     /// </summary>
     /// <exception cref="ShardFollowLostException">The generation being read was deleted before it was read to its
-    /// end (the writer compacted twice between two reads); the follower must open the shard again.</exception>
+    /// end (a compaction's snapshot, written in the background, deleted it before this follower read its last
+    /// records); the follower must open the shard again, from that snapshot.</exception>
     public async Task<ShardLogTail> ReadNewRecordsAsync(CancellationToken cancellationToken)
     {
         var records = new List<ShardLogRecord>();
