@@ -81,21 +81,10 @@ public static class ConsumerPhotos
             brightness: PhotoTransforms.Uniform(random, options.MaxBrightnessShift),
             saturation: 1 + PhotoTransforms.Uniform(random, options.MaxSaturationShift),
             warmth: PhotoTransforms.Uniform(random, options.MaxWarmthShift));
-        PhotoTransforms.AddNoise(photo, random, random.Next(options.MaxNoise + 1));
 
-        // 5. Focus, then a first lossy save (the photo was shared once before it reached the shopper).
-        if (random.NextDouble() < options.BlurProbability)
-        {
-            using var sharp = photo;
-            photo = PhotoTransforms.Blur(sharp, (0.3f + (0.7f * (float)random.NextDouble())) * options.MaxBlurSigma * width / 256f);
-        }
-
-        using (var once = photo)
-        {
-            photo = PhotoTransforms.RecompressJpeg(once, random.Next(options.MinJpegQuality, options.MaxJpegQuality + 1));
-        }
-
-        return photo;
+        // 5. Noise, focus, then a first lossy save (the photo was shared once before it reached the shopper).
+        return PhotoTransforms.NoiseBlurAndSave(photo, random, options.MaxNoise, options.BlurProbability, options.MaxBlurSigma, width,
+            options.MinJpegQuality, options.MaxJpegQuality);
     }
 }
 

@@ -243,6 +243,27 @@ public static class PhotoTransforms
         return Copy(decoded);
     }
 
+    /// <summary>
+    /// The camera's last steps, shared by every made photo: sensor noise, a blur with probability
+    /// <paramref name="blurProbability"/> (sigma up to <paramref name="maxBlurSigma"/> per 256 px of
+    /// <paramref name="width"/>), then one lossy save at a quality in [<paramref name="minJpegQuality"/>,
+    /// <paramref name="maxJpegQuality"/>]. Takes ownership of <paramref name="photo"/>; draws from
+    /// <paramref name="random"/> in a fixed order, so a seed keeps giving the same bytes.
+    /// </summary>
+    public static SKBitmap NoiseBlurAndSave(SKBitmap photo, Random random, int maxNoise, double blurProbability, float maxBlurSigma, int width,
+        int minJpegQuality, int maxJpegQuality)
+    {
+        AddNoise(photo, random, random.Next(maxNoise + 1));
+        if (random.NextDouble() < blurProbability)
+        {
+            using var sharp = photo;
+            photo = Blur(sharp, (0.3f + (0.7f * (float)random.NextDouble())) * maxBlurSigma * width / 256f);
+        }
+
+        using var once = photo;
+        return RecompressJpeg(once, random.Next(minJpegQuality, maxJpegQuality + 1));
+    }
+
     /// <summary>The writable pixels of a bitmap made by <see cref="NewBitmap"/>; valid while the bitmap lives.</summary>
     public static Span<byte> Pixels(SKBitmap bitmap)
     {

@@ -220,18 +220,8 @@ public static class StreetPhotos
                 warmth: PhotoTransforms.Uniform(random, options.MaxWarmthShift));
         }
 
-        PhotoTransforms.AddNoise(photo, random, random.Next(options.MaxNoise + 1));
-        if (random.NextDouble() < options.BlurProbability)
-        {
-            using var sharp = photo;
-            photo = PhotoTransforms.Blur(sharp, (0.3f + (0.7f * (float)random.NextDouble())) * options.MaxBlurSigma * width / 256f);
-        }
-
-        using (var once = photo)
-        {
-            photo = PhotoTransforms.RecompressJpeg(once, random.Next(options.MinJpegQuality, options.MaxJpegQuality + 1));
-        }
-
+        photo = PhotoTransforms.NoiseBlurAndSave(photo, random, options.MaxNoise, options.BlurProbability, options.MaxBlurSigma, width,
+            options.MinJpegQuality, options.MaxJpegQuality);
         return (photo, box);
     }
 
