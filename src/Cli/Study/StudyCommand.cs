@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace OutfitFinder.Cli.Study;
 
 /// <summary>
-/// <c>outfit study --shop CSV --queries CSV [--max-queries N] [--seed S] [--head FILE]</c>: measures, in
+/// <c>outfit study --shop CSV --queries CSV [--max-queries N] [--seed S] [--head FILE] [--json FILE]</c>: measures, in
 /// this process and without a gateway, every combination of ResNet18 pooling × query localisation ×
 /// crop fusion × re-ranking on one query set, from one run of the model over each photo and crop.
 /// </summary>
@@ -24,13 +24,18 @@ internal static class StudyCommand
         var maxQueries = new Option<int>("--max-queries") { Description = "Use at most this many queries, drawn with --seed (0: all).", HelpName = "N", DefaultValueFactory = _ => 400 };
         var seed = new Option<int>("--seed") { Description = "Chooses the queries when sub-sampling.", HelpName = "S", DefaultValueFactory = _ => 1 };
         var head = new Option<FileInfo?>("--head") { Description = "A learned head (outfit train) to measure on average-pooled vectors as well.", HelpName = "FILE" };
+        var json = new Option<FileInfo?>("--json")
+        {
+            Description = "Also write every combination's top-1…20 accuracy, overall and per category, as outfit eval --json does; outfit chart draws it.",
+            HelpName = "FILE",
+        };
         var command = new Command(
             "study",
             "Measure ResNet18 retrieval in-process for every pooling (average, GeM, R-MAC, salient window), localisation (none, "
             + "fast, thorough crops), crop fusion (max, rank) and re-ranking (query expansion, database augmentation) on one "
             + "query set; prints Markdown tables of top-1/5/10/20 and MRR@20, per category for the best, and embedding time per query.")
         {
-            shop, queries, maxQueries, seed, head,
+            shop, queries, maxQueries, seed, head, json,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -39,7 +44,8 @@ internal static class StudyCommand
                 parseResult.GetRequiredValue(queries).FullName,
                 parseResult.GetValue(maxQueries),
                 parseResult.GetValue(seed),
-                parseResult.GetValue(head)?.FullName);
+                parseResult.GetValue(head)?.FullName,
+                parseResult.GetValue(json)?.FullName);
             try
             {
                 var report = new StudyRunner(settings, (done, total) =>
@@ -63,5 +69,5 @@ internal static class StudyCommand
     }
 }
 
-/// <summary>What <c>outfit study</c> was asked to measure.</summary>
-internal sealed record StudySettings(string ShopCsv, string QueriesCsv, int MaxQueries, int Seed, string? HeadFile);
+/// <summary>What <c>outfit study</c> was asked to measure; <paramref name="JsonFile"/>, when set, receives the combinations' accuracies (<see cref="StudyJson"/>).</summary>
+internal sealed record StudySettings(string ShopCsv, string QueriesCsv, int MaxQueries, int Seed, string? HeadFile, string? JsonFile = null);

@@ -146,6 +146,12 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
             }
         }
 
+        if (settings.JsonFile is { } jsonFile)
+        {
+            File.WriteAllText(jsonFile, StudyJson.ToJson(
+                [.. rows.Select(row => (StudyJson.SeriesName(row.Space, row.Localise, row.Fusion, row.Rerank), row.Ranks))], categories));
+        }
+
         return Report(rows, queries.Length, allQueries.Length, gallery.Count, latency, categories);
 
         ResultRow Measure(string space, LocalisationMode mode, string fusion, string rerank, Func<int, int> rankOf)
