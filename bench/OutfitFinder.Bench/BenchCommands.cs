@@ -17,6 +17,7 @@ internal static class BenchCommands
         var root = new RootCommand("OutfitFinder benchmarks: prints Markdown tables and one JSON line per measurement.");
         root.Subcommands.Add(Embed());
         root.Subcommands.Add(Search());
+        root.Subcommands.Add(PhotoSearch());
         root.Subcommands.Add(Ingest());
         root.Subcommands.Add(Memory());
         root.Subcommands.Add(ClusterFailure());
@@ -162,6 +163,48 @@ internal static class BenchCommands
                 parse.GetRequiredValue(concurrency), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed),
                 TimeSpan.FromSeconds(parse.GetValue(timeLimit)), parse.GetValue(index), parse.GetValue(graphThreshold), parse.GetValue(ef),
                 parse.GetValue(imageQueries), parse.GetValue(graphVectors), parse.GetRequiredValue(setting), parse.GetValue(keys)),
+            new Report(Console.Out), cancellationToken));
+        return command;
+    }
+
+    private static Command PhotoSearch()
+    {
+        var set = new Option<DirectoryInfo>("--set")
+        {
+            Description = "Street set of outfit pairs --kind street (test_shop.csv, test_queries.csv). Default: .eval/street beside the repository root; the run is skipped when absent.",
+            HelpName = "DIR",
+        };
+        var queries = Positive(new Option<int>("--queries") { Description = "Timed query photos; each is searched once in every case.", DefaultValueFactory = _ => 150 });
+        var warmUp = new Option<int>("--warm-up") { Description = "Untimed query photos searched in every case first.", HelpName = "N", DefaultValueFactory = _ => 5 };
+        var seed = new Option<int>("--seed") { Description = "Draws the query photos.", DefaultValueFactory = _ => 1 };
+        var model = new Option<string?>("--model") { Description = "The space under test. Default: none sent, so the catalog gets the gateway's default for new catalogs.", HelpName = "MODEL" };
+        var baseline = new Option<string>("--baseline") { Description = "The space compared with, searched with localise=none.", HelpName = "MODEL", DefaultValueFactory = _ => "resnet18" };
+        var localise = new Option<string[]>("--localise")
+        {
+            Description = "Localisations the space under test is searched with, one case each.", HelpName = "MODE", AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => ["none", "fast", "thorough"],
+        };
+        localise.Validators.Add(result =>
+        {
+            var values = result.GetValueOrDefault<string[]>() ?? [];
+            if (values.Length == 0 || values.Any(value => !OutfitFinder.Core.Localisation.QueryRegions.TryParse(value, out _, out _)))
+            {
+                result.AddError($"--localise takes one or more of {OutfitFinder.Core.Localisation.QueryRegions.Names}.");
+            }
+        });
+        var k = Positive(new Option<int>("--k") { Description = "Results per search.", DefaultValueFactory = _ => 20 });
+        var shards = Positive(new Option<int>("--shards") { Description = "Shards of each catalog.", DefaultValueFactory = _ => 4 });
+        var parallel = Positive(new Option<int>("--parallel") { Description = "Products uploaded at once while loading.", DefaultValueFactory = _ => 4 });
+        var timeLimit = Positive(new Option<int>("--time-limit") { Description = "Seconds after which the run stops with an error.", HelpName = "SECONDS", DefaultValueFactory = _ => 1800 });
+        NotNegative(warmUp);
+        var command = new Command("photo-search", "Search by photo through the gateway over HTTP: p50/p99 and top-1/top-k of the default space at each localisation against the baseline, interleaved in one run.")
+        {
+            set, queries, warmUp, seed, model, baseline, localise, k, shards, parallel, timeLimit,
+        };
+        command.SetAction((parse, cancellationToken) => PhotoSearchBenchmark.RunAsync(
+            new PhotoSearchSettings(parse.GetValue(set), parse.GetValue(queries), parse.GetValue(warmUp), parse.GetValue(seed), parse.GetValue(model),
+                parse.GetRequiredValue(baseline), [.. parse.GetRequiredValue(localise).Select(value => value.Trim().ToLowerInvariant())], parse.GetValue(k),
+                parse.GetValue(shards), parse.GetValue(parallel), TimeSpan.FromSeconds(parse.GetValue(timeLimit))),
             new Report(Console.Out), cancellationToken));
         return command;
     }
