@@ -118,8 +118,8 @@ internal static class PhotoSearchBenchmark
 
         (string Name, string Catalog, string Model, string Localise)[] cases =
         [
-            ($"{baseline.Model} + none", baseline.Catalog, baseline.Model, "none"),
-            .. settings.Localise.Select(mode => ($"{underTest.Model} + {mode}", underTest.Catalog, underTest.Model, mode)),
+            ($"{baseline.Model}, none", baseline.Catalog, baseline.Model, "none"),
+            .. settings.Localise.Select(mode => ($"{underTest.Model}, {mode}", underTest.Catalog, underTest.Model, mode)),
         ];
 
         var photos = queries.Select(row => File.ReadAllBytes(row[0])).ToArray();

@@ -31,14 +31,30 @@ internal static class CatalogCommands
             }
         });
 
+        var localise = new Option<string?>("--localise")
+        {
+            HelpName = "none|fast|thorough",
+            Description = "How photo searches that do not say find the garment: none (whole photo, fastest), fast (5 crops) or thorough (14 crops). Default: the gateway's.",
+        };
+        localise.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && !Core.Localisation.QueryRegions.TryParse(text, out _, out var error))
+            {
+                result.AddError($"--{error}");
+            }
+        });
+
         var command = new Command("create", "Create a catalog; succeeds if it already exists with the same settings.")
         {
-            name, model, metric, shards,
+            name, model, metric, shards, localise,
         };
         command.SetGatewayAction(services, gateway, async (parseResult, client, cancellationToken) =>
         {
             var catalogName = parseResult.GetRequiredValue(name);
-            var settings = new CatalogSettings(parseResult.GetValue(model), parseResult.GetValue(metric), parseResult.GetValue(shards));
+            var settings = new CatalogSettings(parseResult.GetValue(model), parseResult.GetValue(metric), parseResult.GetValue(shards))
+            {
+                Localise = Search.SearchCommand.Localise(parseResult.GetValue(localise)),
+            };
             var outcome = await client.PutCatalogAsync(catalogName, settings, cancellationToken);
             services.Out.MarkupLine(outcome == PutOutcome.Created
                 ? $"Created catalog [bold]{Markup.Escape(catalogName)}[/]."

@@ -86,17 +86,22 @@ internal sealed class GatewayClient(HttpClient http, Uri gateway, string? apiKey
     }
 
     /// <summary>
-    /// <c>POST /v1/catalogs/{catalog}/search?k=…&amp;category=…</c> with the photo as the <c>image</c> part
-    /// and, when given, the crop box (<c>x,y,w,h</c>) as the <c>box</c> field.
-    /// Returns the parsed response and its body exactly as received, for <c>--json</c>.
+    /// <c>POST /v1/catalogs/{catalog}/search?k=…&amp;category=…&amp;localise=…</c> with the photo as the <c>image</c> part
+    /// and, when given, the crop box (<c>x,y,w,h</c>) as the <c>box</c> field; a null <paramref name="localise"/> leaves
+    /// the choice to the catalog. Returns the parsed response and its body exactly as received, for <c>--json</c>.
     /// </summary>
     public async Task<(SearchResponse Response, string Json)> SearchAsync(
-        string catalog, string photoPath, int k, string? category, CancellationToken cancellationToken, string? box = null)
+        string catalog, string photoPath, int k, string? category, CancellationToken cancellationToken, string? box = null, string? localise = null)
     {
         var query = new StringBuilder($"?k={k.ToString(CultureInfo.InvariantCulture)}");
         if (!string.IsNullOrEmpty(category))
         {
             query.Append("&category=").Append(Uri.EscapeDataString(category));
+        }
+
+        if (!string.IsNullOrEmpty(localise))
+        {
+            query.Append("&localise=").Append(Uri.EscapeDataString(localise));
         }
 
         using var form = new MultipartFormDataContent { ImagePart(photoPath) };

@@ -7,7 +7,11 @@ namespace OutfitFinder.Cli.Http;
 // else is built on them.
 
 /// <summary>Body of <c>PUT /v1/catalogs/{catalog}</c>; unset fields are left to the gateway's defaults.</summary>
-internal sealed record CatalogSettings(string? Model, string? Metric, int? Shards);
+/// <param name="Model">Feature extractor, e.g. resnet18-rmac.</param>
+/// <param name="Metric">Similarity metric, e.g. cosine.</param>
+/// <param name="Shards">Number of index shards.</param>
+/// <param name="Localise">How photo searches find the garment when they do not say: none, fast or thorough.</param>
+internal sealed record CatalogSettings(string? Model, string? Metric, int? Shards, string? Localise = null);
 
 /// <summary>Body of <c>GET /v1/catalogs/{catalog}</c>.</summary>
 internal sealed record CatalogInfo(

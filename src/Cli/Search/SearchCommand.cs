@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace OutfitFinder.Cli.Search;
 
-/// <summary><c>outfit search --catalog C [--k 20] [--category X] [--box X,Y,W,H] [--json] PHOTO</c>.</summary>
+/// <summary><c>outfit search --catalog C [--k 20] [--category X] [--box X,Y,W,H] [--localise none|fast|thorough] [--json] PHOTO</c>.</summary>
 internal static class SearchCommand
 {
     public static Command Create(CliServices services, Option<Uri> gateway)
@@ -32,12 +32,25 @@ internal static class SearchCommand
                 result.AddError($"--{error}");
             }
         });
+        var localise = new Option<string?>("--localise")
+        {
+            Description = "How the gateway finds the garment in the photo: none (the whole photo, fastest), fast (5 crops) or thorough "
+                + "(14 crops, best on street photos, slowest). Default: the catalog's.",
+            HelpName = "none|fast|thorough",
+        };
+        localise.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && !Core.Localisation.QueryRegions.TryParse(text, out _, out var error))
+            {
+                result.AddError($"--{error}");
+            }
+        });
         var json = new Option<bool>("--json") { Description = "Print the gateway's JSON response instead of a table." };
         var photo = new Argument<FileInfo>("PHOTO") { Description = "The photo to search with." }.AcceptExistingOnly();
 
         var command = new Command("search", "Find the products that look most like a photo.")
         {
-            catalog, k, category, box, json, photo,
+            catalog, k, category, box, localise, json, photo,
         };
         command.SetGatewayAction(services, gateway, async (parseResult, client, cancellationToken) =>
         {
@@ -47,7 +60,8 @@ internal static class SearchCommand
                 parseResult.GetValue(k),
                 parseResult.GetValue(category),
                 cancellationToken,
-                parseResult.GetValue(box));
+                parseResult.GetValue(box),
+                Localise(parseResult.GetValue(localise)));
 
             if (parseResult.GetValue(json))
             {
@@ -66,4 +80,8 @@ internal static class SearchCommand
         });
         return command;
     }
+
+    /// <summary>The name the gateway reads (<c>fast</c> for <c>Fast</c>), or null to leave it to the catalog.</summary>
+    internal static string? Localise(string? text) =>
+        text is not null && Core.Localisation.QueryRegions.TryParse(text, out var mode, out _) ? Core.Localisation.QueryRegions.Name(mode) : null;
 }

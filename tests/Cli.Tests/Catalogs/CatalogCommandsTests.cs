@@ -36,6 +36,29 @@ public sealed class CatalogCommandsTests
     }
 
     [Fact]
+    public async Task Create_SendsLocalise_WhenLocaliseIsGiven()
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.Created, ShoesCatalog));
+
+        var result = await CliHarness.RunAsync(gateway, "catalog", "create", "shoes", "--localise", "FAST");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("""{"localise":"fast"}""", Assert.Single(gateway.Requests).BodyText);
+    }
+
+    [Fact]
+    public async Task Create_RejectsAnUnknownLocalise_WithoutCallingTheGateway()
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.Created, ShoesCatalog));
+
+        var result = await CliHarness.RunAsync(gateway, "catalog", "create", "shoes", "--localise", "always");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--localise 'always' is not one of none, fast, thorough.", result.Output);
+        Assert.Empty(gateway.Requests);
+    }
+
+    [Fact]
     public async Task Create_ReportsAlreadyExists_WhenTheGatewayAnswers200()
     {
         var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.OK, ShoesCatalog));

@@ -66,4 +66,43 @@ public sealed class AccuracyChartTests : IDisposable
         Assert.Equal(1, missingK.ExitCode);
         Assert.Contains("no top-5", missingK.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ChartCommand_DrawsOnlyTheNamedSeries_AndFailsOnANameNotInTheResults()
+    {
+        var results = Path.Combine(_folder.Path, "study.json");
+        File.WriteAllText(results, StudyJson());
+        var chart = Path.Combine(_folder.Path, "chart.png");
+        using var http = new HttpClient();
+
+        var picked = await CliHarness.RunAsync(http, "chart", "--results", results, "--out", chart, "--k", "1", "--series", "resnet18-rmac, thorough");
+
+        Assert.True(picked.ExitCode == 0, picked.Output);
+        Assert.Contains("Chart of 1 catalogs", picked.Output, StringComparison.Ordinal);
+
+        var unknown = await CliHarness.RunAsync(http, "chart", "--results", results, "--out", chart, "--series", "resnet50, none");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("No catalog named 'resnet50, none'", unknown.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ChartCommand_DrawsTheTopKCurve_WhenCurveIsAsked()
+    {
+        var results = Path.Combine(_folder.Path, "study.json");
+        File.WriteAllText(results, StudyJson());
+        var chart = Path.Combine(_folder.Path, "curve.png");
+        using var http = new HttpClient();
+
+        var result = await CliHarness.RunAsync(http, "chart", "--results", results, "--out", chart, "--curve");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("Chart of 2 catalogs", result.Output, StringComparison.Ordinal);
+        using var codec = SKCodec.Create(chart);
+        Assert.Equal(SKEncodedImageFormat.Png, codec.EncodedFormat);
+        Assert.Equal(TopKCurveChart.Width, codec.Info.Width);
+        Assert.Equal(TopKCurveChart.Height, codec.Info.Height);
+    }
+
+    private static string StudyJson() => OutfitFinder.Cli.Study.StudyJson.ToJson(
+        [("resnet18, none", [1, 30]), ("resnet18-rmac, thorough", [1, 2])], ["Dress", "Pants"]);
 }

@@ -68,6 +68,30 @@ public sealed class SearchCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Search_SendsLocaliseInTheQuery_WhenLocaliseIsGiven()
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.OK, TwoHits));
+
+        await CliHarness.RunAsync(gateway, "search", "--catalog", "shoes", "--localise", "Thorough", _photo);
+
+        var request = Assert.Single(gateway.Requests);
+        Assert.Equal("/v1/catalogs/shoes/search?k=20&localise=thorough", request.PathAndQuery);
+        Assert.Equal(["image"], (await request.ReadFormAsync()).Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Search_FailsWithoutCallingTheGateway_WhenLocaliseIsUnknown()
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.OK, TwoHits));
+
+        var result = await CliHarness.RunAsync(gateway, "search", "--catalog", "shoes", "--localise", "deep", _photo);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Empty(gateway.Requests);
+        Assert.Contains("--localise 'deep' is not one of none, fast, thorough.", result.Output);
+    }
+
+    [Fact]
     public async Task Search_AsksForTwentyResults_WhenKIsNotGiven()
     {
         var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.OK, TwoHits));
