@@ -156,6 +156,10 @@ internal static class BenchCommands
             DefaultValueFactory = _ => SearchLoadPath.Grains,
         };
         var putParallel = Positive(new Option<int>("--put-parallel") { Description = "Product PUTs in flight with --load Products.", DefaultValueFactory = _ => 16 });
+        var noIndexGraph = new Option<bool>("--no-index-graph")
+        {
+            Description = "Skip building shard 0's graph in-process on one thread (minutes at a million vectors); the fan-out rows still show the search without HTTP.",
+        };
         AllPositive(concurrency);
         NotNegative(warmUp);
         NotNegative(imageQueries);
@@ -163,7 +167,7 @@ internal static class BenchCommands
         var command = new Command("search", "The gateway over HTTP on loopback against in-process index searches, on synthetic vectors.")
         {
             vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit, index, graphThreshold, ef, imageQueries, graphVectors, setting, keys,
-            load, putParallel,
+            load, putParallel, noIndexGraph,
         };
         command.Validators.Add(result =>
         {
@@ -177,7 +181,7 @@ internal static class BenchCommands
                 parse.GetRequiredValue(concurrency), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed),
                 TimeSpan.FromSeconds(parse.GetValue(timeLimit)), parse.GetValue(index), parse.GetValue(graphThreshold), parse.GetValue(ef),
                 parse.GetValue(imageQueries), parse.GetValue(graphVectors), parse.GetRequiredValue(setting), parse.GetValue(keys),
-                parse.GetValue(load), parse.GetValue(putParallel)),
+                parse.GetValue(load), parse.GetValue(putParallel), !parse.GetValue(noIndexGraph)),
             new Report(Console.Out), cancellationToken));
         return command;
     }

@@ -44,11 +44,13 @@ namespace OutfitFinder.Bench.Search;
 /// <param name="Load">How the vectors get into the catalog: straight into the shard grains, or through the product API
 /// as a retailer would (JSON vector PUTs, or a server-side ingestion job over a manifest naming rows of one .npy file).</param>
 /// <param name="PutParallel">Product PUTs in flight with <see cref="SearchLoadPath.Products"/>.</param>
+/// <param name="IndexGraph">Also build shard 0's graph in-process on one thread and time it; off for a million vectors on a busy
+/// machine, where that build alone takes many minutes and the in-process fan-out row already shows the search without HTTP.</param>
 internal sealed record SearchSettings(
     int Vectors, int Shards, int Queries, TimeSpan WarmUp, IReadOnlyList<int> Concurrency, int K, int Clusters, int Seed, TimeSpan TimeLimit,
     ShardIndexKind Index = ShardIndexKind.Auto, int GraphThreshold = 20_000, int? Ef = null, int ImageQueries = 0,
     HnswVectors GraphVectors = HnswVectors.Float, IReadOnlyList<string>? Settings = null, bool Keys = false,
-    SearchLoadPath Load = SearchLoadPath.Grains, int PutParallel = 16)
+    SearchLoadPath Load = SearchLoadPath.Grains, int PutParallel = 16, bool IndexGraph = true)
 {
     /// <summary>The options the cluster runs with, to tell which shards answer from a graph.</summary>
     public ShardIndexOptions IndexOptions => new() { Index = Index, GraphThreshold = GraphThreshold };
@@ -259,7 +261,7 @@ internal static class SearchBenchmark
         }).ToList();
         runs.Add(fullRun with { SameAsExact = settings.Queries, Recall = 1 });
         runs.Add(shardRun with { SameAsExact = settings.Queries, Recall = 1 });
-        if (settings.IndexOptions.WantsGraph(shard.ImageCount))
+        if (settings.IndexGraph && settings.IndexOptions.WantsGraph(shard.ImageCount))
         {
             // What the shard grain runs, without the grain: the same graph over shard 0's products.
             var (graph, buildSeconds) = BuildGraph(vectors, ids, settings);

@@ -185,7 +185,8 @@ public sealed partial class ManifestReader : IManifestReader
         }
         else if (image.Length == 0)
         {
-            var columns = new[] { (ImageColumn, _imageIndex), (ManifestRow.VectorColumn, _vectorIndex), (VectorFile.FileColumn, _vectorFileIndex) }
+            // The image is named even when its column is absent (a vector column stood in for it): it is what the row could give.
+            var columns = new[] { (ImageColumn, 0), (ManifestRow.VectorColumn, _vectorIndex), (VectorFile.FileColumn, _vectorFileIndex) }
                 .Where(column => column.Item2 >= 0).Select(column => $"'{column.Item1}'").ToArray();
             problems.Add(columns.Length == 1 ? $"{columns[0]} is empty" : $"{string.Join(", ", columns[..^1])} and {columns[^1]} are empty");
         }
