@@ -11,8 +11,10 @@ public sealed class VectorFileTests
     {
         var (file, problem) = await OpenAsync(Raw(1, -2.5f, 3, 0.25f), "v.f32", dimension: 4);
 
-        Assert.Null(problem);
-        Assert.Equal(([1f, -2.5f, 3f, 0.25f], (string?)null), await file!.ReadAsync(null, CancellationToken.None));
+        var (vector, readProblem) = await file!.ReadAsync(null, CancellationToken.None);
+
+        Assert.Null(problem ?? readProblem);
+        Assert.Equal(new[] { 1f, -2.5f, 3f, 0.25f }, vector);
     }
 
     [Fact]
@@ -20,10 +22,13 @@ public sealed class VectorFileTests
     {
         var (file, problem) = await OpenAsync(Npy([3, 2], [0, 1, 10, 11, 20, 21]), "m.npy", dimension: 2);
 
+        var last = (await file!.ReadAsync(2, CancellationToken.None)).Vector;
+        var first = (await file.ReadAsync(0, CancellationToken.None)).Vector;
+
         Assert.Null(problem);
-        Assert.Equal(3, file!.Rows);
-        Assert.Equal([20f, 21f], (await file.ReadAsync(2, CancellationToken.None)).Vector);
-        Assert.Equal([0f, 1f], (await file.ReadAsync(0, CancellationToken.None)).Vector);
+        Assert.Equal(3, file.Rows);
+        Assert.Equal(new[] { 20f, 21f }, last);
+        Assert.Equal(new[] { 0f, 1f }, first);
     }
 
     [Fact]
@@ -31,7 +36,9 @@ public sealed class VectorFileTests
     {
         var (file, _) = await OpenAsync(Npy([3], [7, 8, 9]), "one.npy", dimension: 3);
 
-        Assert.Equal([7f, 8f, 9f], (await file!.ReadAsync(null, CancellationToken.None)).Vector);
+        var vector = (await file!.ReadAsync(null, CancellationToken.None)).Vector;
+
+        Assert.Equal(new[] { 7f, 8f, 9f }, vector);
     }
 
     [Theory]
@@ -64,10 +71,15 @@ public sealed class VectorFileTests
     {
         var (file, _) = await OpenAsync(Raw(1, 2, float.NaN, 4, 5, 6), "m.bin", dimension: 2);
 
-        Assert.Contains("row 1: value 0 is NaN, not a finite number", (await file!.ReadAsync(1, CancellationToken.None)).Problem);
-        Assert.Contains("'vector_row' is 3; vector file 'm.bin' holds rows 0 to 2", (await file.ReadAsync(3, CancellationToken.None)).Problem);
-        Assert.Contains("holds 3 vectors of 2 values; name one with 'vector_row'", (await file.ReadAsync(null, CancellationToken.None)).Problem);
-        Assert.Equal([5f, 6f], (await file.ReadAsync(2, CancellationToken.None)).Vector);
+        var nan = (await file!.ReadAsync(1, CancellationToken.None)).Problem;
+        var outOfRange = (await file.ReadAsync(3, CancellationToken.None)).Problem;
+        var noRow = (await file.ReadAsync(null, CancellationToken.None)).Problem;
+        var good = (await file.ReadAsync(2, CancellationToken.None)).Vector;
+
+        Assert.Contains("row 1: value 0 is NaN, not a finite number", nan);
+        Assert.Contains("'vector_row' is 3; vector file 'm.bin' holds rows 0 to 2", outOfRange);
+        Assert.Contains("holds 3 vectors of 2 values; name one with 'vector_row'", noRow);
+        Assert.Equal(new[] { 5f, 6f }, good);
     }
 
     [Fact]
