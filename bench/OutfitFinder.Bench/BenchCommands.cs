@@ -150,6 +150,17 @@ internal static class BenchCommands
         {
             Description = "Also time searches by vector through a gateway with Auth:Mode=Keys and a search key: the overhead of keys and rate limits.",
         };
+        var load = new Option<SearchLoadPath>("--load")
+        {
+            Description = "How the catalog is loaded: Grains (shard grains' batch upsert), Products (JSON vector PUTs through the gateway "
+                + "into a model-none catalog) or Ingest (a server-side ingestion job over a manifest naming rows of one .npy).",
+            DefaultValueFactory = _ => SearchLoadPath.Grains,
+        };
+        var putParallel = Positive(new Option<int>("--put-parallel") { Description = "Product PUTs in flight with --load Products.", DefaultValueFactory = _ => 16 });
+        var noIndexGraph = new Option<bool>("--no-index-graph")
+        {
+            Description = "Skip building shard 0's graph in-process on one thread (minutes at a million vectors); the fan-out rows still show the search without HTTP.",
+        };
         AllPositive(concurrency);
         NotNegative(warmUp);
         NotNegative(imageQueries);
@@ -157,12 +168,21 @@ internal static class BenchCommands
         var command = new Command("search", "The gateway over HTTP on loopback against in-process index searches, on synthetic vectors.")
         {
             vectors, shards, queries, warmUp, concurrency, k, clusters, seed, timeLimit, index, graphThreshold, ef, imageQueries, graphVectors, setting, keys,
+            load, putParallel, noIndexGraph,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(load) != SearchLoadPath.Grains && result.GetValue(imageQueries) > 0)
+            {
+                result.AddError("--load Products and Ingest make a vectors-only catalog (model none), which photos cannot search: add --image-queries 0.");
+            }
+        });
         command.SetAction((parse, cancellationToken) => SearchBenchmark.RunAsync(
             new SearchSettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(queries), TimeSpan.FromSeconds(parse.GetValue(warmUp)),
                 parse.GetRequiredValue(concurrency), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed),
                 TimeSpan.FromSeconds(parse.GetValue(timeLimit)), parse.GetValue(index), parse.GetValue(graphThreshold), parse.GetValue(ef),
-                parse.GetValue(imageQueries), parse.GetValue(graphVectors), parse.GetRequiredValue(setting), parse.GetValue(keys)),
+                parse.GetValue(imageQueries), parse.GetValue(graphVectors), parse.GetRequiredValue(setting), parse.GetValue(keys),
+                parse.GetValue(load), parse.GetValue(putParallel), !parse.GetValue(noIndexGraph)),
             new Report(Console.Out), cancellationToken));
         return command;
     }

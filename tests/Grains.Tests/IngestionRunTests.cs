@@ -84,6 +84,50 @@ public sealed class IngestionRunTests : IDisposable
         Assert.Contains("has 3 values; catalog 'shop' uses dimension 4", Assert.Single(checkpoint.Failures).Reason);
     }
 
+    [Fact]
+    public async Task VectorFileColumn_StoresVectorsReadFromFiles_AndFailsEachBadFileRow_WithItsReason()
+    {
+        Directory.CreateDirectory(Path.Combine(_sourceFolder, "vectors"));
+        WriteFloats("vectors/a.f32", 1, 2, 3, 4);
+        WriteFloats("vectors/all.bin", 10, 11, 12, 13, 20, 21, 22, 23);
+        WriteFloats("vectors/short.f32", 1, 2, 3);
+        WriteFloats("vectors/nan.f32", 1, float.NaN, 3, 4);
+        File.WriteAllBytes(Path.Combine(_sourceFolder, "vectors/m.npy"), TestSupport.VectorFiles.Npy([2, 4], [5, 6, 7, 8, 9, 10, 11, 12]));
+        File.WriteAllLines(Path.Combine(_sourceFolder, "manifest.csv"),
+        [
+            "product_id,vector_file,vector_row,price",
+            "a,vectors/a.f32,,10",
+            "b,vectors/all.bin,1,20",
+            "b,vectors/all.bin,0,20",
+            "c,vectors/m.npy,1,30",
+            "d,vectors/short.f32,,40",
+            "e,vectors/missing.f32,,50",
+            "f,vectors/nan.f32,,60",
+            "g,vectors/m.npy,2,70",
+        ]);
+        var target = new ScriptedTarget();
+        var run = CreateRun(target, new IngestionOptions { CheckpointInterval = TimeSpan.FromMilliseconds(1) }, out var checkpoint);
+
+        await run.RunAsync();
+
+        Assert.Equal(IngestionState.CompletedWithErrors, checkpoint.State);
+        Assert.Equal((0, 4L, 4L), (target.EmbedCalls, checkpoint.Succeeded, checkpoint.Failed));
+        Assert.Equal([1f, 2, 3, 4], PackedVectors.Unpack(target.Products["a"].Vectors));
+        Assert.Equal((2, "{\"price\":20}"), (target.Products["b"].ImageCount, target.Products["b"].MetadataJson));
+        Assert.Equal([20f, 21, 22, 23, 10, 11, 12, 13], PackedVectors.Unpack(target.Products["b"].Vectors));
+        Assert.Equal([9f, 10, 11, 12], PackedVectors.Unpack(target.Products["c"].Vectors));
+        var reasons = checkpoint.Failures.ToDictionary(failure => failure.ProductId!, failure => failure.Reason);
+        Assert.Equal(["d", "e", "f", "g"], reasons.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("'vectors/short.f32' is 12 bytes, not a whole number of 4-value float32 vectors", reasons["d"]);
+        Assert.Contains("vector file 'vectors/missing.f32' not found in source 'local'", reasons["e"]);
+        Assert.Contains("value 1 is NaN, not a finite number", reasons["f"]);
+        Assert.Contains("'vector_row' is 2; vector file 'vectors/m.npy' holds rows 0 to 1", reasons["g"]);
+        Assert.Equal("vectors/short.f32", checkpoint.Failures.Single(failure => failure.ProductId == "d").Image);
+    }
+
+    private void WriteFloats(string path, params float[] values) =>
+        File.WriteAllBytes(Path.Combine(_sourceFolder, path), TestSupport.VectorFiles.Raw(values));
+
     private IngestionRun CreateRun(ScriptedTarget target, IngestionOptions options, out IngestionCheckpoint checkpoint)
     {
         checkpoint = new IngestionCheckpoint { Id = "job", Catalog = "shop", Source = "local", Manifest = "manifest.csv", CreatedAt = DateTimeOffset.UtcNow };

@@ -41,16 +41,38 @@ namespace OutfitFinder.Bench.Search;
 /// Also time searches by vector through a second gateway over the same storage with <c>Auth:Mode=Keys</c>,
 /// sending a catalog-confined search key: the cost of authentication, authorization and rate limiting.
 /// </param>
+/// <param name="Load">How the vectors get into the catalog: straight into the shard grains, or through the product API
+/// as a retailer would (JSON vector PUTs, or a server-side ingestion job over a manifest naming rows of one .npy file).</param>
+/// <param name="PutParallel">Product PUTs in flight with <see cref="SearchLoadPath.Products"/>.</param>
+/// <param name="IndexGraph">Also build shard 0's graph in-process on one thread and time it; off for a million vectors on a busy
+/// machine, where that build alone takes many minutes and the in-process fan-out row already shows the search without HTTP.</param>
 internal sealed record SearchSettings(
     int Vectors, int Shards, int Queries, TimeSpan WarmUp, IReadOnlyList<int> Concurrency, int K, int Clusters, int Seed, TimeSpan TimeLimit,
     ShardIndexKind Index = ShardIndexKind.Auto, int GraphThreshold = 20_000, int? Ef = null, int ImageQueries = 0,
-    HnswVectors GraphVectors = HnswVectors.Float, IReadOnlyList<string>? Settings = null, bool Keys = false)
+    HnswVectors GraphVectors = HnswVectors.Float, IReadOnlyList<string>? Settings = null, bool Keys = false,
+    SearchLoadPath Load = SearchLoadPath.Grains, int PutParallel = 16, bool IndexGraph = true)
 {
     /// <summary>The options the cluster runs with, to tell which shards answer from a graph.</summary>
     public ShardIndexOptions IndexOptions => new() { Index = Index, GraphThreshold = GraphThreshold };
 }
 
-/// <summary>Loading the catalog through the shard grains, then waiting for every shard's graph (0 s when none is built).</summary>
+/// <summary>How <c>search</c> loads its catalog.</summary>
+internal enum SearchLoadPath
+{
+    /// <summary><c>UpsertBatchAsync</c> on the shard grains, batches of 1,000: what an ingestion job does after embedding.</summary>
+    Grains,
+
+    /// <summary><c>PUT /v1/catalogs/{c}/products/{id}</c> with a JSON <c>vectors</c> body, several in flight, into a <c>model: none</c> catalog.</summary>
+    Products,
+
+    /// <summary>
+    /// A server-side ingestion job (<c>POST /v1/catalogs/{c}/ingestions</c>) from a folder source holding one <c>.npy</c> of every
+    /// vector and a CSV manifest naming each product's row of it (<c>vector_file</c>, <c>vector_row</c>), into a <c>model: none</c> catalog.
+    /// </summary>
+    Ingest,
+}
+
+/// <summary>Loading the catalog, then waiting for every shard's graph (0 s when none is built).</summary>
 internal sealed record SearchLoad(string Benchmark, string Case, int Vectors, int Shards, int BatchSize, double Seconds, double VectorsPerSecond,
     string Index = "", int GraphShards = 0, double GraphSeconds = 0);
 
@@ -123,16 +145,34 @@ internal static class SearchBenchmark
         // Each timed run keeps its answers so they can be checked against the exact scans afterwards.
         var timed = new List<(SearchRun Run, string[][] Answers)>();
         SearchLoad load;
+        var source = Path.Combine(storageRoot, "source");
+        if (settings.Load == SearchLoadPath.Ingest)
+        {
+            // What the retailer has on disk before loading: not timed.
+            var written = Stopwatch.GetTimestamp();
+            WriteVectorSource(source, vectors, ids);
+            report.Line($"Wrote the source (vectors.npy, {(long)vectors.Length * sizeof(float) / (1 << 20):N0} MiB, and a manifest of {ids.Length:N0} rows) "
+                + $"in {Stopwatch.GetElapsedTime(written).TotalSeconds:F1} s.");
+        }
+
         await using (var gateway = await InProcessGateway.StartAsync(storageRoot,
             [$"--Search:Index={settings.Index}", $"--Search:GraphThreshold={settings.GraphThreshold}", $"--Search:GraphVectors={settings.GraphVectors}",
+                .. settings.Load == SearchLoadPath.Ingest ? (string[])["--Ingestion:Sources:bench:Kind=Folder", $"--Ingestion:Sources:bench:Path={source}"] : [],
                 .. (settings.Settings ?? []).Select(setting => "--" + setting)],
             cancellationToken))
         {
             using var http = new HttpClient { BaseAddress = gateway.Address, Timeout = TimeSpan.FromSeconds(30) };
-            var create = await http.PutAsJsonAsync($"v1/catalogs/{Catalog}", new { metric = "cosine", shards = settings.Shards }, cancellationToken);
+            var create = settings.Load == SearchLoadPath.Grains
+                ? await http.PutAsJsonAsync($"v1/catalogs/{Catalog}", new { metric = "cosine", shards = settings.Shards }, cancellationToken)
+                : await http.PutAsJsonAsync($"v1/catalogs/{Catalog}", new { model = "none", dimension = Dimension, metric = "cosine", shards = settings.Shards }, cancellationToken);
             await EnsureSuccessAsync(create, "Creating the catalog", cancellationToken);
 
-            load = await LoadAsync(gateway.Grains, settings, vectors, ids, cancellationToken);
+            load = settings.Load switch
+            {
+                SearchLoadPath.Products => await PutProductsAsync(http, settings, vectors, ids, cancellationToken),
+                SearchLoadPath.Ingest => await IngestAsync(http, settings, report, cancellationToken),
+                _ => await LoadAsync(gateway.Grains, settings, vectors, ids, cancellationToken),
+            };
             load = await WaitForGraphsAsync(gateway.Grains, settings, ids, load, cancellationToken);
             var held = await http.GetFromJsonAsync<JsonElement>($"v1/catalogs/{Catalog}", cancellationToken);
             var products = held.GetProperty("products").GetInt64();
@@ -141,9 +181,15 @@ internal static class SearchBenchmark
                 throw new InvalidOperationException($"The catalog holds {products} products after loading {settings.Vectors}.");
             }
 
+            var how = settings.Load switch
+            {
+                SearchLoadPath.Products => $"through PUT /v1/catalogs/{Catalog}/products/{{id}} with JSON vectors, {settings.PutParallel} in flight, each durably logged",
+                SearchLoadPath.Ingest => "through one server-side ingestion job (vector_file + vector_row rows of one .npy, folder source), each batch durably logged",
+                _ => $"with UpsertBatchAsync, batches of {UpsertBatchSize:N0}, each durably logged",
+            };
             report.Line(
                 $"Gateway on {gateway.Address} (embedded silo, storage in a temp folder). Loaded {settings.Vectors:N0} vectors into "
-                + $"{settings.Shards} shards with UpsertBatchAsync, batches of {UpsertBatchSize:N0}, each durably logged: "
+                + $"{settings.Shards} shards {how}: "
                 + $"{load.Seconds:F1} s, {load.VectorsPerSecond:N0} vectors/s. "
                 + (load.GraphShards == 0
                     ? "Every shard answers with the exact scan."
@@ -215,7 +261,7 @@ internal static class SearchBenchmark
         }).ToList();
         runs.Add(fullRun with { SameAsExact = settings.Queries, Recall = 1 });
         runs.Add(shardRun with { SameAsExact = settings.Queries, Recall = 1 });
-        if (settings.IndexOptions.WantsGraph(shard.ImageCount))
+        if (settings.IndexGraph && settings.IndexOptions.WantsGraph(shard.ImageCount))
         {
             // What the shard grain runs, without the grain: the same graph over shard 0's products.
             var (graph, buildSeconds) = BuildGraph(vectors, ids, settings);
@@ -288,6 +334,91 @@ internal static class SearchBenchmark
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return new SearchLoad("search", "load", settings.Vectors, settings.Shards, UpsertBatchSize,
             Math.Round(seconds, 2), Report.Rate(settings.Vectors / seconds));
+    }
+
+    /// <summary>
+    /// Sends every product as <c>PUT …/products/{id}</c> with a JSON body of its one vector, <see cref="SearchSettings.PutParallel"/>
+    /// at a time: the vectors-in path of a retailer who pushes products one by one.
+    /// </summary>
+    private static async Task<SearchLoad> PutProductsAsync(
+        HttpClient http, SearchSettings settings, float[] vectors, string[] ids, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await Parallel.ForEachAsync(Enumerable.Range(0, ids.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = settings.PutParallel, CancellationToken = cancellationToken },
+            async (row, token) =>
+            {
+                using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(new { vectors = new[] { Query(vectors, row).ToArray() } }));
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                using var response = await http.PutAsync($"v1/catalogs/{Catalog}/products/{ids[row]}", content, token);
+                await EnsureSuccessAsync(response, $"PUT product {ids[row]}", token);
+            });
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new SearchLoad("search", "load-put", settings.Vectors, settings.Shards, 1, Math.Round(seconds, 2), Report.Rate(settings.Vectors / seconds));
+    }
+
+    /// <summary>
+    /// The folder source an ingestion job reads: every vector in one <c>vectors.npy</c> (float32, rows × 512, as
+    /// <c>numpy.save</c> writes it) and <c>manifest.csv</c> naming each product's row of it.
+    /// </summary>
+    private static void WriteVectorSource(string folder, float[] vectors, string[] ids)
+    {
+        Directory.CreateDirectory(folder);
+        using (var npy = File.Create(Path.Combine(folder, "vectors.npy")))
+        {
+            // Version 1.0 header, padded with spaces so that the data starts at a multiple of 64 bytes, ending in '\n'.
+            var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({ids.Length}, {Dimension}), }}";
+            var padded = dict.PadRight(((10 + dict.Length + 1 + 63) / 64 * 64) - 10 - 1) + "\n";
+            npy.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+            npy.Write(BitConverter.GetBytes((ushort)padded.Length));
+            npy.Write(Encoding.Latin1.GetBytes(padded));
+            npy.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vectors.AsSpan()));
+        }
+
+        using var manifest = new StreamWriter(Path.Combine(folder, "manifest.csv"));
+        manifest.WriteLine("product_id,vector_file,vector_row");
+        for (var row = 0; row < ids.Length; row++)
+        {
+            manifest.Write(ids[row]);
+            manifest.Write(",vectors.npy,");
+            manifest.WriteLine(row.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Starts one server-side ingestion job over the source <see cref="WriteVectorSource"/> wrote and polls it to its end.</summary>
+    private static async Task<SearchLoad> IngestAsync(HttpClient http, SearchSettings settings, Report report, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var start = await http.PostAsJsonAsync($"v1/catalogs/{Catalog}/ingestions", new { source = "bench", manifest = "manifest.csv", id = "load" }, cancellationToken);
+        await EnsureSuccessAsync(start, "Starting the ingestion", cancellationToken);
+        var lastLine = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            await Task.Delay(500, cancellationToken);
+            using var status = JsonDocument.Parse(await http.GetStringAsync($"v1/catalogs/{Catalog}/ingestions/load", cancellationToken));
+            var job = status.RootElement;
+            var state = job.GetProperty("state").GetString();
+            if (state == "running")
+            {
+                if (Stopwatch.GetElapsedTime(lastLine) > TimeSpan.FromSeconds(30))
+                {
+                    lastLine = Stopwatch.GetTimestamp();
+                    Console.Error.WriteLine($"ingestion: {job.GetProperty("succeeded").GetInt64():N0} stored after {Stopwatch.GetElapsedTime(started).TotalSeconds:F0} s");
+                }
+
+                continue;
+            }
+
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (state != "succeeded" || job.GetProperty("succeeded").GetInt64() != settings.Vectors)
+            {
+                throw new InvalidOperationException($"The ingestion ended {state}: {job}");
+            }
+
+            report.Line($"Ingestion job 'load' succeeded: {settings.Vectors:N0} rows in {seconds:F1} s as the client saw it "
+                + $"({job.GetProperty("imagesPerSecond").GetDouble():N0} rows/s by the job's own count).");
+            return new SearchLoad("search", "load-ingest", settings.Vectors, settings.Shards, 1024, Math.Round(seconds, 2), Report.Rate(settings.Vectors / seconds));
+        }
     }
 
     /// <summary>

@@ -86,6 +86,17 @@ internal sealed class GatewayClient(HttpClient http, Uri gateway, string? apiKey
     }
 
     /// <summary>
+    /// <c>PUT /v1/catalogs/{catalog}/products/{productId}</c> as JSON: one vector per image made elsewhere, the category and
+    /// metadata; the gateway checks each vector's length against the catalog's dimension.
+    /// </summary>
+    public async Task<PutOutcome> PutProductVectorsAsync(string catalog, string productId, ProductVectorsBody body, CancellationToken cancellationToken)
+    {
+        using var content = JsonContent.Create(body, GatewayJsonContext.Default.ProductVectorsBody);
+        using var response = await SendAsync(HttpMethod.Put, $"{CatalogPath(catalog)}/products/{Uri.EscapeDataString(productId)}", content, cancellationToken);
+        return await PutOutcomeAsync(response, cancellationToken);
+    }
+
+    /// <summary>
     /// <c>POST /v1/catalogs/{catalog}/search?k=…&amp;category=…&amp;localise=…</c> with the photo as the <c>image</c> part
     /// and, when given, the crop box (<c>x,y,w,h</c>) as the <c>box</c> field; a null <paramref name="localise"/> leaves
     /// the choice to the catalog. Returns the parsed response and its body exactly as received, for <c>--json</c>.

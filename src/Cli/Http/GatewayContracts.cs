@@ -7,11 +7,19 @@ namespace OutfitFinder.Cli.Http;
 // else is built on them.
 
 /// <summary>Body of <c>PUT /v1/catalogs/{catalog}</c>; unset fields are left to the gateway's defaults.</summary>
-/// <param name="Model">Feature extractor, e.g. resnet18-rmac.</param>
+/// <param name="Model">Embedding model, e.g. resnet18-rmac, or <c>none</c> for vectors made elsewhere.</param>
 /// <param name="Metric">Similarity metric, e.g. cosine.</param>
 /// <param name="Shards">Number of index shards.</param>
-/// <param name="Localise">How photo searches find the garment when they do not say: none, fast or thorough.</param>
-internal sealed record CatalogSettings(string? Model, string? Metric, int? Shards, string? Localise = null);
+/// <param name="Dimension">Vector length; the gateway requires it with model <c>none</c> (vectors made elsewhere).</param>
+/// <param name="Fields">Metadata fields indexed for search filters, name → <c>string</c> or <c>number</c>.</param>
+internal sealed record CatalogSettings(string? Model, string? Metric, int? Shards, int? Dimension = null, IReadOnlyDictionary<string, string>? Fields = null)
+{
+    /// <summary>How photo searches find the garment when they do not say: none, fast or thorough.</summary>
+    public string? Localise { get; init; }
+}
+
+/// <summary>Body of <c>PUT /v1/catalogs/{catalog}/products/{productId}</c> as JSON: one vector per image, made elsewhere.</summary>
+internal sealed record ProductVectorsBody(float[][] Vectors, string? Category, IReadOnlyDictionary<string, JsonElement>? Metadata);
 
 /// <summary>Body of <c>GET /v1/catalogs/{catalog}</c>.</summary>
 internal sealed record CatalogInfo(
@@ -21,7 +29,8 @@ internal sealed record CatalogInfo(
     int Dimension,
     int Shards,
     long Products,
-    long Images);
+    long Images,
+    IReadOnlyDictionary<string, string>? Fields = null);
 
 /// <summary>Body of <c>POST /v1/catalogs/{catalog}/search</c>, best hit first.</summary>
 internal sealed record SearchResponse(IReadOnlyList<SearchHit> Results, bool Partial, double TookMs);
@@ -100,6 +109,7 @@ internal sealed record ProblemBody(string? Title, string? Detail, int? Status);
     JsonSerializerDefaults.Web,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(CatalogSettings))]
+[JsonSerializable(typeof(ProductVectorsBody))]
 [JsonSerializable(typeof(CatalogInfo))]
 [JsonSerializable(typeof(SearchResponse))]
 [JsonSerializable(typeof(ProblemBody))]

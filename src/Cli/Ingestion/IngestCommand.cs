@@ -18,8 +18,9 @@ internal static class IngestCommand
         var catalog = new Option<string>("--catalog") { Description = "Catalog to upload into.", Required = true, HelpName = "NAME" };
         var manifest = new Option<string>("--manifest")
         {
-            Description = "CSV with a header: product_id, image (relative to the manifest's folder), optional category; other "
-                + "columns become metadata. With --source, a path inside that source (CSV, or JSON Lines for .jsonl).",
+            Description = "CSV with a header: product_id, image (relative to the manifest's folder) or instead a vector made "
+                + "elsewhere (vector: numbers; or vector_file: a .f32/.bin/.npy file, with vector_row for a file of many), optional "
+                + "category; other columns become metadata. JSON Lines for .jsonl. With --source, a path inside that source.",
             HelpName = "PATH",
         };
         var source = new Option<string>("--source")
@@ -115,15 +116,16 @@ internal static class IngestCommand
 
         // One cheap request first: a wrong catalog name or a stopped gateway is one clear error,
         // not the same failure repeated for every product.
-        await client.GetCatalogAsync(catalog, cancellationToken);
+        var info = await client.GetCatalogAsync(catalog, cancellationToken);
 
         var images = plan.Products.Sum(p => p.Upload.ImagePaths.Count);
+        var vectors = plan.Products.Where(p => p.Upload.GivesVectors).Sum(p => p.Upload.Vectors!.Count);
         services.Out.MarkupLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Uploading {plan.Products.Count} products ({images} images) to catalog [bold]{Markup.Escape(catalog)}[/] "
+            $"Uploading {plan.Products.Count} products ({images} images{(vectors > 0 ? $", {vectors} vectors made elsewhere" : "")}) to catalog [bold]{Markup.Escape(catalog)}[/] "
             + $"at {Markup.Escape(client.Gateway.ToString())}, {parallelism} at a time."));
 
-        var uploader = new ProductUploader(client, catalog, parallelism);
+        var uploader = new ProductUploader(client, catalog, parallelism, info.Dimension);
         var total = plan.Products.Count;
         var stopwatch = Stopwatch.StartNew();
         UploadReport report;

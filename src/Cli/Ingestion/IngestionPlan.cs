@@ -22,6 +22,7 @@ internal sealed record IngestionPlan(
     /// <summary>
     /// Groups rows into products by product id (rows need not be adjacent; products keep the order of
     /// their first row, images the order of their rows); <see cref="ManifestProduct"/> says when rows conflict.
+    /// A product whose rows give vectors made elsewhere (<c>vector</c> or <c>vector_file</c>) is sent as JSON vectors.
     /// </summary>
     /// <remarks>
     /// A product with any bad row is skipped whole rather than uploaded with its good images: the
@@ -37,14 +38,6 @@ internal sealed record IngestionPlan(
             if (row.ProductId.Length == 0)
             {
                 badRows.Add(new BadRow(row.RowNumber, null, string.Join("; ", row.Problems)));
-                continue;
-            }
-
-            if (row.Vector is not null)
-            {
-                // This command uploads photos; vectors made elsewhere go through a server-side job or a JSON PUT.
-                badRows.Add(new BadRow(row.RowNumber, row.ProductId,
-                    "the row gives a vector: load vectors with a server-side ingestion job (--source) or PUT the product as JSON"));
                 continue;
             }
 
@@ -64,7 +57,9 @@ internal sealed record IngestionPlan(
 
         return new IngestionPlan(
             order.Where(p => p.BadRows.Count == 0)
-                .Select(p => new PlannedProduct(new ProductUpload(p.ProductId, p.Category, p.Metadata(), p.Images), p.Rows))
+                .Select(p => new PlannedProduct(p.HasVectors
+                    ? new ProductUpload(p.ProductId, p.Category, p.Metadata(), [], p.Vectors.ToArray(), p.VectorFiles)
+                    : new ProductUpload(p.ProductId, p.Category, p.Metadata(), p.Images), p.Rows))
                 .ToList(),
             order.Where(p => p.BadRows.Count > 0).Select(p => new SkippedProduct(p.ProductId, p.Rows, p.BadRows)).ToList(),
             badRows);

@@ -1,4 +1,5 @@
 using OutfitFinder.Cli.Http;
+using OutfitFinder.Core.Ingestion;
 
 namespace OutfitFinder.Cli.Ingestion;
 
@@ -19,7 +20,11 @@ internal interface IUploadProgress
 /// fails is recorded and the run goes on; an unreachable gateway stops the run, since every further
 /// upload would fail the same way.
 /// </summary>
-internal sealed class ProductUploader(GatewayClient client, string catalog, int parallelism)
+/// <param name="client">The gateway.</param>
+/// <param name="catalog">Catalog to upload into.</param>
+/// <param name="parallelism">Products uploaded at once.</param>
+/// <param name="dimension">The catalog's vector length: vector files are read for it (a file of another length fails its product).</param>
+internal sealed class ProductUploader(GatewayClient client, string catalog, int parallelism, int dimension = 0)
 {
     public async Task<UploadReport> UploadAsync(
         IReadOnlyList<PlannedProduct> products, IUploadProgress progress, CancellationToken cancellationToken)
@@ -49,7 +54,20 @@ internal sealed class ProductUploader(GatewayClient client, string catalog, int 
         {
             try
             {
-                Finish(await client.PutProductAsync(catalog, product.Upload, token), null);
+                if (!product.Upload.GivesVectors)
+                {
+                    Finish(await client.PutProductAsync(catalog, product.Upload, token), null);
+                }
+                else if (await ReadVectorsAsync(product.Upload, token) is { Problem: { } problem })
+                {
+                    Finish(null, new UploadFailure(product, problem));
+                }
+                else
+                {
+                    Finish(await client.PutProductVectorsAsync(catalog, product.Upload.ProductId, new ProductVectorsBody(
+                        [.. product.Upload.Vectors!.Select(vector => vector!)], product.Upload.Category,
+                        product.Upload.Metadata.Count == 0 ? null : product.Upload.Metadata), token), null);
+                }
             }
             catch (GatewayException ex)
             {
@@ -63,5 +81,33 @@ internal sealed class ProductUploader(GatewayClient client, string catalog, int 
         });
 
         return new UploadReport(created, replaced, [.. failures.OrderBy(f => f.Product.Rows[0])]);
+    }
+
+    /// <summary>Fills in the vectors of rows that name a file (in place), or says why one cannot be read.</summary>
+    private async Task<(bool Read, string? Problem)> ReadVectorsAsync(ProductUpload upload, CancellationToken cancellationToken)
+    {
+        var vectors = (float[]?[])upload.Vectors!;
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            if (upload.VectorFiles?[i] is not { } file)
+            {
+                continue;
+            }
+
+            await using var stream = File.OpenRead(file.Path);
+            var (reader, problem) = await VectorFile.OpenAsync(stream, file.Path, dimension, cancellationToken);
+            if (reader is null)
+            {
+                return (false, problem);
+            }
+
+            (vectors[i], problem) = await reader.ReadAsync(file.Row, cancellationToken);
+            if (problem is not null)
+            {
+                return (false, problem);
+            }
+        }
+
+        return (true, null);
     }
 }

@@ -29,10 +29,10 @@ public sealed class CsvHeader
     /// <param name="required">Columns the file must have, in the order errors list them.</param>
     /// <param name="unnamedAllowed">Whether a column may have an empty name (it is then ignored).</param>
     /// <param name="error">Makes the caller's exception from a message and its cause.</param>
-    /// <param name="standIns">Required columns that another column may stand in for (required → stand-in).</param>
+    /// <param name="standIns">Required columns that other columns may stand in for (required → any one of its stand-ins).</param>
     public static CsvHeader Read(
         CsvReader csv, string sourceName, IReadOnlyList<string> required, bool unnamedAllowed, Func<string, Exception?, Exception> error,
-        IReadOnlyDictionary<string, string>? standIns = null)
+        IReadOnlyDictionary<string, string[]>? standIns = null)
     {
         string[] header;
         try
@@ -70,7 +70,7 @@ public sealed class CsvHeader
         }
 
         var missing = required.Where(name => !indexByName.ContainsKey(name)
-            && !(standIns is not null && standIns.TryGetValue(name, out var standIn) && indexByName.ContainsKey(standIn))).ToArray();
+            && !(standIns is not null && standIns.TryGetValue(name, out var others) && others.Any(indexByName.ContainsKey))).ToArray();
         if (missing.Length > 0)
         {
             throw error(

@@ -9,14 +9,17 @@ public interface IManifestReader : IDisposable
     IEnumerable<ManifestRow> ReadRows();
 }
 
-/// <summary>Turns an image cell into what the row carries, adding a sentence to <paramref name="problems"/> when it is unusable.</summary>
-public delegate string ImageResolver(string image, List<string> problems);
+/// <summary>
+/// Turns an image cell (or a <c>vector_file</c> cell, which is resolved the same way) into what the row carries, adding a
+/// sentence to <paramref name="problems"/> when it is unusable; <paramref name="what"/> names the cell in that sentence.
+/// </summary>
+public delegate string ImageResolver(string image, List<string> problems, string what = "image");
 
-/// <summary>The two ways a manifest names images: files beside it, or blobs of an ingestion source.</summary>
+/// <summary>The two ways a manifest names images and vector files: files beside it, or blobs of an ingestion source.</summary>
 public static class ManifestImages
 {
     /// <summary>Paths relative to <paramref name="baseDirectory"/>; a missing file makes the row bad.</summary>
-    public static ImageResolver InFolder(string baseDirectory) => (image, problems) =>
+    public static ImageResolver InFolder(string baseDirectory) => (image, problems, what) =>
     {
         string fullPath;
         try
@@ -25,13 +28,13 @@ public static class ManifestImages
         }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
         {
-            problems.Add($"image path '{image}' is not valid");
+            problems.Add($"{what} path '{image}' is not valid");
             return "";
         }
 
         if (!File.Exists(fullPath))
         {
-            problems.Add($"image '{image}' not found ({fullPath})");
+            problems.Add($"{what} '{image}' not found ({fullPath})");
         }
 
         return fullPath;
@@ -42,7 +45,7 @@ public static class ManifestImages
     /// empty for the source's root). A path may not step outside the source; whether the blob exists is
     /// found out when it is read.
     /// </summary>
-    public static ImageResolver InSource(string manifestFolder) => (image, problems) =>
+    public static ImageResolver InSource(string manifestFolder) => (image, problems, what) =>
     {
         var path = manifestFolder.Length == 0 || image.StartsWith('/') ? image.TrimStart('/') : $"{manifestFolder}/{image}";
         try
@@ -52,7 +55,7 @@ public static class ManifestImages
         }
         catch (ArgumentException ex)
         {
-            problems.Add($"image path '{image}' is not valid: {ex.Message.Split(" (Parameter", 2)[0]}");
+            problems.Add($"{what} path '{image}' is not valid: {ex.Message.Split(" (Parameter", 2)[0]}");
             return "";
         }
     };

@@ -4,8 +4,9 @@ namespace OutfitFinder.Core.Ingestion;
 
 /// <summary>
 /// Streams a JSON Lines manifest: one object per line with <c>product_id</c> and <c>image</c>
-/// (strings), an optional <c>category</c>, and any other properties as product metadata — the same
-/// fields as the CSV manifest. Blank lines are skipped; a line that is not such an object is a bad
+/// (strings) — or instead of the image its vector made elsewhere, <c>vector</c> (an array of numbers) or
+/// <c>vector_file</c> (a path, with <c>vector_row</c>, a whole number, for a file of many) — an optional
+/// <c>category</c>, and any other properties as product metadata: the same fields as the CSV manifest. Blank lines are skipped; a line that is not such an object is a bad
 /// row, and reading goes on, since every line stands alone.
 /// </summary>
 /// <remarks>Row numbers are line numbers, counting from 1.</remarks>
@@ -54,7 +55,8 @@ public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver res
             return Bad(lineNumber, $"a {row.ValueKind.ToString().ToLowerInvariant()}, not a JSON object");
         }
 
-        string? productId = null, image = null, category = null;
+        string? productId = null, image = null, category = null, vectorFile = null;
+        var vectorRow = "";
         float[]? vector = null;
         foreach (var property in row.EnumerateObject())
         {
@@ -74,6 +76,19 @@ public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver res
                     break;
                 case ManifestRow.VectorColumn when property.Value.ValueKind != JsonValueKind.Null:
                     problems.Add($"'{ManifestRow.VectorColumn}' is a {property.Value.ValueKind.ToString().ToLowerInvariant()}; it must be an array of numbers");
+                    break;
+                case ManifestRow.VectorColumn:
+                    break;
+                case VectorFile.FileColumn:
+                    vectorFile = Text(property, problems);
+                    break;
+                case VectorFile.RowColumn when property.Value.ValueKind == JsonValueKind.Number:
+                    vectorRow = property.Value.GetRawText();
+                    break;
+                case VectorFile.RowColumn when property.Value.ValueKind != JsonValueKind.Null:
+                    problems.Add($"'{VectorFile.RowColumn}' is a {property.Value.ValueKind.ToString().ToLowerInvariant()}; it must be a row number from 0");
+                    break;
+                case VectorFile.RowColumn:
                     break;
                 default:
                     if (property.Value.ValueKind is JsonValueKind.String or JsonValueKind.Number)
@@ -97,13 +112,24 @@ public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver res
         }
 
         var resolved = "";
-        if (vector is not null || problems.Any(problem => problem.StartsWith($"'{ManifestRow.VectorColumn}'", StringComparison.Ordinal)))
+        VectorFileRef? file = null;
+        var hasVectorFile = !string.IsNullOrWhiteSpace(vectorFile);
+        if (vector is not null && hasVectorFile)
+        {
+            problems.Add($"the row gives both '{ManifestRow.VectorColumn}' and '{VectorFile.FileColumn}'; give one");
+            vector = null;
+        }
+        else if (vector is not null || problems.Any(problem => problem.StartsWith($"'{ManifestRow.VectorColumn}'", StringComparison.Ordinal)))
         {
             // A vector made elsewhere stands for the image.
         }
+        else if (hasVectorFile)
+        {
+            file = ManifestReader.ReadVectorFile(vectorFile!.Trim(), vectorRow, problems, resolveImage);
+        }
         else if (string.IsNullOrWhiteSpace(image))
         {
-            problems.Add($"'{ManifestReader.ImageColumn}' (or '{ManifestRow.VectorColumn}') is missing or empty");
+            problems.Add($"'{ManifestReader.ImageColumn}' (or '{ManifestRow.VectorColumn}' or '{VectorFile.FileColumn}') is missing or empty");
         }
         else
         {
@@ -111,7 +137,7 @@ public sealed class JsonLinesManifestReader(TextReader reader, ImageResolver res
         }
 
         category = string.IsNullOrWhiteSpace(category) ? null : category.Trim();
-        return new ManifestRow(lineNumber, productId, resolved, category, metadata, problems, vector);
+        return new ManifestRow(lineNumber, productId, resolved, category, metadata, problems, vector, file);
     }
 
     private static string? Text(JsonProperty property, List<string> problems)

@@ -17,6 +17,7 @@ public sealed class ManifestProduct(string productId)
     private readonly Dictionary<string, (JsonElement Value, int Row)> _metadata = [];
     private readonly List<string> _images = [];
     private readonly List<float[]?> _vectors = [];
+    private readonly List<VectorFileRef?> _vectorFiles = [];
     private readonly List<int> _rows = [];
     private readonly List<int> _badRows = [];
 
@@ -30,11 +31,19 @@ public sealed class ManifestProduct(string productId)
 
     public IReadOnlyList<int> BadRows => _badRows;
 
-    /// <summary>Each row's vector made elsewhere, or null for a row that names an image; in row order.</summary>
+    /// <summary>Each row's vector made elsewhere given in the manifest, or null for a row that names an image or a vector file; in row order.</summary>
     public IReadOnlyList<float[]?> Vectors => _vectors;
 
-    /// <summary>Every row gives a vector: nothing to read or embed.</summary>
-    public bool HasVectors => _vectors.Count > 0 && _vectors.All(vector => vector is not null);
+    /// <summary>Each row's vector file, or null for a row that names an image or gives its vector inline; in row order.</summary>
+    public IReadOnlyList<VectorFileRef?> VectorFiles => _vectorFiles;
+
+    /// <summary>Every row gives a vector, inline or in a file: no image to read or embed.</summary>
+    public bool HasVectors => _rows.Count > 0 && Enumerable.Range(0, _rows.Count).All(GivesVector);
+
+    /// <summary>What stands for row <paramref name="index"/>'s image in messages: the image, or else its vector file.</summary>
+    public string Source(int index) => _images[index].Length > 0 ? _images[index] : _vectorFiles[index]?.Path ?? "";
+
+    private bool GivesVector(int index) => _vectors[index] is not null || _vectorFiles[index] is not null;
 
     public string? Category => _category?.Value;
 
@@ -47,9 +56,10 @@ public sealed class ManifestProduct(string productId)
         _rows.Add(row.RowNumber);
         _images.Add(row.ImagePath);
         _vectors.Add(row.Vector);
-        if ((row.Vector is null) != (_vectors[0] is null) && row.Problems.Count == 0)
+        _vectorFiles.Add(row.VectorFile);
+        if (row.GivesVector != GivesVector(0) && row.Problems.Count == 0)
         {
-            problems.Add($"row {row.RowNumber} gives {(row.Vector is null ? "an image" : "a vector")} but row {_rows[0]} of the product gives {(row.Vector is null ? "a vector" : "an image")}; give vectors for all of a product's rows or for none");
+            problems.Add($"row {row.RowNumber} gives {(row.GivesVector ? "a vector" : "an image")} but row {_rows[0]} of the product gives {(row.GivesVector ? "an image" : "a vector")}; give vectors for all of a product's rows or for none");
         }
         if (row.Category is { } category)
         {

@@ -8,9 +8,10 @@ namespace OutfitFinder.Core.Ingestion;
 
 /// <summary>
 /// Streams the rows of a CSV ingestion manifest: a header row, columns
-/// <c>product_id</c> and <c>image</c> (a path relative to the manifest's folder or source) or <c>vector</c> (the
-/// image's vector made elsewhere, numbers separated by spaces, or by commas in a quoted cell), an optional
-/// <c>category</c>, and any other columns as product metadata. The header is checked when the
+/// <c>product_id</c> and <c>image</c> (a path relative to the manifest's folder or source), or instead of the image
+/// its vector made elsewhere: <c>vector</c> (numbers separated by spaces, or by commas in a quoted cell) or
+/// <c>vector_file</c> (a file resolved like an image, <c>.f32</c>/<c>.bin</c>/<c>.npy</c>, with <c>vector_row</c>
+/// naming the row of a file of many); an optional <c>category</c>, and any other columns as product metadata. The header is checked when the
 /// reader is created, so a manifest missing a column fails before anything is uploaded; problems in
 /// a data row are attached to that row (<see cref="ManifestRow.Problems"/>) and reading goes on.
 /// </summary>
@@ -30,6 +31,8 @@ public sealed partial class ManifestReader : IManifestReader
     private readonly int _imageIndex;
     private readonly int _categoryIndex;
     private readonly int _vectorIndex;
+    private readonly int _vectorFileIndex;
+    private readonly int _vectorRowIndex;
     private readonly (int Index, string Name)[] _metadataColumns;
     private bool _badDataInRow;
 
@@ -61,16 +64,18 @@ public sealed partial class ManifestReader : IManifestReader
 
         var header = CsvHeader.Read(_csv, sourceName, [ProductIdColumn, ImageColumn], unnamedAllowed: false,
             (message, cause) => new ManifestException(message, cause),
-            new Dictionary<string, string> { [ImageColumn] = ManifestRow.VectorColumn });
+            new Dictionary<string, string[]> { [ImageColumn] = [ManifestRow.VectorColumn, VectorFile.FileColumn] });
         _headerCount = header.Names.Count;
         _productIdIndex = header.IndexOf(ProductIdColumn);
         _imageIndex = header.IndexOf(ImageColumn);
         _categoryIndex = header.IndexOf(CategoryColumn);
         _vectorIndex = header.IndexOf(ManifestRow.VectorColumn);
+        _vectorFileIndex = header.IndexOf(VectorFile.FileColumn);
+        _vectorRowIndex = header.IndexOf(VectorFile.RowColumn);
         _metadataColumns = header.Names
             .Select((name, index) => (Index: index, Name: name))
             .Where(column => column.Index != _productIdIndex && column.Index != _imageIndex && column.Index != _categoryIndex
-                && column.Index != _vectorIndex)
+                && column.Index != _vectorIndex && column.Index != _vectorFileIndex && column.Index != _vectorRowIndex)
             .ToArray();
     }
 
@@ -162,22 +167,53 @@ public sealed partial class ManifestReader : IManifestReader
 
         var imagePath = "";
         var vectorCell = Cell(_vectorIndex);
+        var vectorFileCell = Cell(_vectorFileIndex);
         float[]? vector = null;
-        if (vectorCell.Length > 0)
+        VectorFileRef? vectorFile = null;
+        if (vectorCell.Length > 0 && vectorFileCell.Length > 0)
+        {
+            problems.Add($"the row gives both '{ManifestRow.VectorColumn}' and '{VectorFile.FileColumn}'; give one");
+        }
+        else if (vectorCell.Length > 0)
         {
             // A vector made elsewhere stands for the image: the image cell, if any, is not read.
             vector = ManifestRow.ParseVector(vectorCell, problems);
         }
+        else if (vectorFileCell.Length > 0)
+        {
+            vectorFile = ReadVectorFile(vectorFileCell, Cell(_vectorRowIndex), problems, _resolveImage);
+        }
         else if (image.Length == 0)
         {
-            problems.Add(_vectorIndex < 0 ? $"'{ImageColumn}' is empty" : $"'{ImageColumn}' and '{ManifestRow.VectorColumn}' are empty");
+            // The image is named even when its column is absent (a vector column stood in for it): it is what the row could give.
+            var columns = new[] { (ImageColumn, 0), (ManifestRow.VectorColumn, _vectorIndex), (VectorFile.FileColumn, _vectorFileIndex) }
+                .Where(column => column.Item2 >= 0).Select(column => $"'{column.Item1}'").ToArray();
+            problems.Add(columns.Length == 1 ? $"{columns[0]} is empty" : $"{string.Join(", ", columns[..^1])} and {columns[^1]} are empty");
         }
         else
         {
             imagePath = _resolveImage(image, problems);
         }
 
-        return new ManifestRow(rowNumber, productId, imagePath, category.Length > 0 ? category : null, metadata, problems, vector);
+        return new ManifestRow(rowNumber, productId, imagePath, category.Length > 0 ? category : null, metadata, problems, vector, vectorFile);
+    }
+
+    /// <summary>
+    /// A row's vector file and row as the two cells give them; null with a problem added when either is unusable
+    /// (the path resolved like an image's, the format told by its extension).
+    /// </summary>
+    internal static VectorFileRef? ReadVectorFile(string file, string row, List<string> problems, ImageResolver resolve)
+    {
+        var before = problems.Count;
+        if (!VectorFile.IsKnownFormat(file))
+        {
+            problems.Add($"'{VectorFile.FileColumn}' '{file}' is not {VectorFile.KnownFormats}");
+            return null;
+        }
+
+        var path = resolve(file, problems, "vector file");
+        var index = ManifestRow.ParseVectorRow(row, problems);
+        return problems.Count > before ? null : new VectorFileRef(path, index);
     }
 
     // RFC 8259 number grammar: no leading zeros, no leading '+', digits on both sides of a '.'.

@@ -12,6 +12,8 @@ namespace OutfitFinder.Core.Ingestion;
 /// <param name="Problems">Why the row cannot be uploaded; empty for a good row.</param>
 /// <param name="Vector">The image's vector made elsewhere (a <c>vector</c> column or field), stored as given instead of
 /// embedding an image; null when the row names an image. Its length is checked against the catalog at ingestion.</param>
+/// <param name="VectorFile">The file holding the image's vector made elsewhere (a <c>vector_file</c> column or field, with an
+/// optional <c>vector_row</c>), read at ingestion when the catalog's dimension is known; null when the row gives none.</param>
 public sealed record ManifestRow(
     int RowNumber,
     string ProductId,
@@ -19,8 +21,33 @@ public sealed record ManifestRow(
     string? Category,
     IReadOnlyDictionary<string, JsonElement> Metadata,
     IReadOnlyList<string> Problems,
-    float[]? Vector = null)
+    float[]? Vector = null,
+    VectorFileRef? VectorFile = null)
 {
+    /// <summary>The row gives its vector (inline or in a file) instead of an image.</summary>
+    public bool GivesVector => Vector is not null || VectorFile is not null;
+
+    /// <summary>
+    /// Parses a <c>vector_row</c> cell: a whole number from 0; null (the file holds one vector) when the cell is empty,
+    /// null with a problem added when it is not a row number.
+    /// </summary>
+    public static long? ParseVectorRow(string cell, List<string> problems)
+    {
+        ArgumentNullException.ThrowIfNull(problems);
+        if (cell.Length == 0)
+        {
+            return null;
+        }
+
+        if (long.TryParse(cell, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var row))
+        {
+            return row;
+        }
+
+        problems.Add($"'{Ingestion.VectorFile.RowColumn}' is '{(cell.Length > 20 ? cell[..20] + "…" : cell)}'; give a row number from 0");
+        return null;
+    }
+
     /// <summary>Column (CSV) or field (JSON lines) holding a row's vector.</summary>
     public const string VectorColumn = "vector";
 

@@ -28,6 +28,12 @@ public sealed class IngestionOptions
     /// <summary>Images embedded per extractor call. Default 32: the batch at which the CPU model's throughput levels off.</summary>
     public int BatchImages { get; set; } = 32;
 
+    /// <summary>
+    /// Rows given as vectors made elsewhere (a <c>vector</c> or <c>vector_file</c>) per batch: they skip the model, so a
+    /// batch of them is bounded by the upsert's size rather than the extractor's. Default 1024 (2 MiB of 512-d floats).
+    /// </summary>
+    public int BatchVectors { get; set; } = 1024;
+
     /// <summary>Batches downloading, embedding or storing at once, so the extractor never waits for a download. Default 3.</summary>
     public int BatchesInFlight { get; set; } = 3;
 
@@ -55,6 +61,7 @@ public sealed class IngestionOptionsValidator : IValidateOptions<IngestionOption
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         Positive(options.BatchImages, "BatchImages", failures);
+        Positive(options.BatchVectors, "BatchVectors", failures);
         Positive(options.BatchesInFlight, "BatchesInFlight", failures);
         Positive(options.DownloadParallelism, "DownloadParallelism", failures);
         Positive(options.ReadAheadProducts, "ReadAheadProducts", failures);

@@ -188,16 +188,24 @@ public sealed partial class IngestionRun
         using var inFlight = new SemaphoreSlim(_options.BatchesInFlight);
         var batches = new List<Task>();
         var batch = new List<ManifestGroup>();
-        var images = 0;
+        var (images, vectors) = (0, 0);
         long sequence = 0;
         await foreach (var group in queue.Reader.ReadAllAsync(cancellationToken))
         {
             batch.Add(group);
-            images += group.IsIngestible ? group.Product!.Images.Count : 0;
-            if (images >= _options.BatchImages)
+            if (group.IsIngestible && group.Product!.HasVectors)
+            {
+                vectors += group.Product.Rows.Count;
+            }
+            else if (group.IsIngestible)
+            {
+                images += group.Product!.Images.Count;
+            }
+
+            if (images >= _options.BatchImages || vectors >= _options.BatchVectors)
             {
                 await DispatchAsync(batch, sequence++);
-                (batch, images) = ([], 0);
+                (batch, images, vectors) = ([], 0, 0);
             }
         }
 
@@ -377,12 +385,13 @@ public sealed partial class IngestionRun
             work.Add(new ProductWork(group, product));
         }
 
-        // Products given as vectors made elsewhere skip the download and the model.
+        // Products given as vectors made elsewhere skip the download and the model; their vector files are read instead.
         await DownloadAsync(work.Where(item => !item.Product.HasVectors).ToList(), cancellationToken);
+        await ReadVectorFilesAsync(work.Where(item => item.Product.HasVectors).ToList(), cancellationToken);
         await EmbedAsync(work.Where(item => item.Failures.Count == 0 && !item.Product.HasVectors).ToList(), cancellationToken);
-        foreach (var item in work.Where(item => item.Product.HasVectors))
+        foreach (var item in work.Where(item => item.Product.HasVectors && item.Failures.Count == 0))
         {
-            item.Vectors = [.. item.Product.Vectors.SelectMany(vector => vector!)];
+            item.Vectors = [.. item.RowVectors.SelectMany(vector => vector!)];
         }
 
         var ready = work.Where(item => item.Failures.Count == 0).ToList();
@@ -426,10 +435,70 @@ public sealed partial class IngestionRun
                 : null;
         }
 
-        var wrong = product.Vectors.Select((vector, index) => (vector, index)).FirstOrDefault(pair => pair.vector!.Length != _catalog.Dimension);
+        // Vectors in files are checked as they are read (VectorFile knows the file's layout only then).
+        var wrong = product.Vectors.Select((vector, index) => (vector, index))
+            .FirstOrDefault(pair => pair.vector is not null && pair.vector.Length != _catalog.Dimension);
         return wrong.vector is null
             ? null
             : $"the vector of row {product.Rows[wrong.index]} has {wrong.vector.Length} values; catalog '{_catalog.Name}' uses dimension {_catalog.Dimension}";
+    }
+
+    /// <summary>
+    /// Reads the vector files of products given as vectors: each file is opened once per batch and its rows read in
+    /// ascending order, so a file of a million rows read by a million manifest rows costs one open per batch and
+    /// forward reads (an Azure Blob stream fetches ahead). A file that is missing, of another dimension or truncated
+    /// fails every row naming it; a row out of range or holding a value that is not finite fails alone.
+    /// </summary>
+    private async Task ReadVectorFilesAsync(List<ProductWork> work, CancellationToken cancellationToken)
+    {
+        var reads = work.SelectMany(item => item.Product.VectorFiles.Select((file, index) => (item, file, index)))
+            .Where(read => read.file is not null)
+            .GroupBy(read => read.file!.Path, StringComparer.Ordinal);
+        await Parallel.ForEachAsync(
+            reads,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.DownloadParallelism, CancellationToken = cancellationToken },
+            async (file, token) =>
+            {
+                var rows = file.OrderBy(read => read.file!.Row ?? 0).ToList();
+                var results = await RetryAsync(() => ReadVectorFileAsync(file.Key, [.. rows.Select(read => read.file!.Row)], token),
+                    $"reading vector file '{file.Key}'", token);
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    var (item, _, index) = rows[i];
+                    if (results[i].Problem is { } problem)
+                    {
+                        item.Fail(index, problem);
+                    }
+                    else
+                    {
+                        item.RowVectors[index] = results[i].Vector;
+                    }
+                }
+            });
+    }
+
+    /// <summary>Each wanted row's vector or the reason it cannot be had; an I/O failure throws, so the read is retried.</summary>
+    private async Task<(float[]? Vector, string? Problem)[]> ReadVectorFileAsync(string path, IReadOnlyList<long?> rows, CancellationToken cancellationToken)
+    {
+        await using var stream = await _source.OpenReadAsync(path, cancellationToken);
+        if (stream is null)
+        {
+            return [.. rows.Select(_ => ((float[]?)null, (string?)$"vector file '{path}' not found in source '{_checkpoint.Source}'"))];
+        }
+
+        var (file, problem) = await VectorFile.OpenAsync(stream, path, _catalog.Dimension, cancellationToken);
+        if (file is null)
+        {
+            return [.. rows.Select(_ => ((float[]?)null, problem))];
+        }
+
+        var results = new (float[]? Vector, string? Problem)[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            results[i] = await file.ReadAsync(rows[i], cancellationToken);
+        }
+
+        return results;
     }
 
     private async Task DownloadAsync(List<ProductWork> work, CancellationToken cancellationToken)
@@ -618,13 +687,16 @@ public sealed partial class IngestionRun
 
         public float[] Vectors { get; set; } = [];
 
+        /// <summary>Each row's vector made elsewhere: given inline at first, read from its file later.</summary>
+        public float[]?[] RowVectors { get; } = [.. product.Vectors];
+
         public List<RowFailure> Failures { get; } = [];
 
         public void Fail(int image, string reason)
         {
             lock (Failures)
             {
-                Failures.Add(new RowFailure(Product.Rows[image], Product.ProductId, Product.Images[image], reason));
+                Failures.Add(new RowFailure(Product.Rows[image], Product.ProductId, Product.Source(image), reason));
                 Failures.Sort((a, b) => a.Row.CompareTo(b.Row));
             }
         }

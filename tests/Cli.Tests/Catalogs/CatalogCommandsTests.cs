@@ -92,6 +92,34 @@ public sealed class CatalogCommandsTests
     }
 
     [Fact]
+    public async Task Create_SendsDimensionAndFields_ForACatalogOfVectorsMadeElsewhere()
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.Created, ShoesCatalog));
+
+        var result = await CliHarness.RunAsync(
+            gateway, "catalog", "create", "shoes", "--model", "none", "--dimension", "512", "--fields", "price:number, brand:String");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("""{"model":"none","dimension":512,"fields":{"price":"number","brand":"string"}}""", Assert.Single(gateway.Requests).BodyText);
+    }
+
+    [Theory]
+    [InlineData("--model none", "--model none makes a catalog of vectors made elsewhere: give their length with --dimension N.")]
+    [InlineData("--dimension 0", "--dimension must be between 1 and 4096.")]
+    [InlineData("--fields price:money", "--fields 'price:money' is not NAME:TYPE with TYPE string or number")]
+    [InlineData("--fields price:number,price:string", "--fields names 'price' twice.")]
+    public async Task Create_RejectsBadVectorOrFieldOptions_WithoutCallingTheGateway(string options, string expected)
+    {
+        var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.Created, ShoesCatalog));
+
+        var result = await CliHarness.RunAsync(gateway, ["catalog", "create", "shoes", .. options.Split(' ')]);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.Output);
+        Assert.Empty(gateway.Requests);
+    }
+
+    [Fact]
     public async Task Create_RejectsZeroShards_WithoutCallingTheGateway()
     {
         var gateway = new FakeGateway(_ => FakeGateway.Json(HttpStatusCode.Created, ShoesCatalog));

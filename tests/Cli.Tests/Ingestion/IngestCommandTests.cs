@@ -63,6 +63,35 @@ public sealed class IngestCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Ingest_PutsProductsGivenAsVectors_AsJson_ReadingTheirVectorFiles()
+    {
+        _folder.WriteBytes("vectors/all.npy", VectorFiles.Npy([2, 3], [1, 2, 3, 4, 5, 6]));
+        _folder.WriteBytes("vectors/one.f32", VectorFiles.Raw(7, 8, 9));
+        _folder.WriteBytes("vectors/short.f32", VectorFiles.Raw(7, 8));
+        var manifest = Manifest(
+            "product_id,vector,vector_file,vector_row,category,price",
+            "a,,vectors/all.npy,1,Dress,10",
+            "a,,vectors/one.f32,,,",
+            "b,0.5 0 -1,,,,",
+            "c,,vectors/short.f32,,,");
+        var gateway = new FakeGateway(request => request.Method == HttpMethod.Get
+            ? FakeGateway.Json(HttpStatusCode.OK, """{"name":"shoes","model":"none","metric":"cosine","dimension":3,"shards":4,"products":0,"images":0}""")
+            : new HttpResponseMessage(HttpStatusCode.Created));
+
+        var result = await CliHarness.RunAsync(gateway, "ingest", "--catalog", "shoes", "--manifest", manifest);
+
+        var puts = gateway.Requests.Where(r => r.Method == HttpMethod.Put).OrderBy(r => r.PathAndQuery, StringComparer.Ordinal).ToList();
+        Assert.Equal(["/v1/catalogs/shoes/products/a", "/v1/catalogs/shoes/products/b"], puts.Select(r => r.PathAndQuery));
+        Assert.All(puts, put => Assert.StartsWith("application/json", put.ContentType));
+        Assert.Equal("""{"vectors":[[4,5,6],[7,8,9]],"category":"Dress","metadata":{"price":10}}""", puts[0].BodyText);
+        Assert.Equal("""{"vectors":[[0.5,0,-1]]}""", puts[1].BodyText);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("Uploading 3 products (0 images, 4 vectors made elsewhere)", result.Output);
+        Assert.Contains("product 'c' (row 5): vector file", result.Output);
+        Assert.Contains("short.f32' is 8 bytes, not a whole number of 3-value float32 vectors", result.Output);
+    }
+
+    [Fact]
     public async Task Ingest_ReportsRejectedProductsAndExitsNonZero_WhileUploadingTheRest()
     {
         var manifest = Manifest(
