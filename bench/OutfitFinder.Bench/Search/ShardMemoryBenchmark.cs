@@ -178,7 +178,7 @@ internal static class ShardMemoryBenchmark
             + $"{graphSeconds:F1} s later.");
 
         var (recall, latencies, qps, exact) = await MeasureAnswersAsync(gateway, space, settings, cancellationToken);
-        var limited = settings.LimitMiB > 0 ? await MeasureLimitedAsync(gateway, space, settings, exact, report, cancellationToken) : null;
+        var limited = settings.LimitMiB > 0 ? await MeasureLimitedAsync(gateway, space, settings, exact, storageRoot, report, cancellationToken) : null;
         return new MemoryRun("memory", settings.Vectors, settings.Shards, settings.GraphVectors.ToString(), settings.VectorStorage.ToString(),
             Math.Round(loadSeconds, 1), Math.Round(graphSeconds, 1), Round(baseline.AnonBytes), Round(loaded.AnonBytes - baseline.AnonBytes),
             Round(peak - baseline.AnonBytes), Round(loaded.HeapBytes), Round(loaded.FileBytes), Round((double)settings.Vectors * Dimension * sizeof(float)),
@@ -191,11 +191,11 @@ internal static class ShardMemoryBenchmark
     /// answers the same queries again, and moves the process back. Null, with a line saying why, when no cgroup can be made.
     /// </summary>
     private static async Task<LimitedRun?> MeasureLimitedAsync(
-        InProcessGateway gateway, ClusteredVectors space, MemorySettings settings, IReadOnlyList<IndexHit>[] exact, Report report,
-        CancellationToken cancellationToken)
+        InProcessGateway gateway, ClusteredVectors space, MemorySettings settings, IReadOnlyList<IndexHit>[] exact, string storageRoot,
+        Report report, CancellationToken cancellationToken)
     {
         Settle();
-        using var limit = ProcessMemoryLimit.TryApply(settings.LimitMiB * 1024L * 1024L, out var skipped);
+        using var limit = ProcessMemoryLimit.TryApply(settings.LimitMiB * 1024L * 1024L, storageRoot, out var skipped);
         if (limit is null)
         {
             report.Line($"SKIPPED the run under --limit-mib {settings.LimitMiB}: {skipped}.");
