@@ -258,14 +258,26 @@ internal static class BenchCommands
                 result.AddError("--index must be Auto or Hnsw: the benchmark measures shards that answer from graphs.");
             }
         });
+        var limitMiB = new Option<int>("--limit-mib")
+        {
+            Description = "Then answer the queries again with the whole process under a cgroup memory limit of this many MiB (anonymous memory and page cache), so the kernel must evict mapped vectors; 0 for none. Skipped, with a line saying why, where cgroups are not writable.",
+            HelpName = "MIB", DefaultValueFactory = _ => 0,
+        };
+        limitMiB.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+            {
+                result.AddError("--limit-mib must be 0 (none) or a positive number of MiB.");
+            }
+        });
         var command = new Command("memory", "What the silo process holds for a loaded catalog whose shards answer from graphs, its peak, and the answers' recall.")
         {
-            vectors, shards, graphVectors, storage, queries, k, clusters, seed, timeLimit, index,
+            vectors, shards, graphVectors, storage, queries, k, clusters, seed, timeLimit, index, limitMiB,
         };
         command.SetAction((parse, cancellationToken) => ShardMemoryBenchmark.RunAsync(
             new MemorySettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(graphVectors), parse.GetValue(storage),
                 parse.GetValue(queries), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed), TimeSpan.FromSeconds(parse.GetValue(timeLimit)),
-                parse.GetValue(index)),
+                parse.GetValue(index), parse.GetValue(limitMiB)),
             new Report(Console.Out), cancellationToken));
         return command;
     }

@@ -25,9 +25,11 @@ namespace OutfitFinder.Bench.Search;
 /// <param name="Seed">Seed of the vectors; the queries use seed + 1.</param>
 /// <param name="TimeLimit">The whole command stops with an error after this long.</param>
 /// <param name="Index">The cluster's <c>Search:Index</c>: Auto builds each graph in the background from 20,000 vectors on, Hnsw from the first.</param>
+/// <param name="LimitMiB">When above 0, the queries are measured a second time after the process is put under a cgroup
+/// memory limit of this many MiB (anonymous memory and page cache together), so the kernel must evict mapped vectors.</param>
 internal sealed record MemorySettings(
     int Vectors, int Shards, HnswVectors GraphVectors, ShardVectorStorage VectorStorage, int Queries, int K, int Clusters, int Seed,
-    TimeSpan TimeLimit, ShardIndexKind Index = ShardIndexKind.Auto);
+    TimeSpan TimeLimit, ShardIndexKind Index = ShardIndexKind.Auto, int LimitMiB = 0);
 
 /// <summary>One <c>memory</c> run: what the silo process holds for the catalog, and what its answers are worth.</summary>
 /// <param name="Benchmark">Always <c>memory</c>.</param>
@@ -46,10 +48,24 @@ internal sealed record MemorySettings(
 /// <param name="Recall">Share of the exact top k found by the fan-out's answers.</param>
 /// <param name="P50Ms">Median fan-out search latency, one query at a time.</param>
 /// <param name="P99Ms">99th percentile of the same.</param>
+/// <param name="Qps">Queries answered per second, one at a time.</param>
+/// <param name="Limited">The same queries again under the memory limit; null without one, or when it could not be set.</param>
 internal sealed record MemoryRun(
     string Benchmark, int Vectors, int Shards, string GraphVectors, string VectorStorage,
     double LoadSeconds, double GraphSeconds, double BaselineAnonMiB, double CatalogAnonMiB, double PeakCatalogAnonMiB,
-    double HeapMiB, double FileMiB, double FloatMiB, double Recall, double P50Ms, double P99Ms);
+    double HeapMiB, double FileMiB, double FloatMiB, double Recall, double P50Ms, double P99Ms, double Qps, LimitedRun? Limited);
+
+/// <summary>The queries answered again with the process under a cgroup memory limit.</summary>
+/// <param name="LimitMiB">The limit: anonymous memory and page cache together.</param>
+/// <param name="AnonMiB">Anonymous resident memory of the whole process once limited.</param>
+/// <param name="FileMiBBefore">File-backed resident memory just after the limit was set.</param>
+/// <param name="FileMiBAfter">File-backed resident memory after the queries.</param>
+/// <param name="Recall">Share of the exact top k found.</param>
+/// <param name="P50Ms">Median fan-out search latency, one query at a time.</param>
+/// <param name="P99Ms">99th percentile of the same.</param>
+/// <param name="Qps">Queries answered per second, one at a time.</param>
+internal sealed record LimitedRun(
+    double LimitMiB, double AnonMiB, double FileMiBBefore, double FileMiBAfter, double Recall, double P50Ms, double P99Ms, double Qps);
 
 /// <summary>
 /// <c>memory</c>: loads a catalog of clustered synthetic vectors into the embedded silo, waits until every shard
@@ -161,19 +177,48 @@ internal static class ShardMemoryBenchmark
             + $"Search:Index={settings.Index}, Search:GraphVectors={settings.GraphVectors}, Search:VectorStorage={settings.VectorStorage}: loaded in {loadSeconds:F1} s, graphs built and saved "
             + $"{graphSeconds:F1} s later.");
 
-        var (recall, latencies) = await MeasureAnswersAsync(gateway, space, settings, cancellationToken);
+        var (recall, latencies, qps, exact) = await MeasureAnswersAsync(gateway, space, settings, cancellationToken);
+        var limited = settings.LimitMiB > 0 ? await MeasureLimitedAsync(gateway, space, settings, exact, storageRoot, report, cancellationToken) : null;
         return new MemoryRun("memory", settings.Vectors, settings.Shards, settings.GraphVectors.ToString(), settings.VectorStorage.ToString(),
             Math.Round(loadSeconds, 1), Math.Round(graphSeconds, 1), Round(baseline.AnonBytes), Round(loaded.AnonBytes - baseline.AnonBytes),
             Round(peak - baseline.AnonBytes), Round(loaded.HeapBytes), Round(loaded.FileBytes), Round((double)settings.Vectors * Dimension * sizeof(float)),
-            Math.Round(recall, 4), Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 99)));
+            Math.Round(recall, 4), Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 99)), Math.Round(qps, 1),
+            limited);
+    }
+
+    /// <summary>
+    /// Puts the process under the cgroup limit (the kernel reclaims page cache until anonymous memory and cache fit),
+    /// answers the same queries again, and moves the process back. Null, with a line saying why, when no cgroup can be made.
+    /// </summary>
+    private static async Task<LimitedRun?> MeasureLimitedAsync(
+        InProcessGateway gateway, ClusteredVectors space, MemorySettings settings, IReadOnlyList<IndexHit>[] exact, string storageRoot,
+        Report report, CancellationToken cancellationToken)
+    {
+        Settle();
+        using var limit = ProcessMemoryLimit.TryApply(settings.LimitMiB * 1024L * 1024L, storageRoot, out var skipped);
+        if (limit is null)
+        {
+            report.Line($"SKIPPED the run under --limit-mib {settings.LimitMiB}: {skipped}.");
+            return null;
+        }
+
+        var (anon, fileBefore) = ProcessMemory.Read();
+        report.Line($"Limited: {limit.Description}; resident now {Round(anon):N1} MiB anonymous, {Round(fileBefore):N1} MiB file-backed.");
+        var (recall, latencies, qps, _) = await MeasureAnswersAsync(gateway, space, settings, cancellationToken, exact);
+        var (_, fileAfter) = ProcessMemory.Read();
+        return new LimitedRun(settings.LimitMiB, Round(anon), Round(fileBefore), Round(fileAfter), Math.Round(recall, 4),
+            Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 99)), Math.Round(qps, 1));
     }
 
     /// <summary>
     /// Searches through the fan-out (the gateway's path without HTTP), one at a time, and scores each answer against
     /// an exact scan of every vector, regenerated chunk by chunk.
     /// </summary>
-    private static async Task<(double Recall, double[] LatenciesMs)> MeasureAnswersAsync(
-        InProcessGateway gateway, ClusteredVectors space, MemorySettings settings, CancellationToken cancellationToken)
+    /// <remarks>Given <paramref name="exact"/> (a previous call's), it is reused, so that nothing but the searches runs
+    /// under a memory limit.</remarks>
+    private static async Task<(double Recall, double[] LatenciesMs, double Qps, IReadOnlyList<IndexHit>[] Exact)> MeasureAnswersAsync(
+        InProcessGateway gateway, ClusteredVectors space, MemorySettings settings, CancellationToken cancellationToken,
+        IReadOnlyList<IndexHit>[]? exact = null)
     {
         var catalog = await gateway.Services.GetRequiredService<CatalogDirectory>().FindAsync(Catalog, cancellationToken)
             ?? throw new InvalidOperationException($"Catalog '{Catalog}' vanished.");
@@ -181,6 +226,7 @@ internal static class ShardMemoryBenchmark
         var queries = space.Sample(settings.Queries, settings.Seed + 1);
         var answers = new string[settings.Queries][];
         var latencies = new double[settings.Queries];
+        var all = Stopwatch.GetTimestamp();
         for (var q = 0; q < settings.Queries; q++)
         {
             var query = queries.AsSpan(q * Dimension, Dimension).ToArray();
@@ -190,28 +236,37 @@ internal static class ShardMemoryBenchmark
             answers[q] = [.. result.Hits.Select(hit => hit.ProductId)];
         }
 
+        var qps = settings.Queries / Stopwatch.GetElapsedTime(all).TotalSeconds;
+        if (exact is not null)
+        {
+            return (Recall(answers, exact), latencies, qps, exact);
+        }
+
         var best = new IReadOnlyList<IndexHit>[settings.Queries];
         Array.Fill(best, []);
         for (var first = 0; first < settings.Vectors; first += ChunkSize)
         {
             var count = Math.Min(ChunkSize, settings.Vectors - first);
             var vectors = Chunk(space, settings.Seed, first, count);
-            using var exact = new FlatVectorIndex(Dimension, DistanceMetric.Cosine);
+            using var chunk = new FlatVectorIndex(Dimension, DistanceMetric.Cosine);
             for (var row = 0; row < count; row++)
             {
-                exact.Upsert(Id(first + row), null, vectors.AsSpan(row * Dimension, Dimension));
+                chunk.Upsert(Id(first + row), null, vectors.AsSpan(row * Dimension, Dimension));
             }
 
-            var hits = exact.SearchBatch(queries, settings.K);
+            var hits = chunk.SearchBatch(queries, settings.K);
             for (var q = 0; q < settings.Queries; q++)
             {
                 best[q] = TopKMerge.Merge([best[q], hits[q]], settings.K, DistanceMetric.Cosine, hit => hit);
             }
         }
 
-        var found = Enumerable.Range(0, settings.Queries).Sum(q => answers[q].Intersect(best[q].Select(hit => hit.ProductId)).Count());
-        return ((double)found / best.Sum(hits => hits.Count), latencies);
+        return (Recall(answers, best), latencies, qps, best);
     }
+
+    private static double Recall(string[][] answers, IReadOnlyList<IndexHit>[] best) =>
+        (double)Enumerable.Range(0, answers.Length).Sum(q => answers[q].Intersect(best[q].Select(hit => hit.ProductId)).Count())
+        / best.Sum(hits => hits.Count);
 
     private static float[] Chunk(ClusteredVectors space, int seed, int first, int count) =>
         space.Sample(count, unchecked(seed * 7919 + first / ChunkSize + 2));
@@ -252,11 +307,19 @@ internal static class ShardMemoryBenchmark
     private static void Print(Report report, MemoryRun run)
     {
         var table = new MarkdownTable("vectors", "shards", "graph", "float vectors", "catalog anon MiB", "peak anon MiB", "heap MiB (process)",
-            "page cache MiB", "floats alone MiB", "recall@k", "p50 ms", "p99 ms");
+            "page cache MiB", "floats alone MiB", "recall@k", "QPS", "p50 ms", "p99 ms");
         table.Add(run.Vectors.ToString("N0", CultureInfo.InvariantCulture), run.Shards.ToString(CultureInfo.InvariantCulture), run.GraphVectors,
             run.VectorStorage, Format(run.CatalogAnonMiB), Format(run.PeakCatalogAnonMiB), Format(run.HeapMiB), Format(run.FileMiB),
-            Format(run.FloatMiB), run.Recall.ToString("F4", CultureInfo.InvariantCulture), Format(run.P50Ms), Format(run.P99Ms));
+            Format(run.FloatMiB), run.Recall.ToString("F4", CultureInfo.InvariantCulture), Format(run.Qps), Format(run.P50Ms), Format(run.P99Ms));
         report.Table(table);
+        if (run.Limited is { } limited)
+        {
+            var under = new MarkdownTable("process limit MiB", "anon MiB", "file MiB after limit", "file MiB after queries", "recall@k", "QPS", "p50 ms", "p99 ms");
+            under.Add(Format(limited.LimitMiB), Format(limited.AnonMiB), Format(limited.FileMiBBefore), Format(limited.FileMiBAfter),
+                limited.Recall.ToString("F4", CultureInfo.InvariantCulture), Format(limited.Qps), Format(limited.P50Ms), Format(limited.P99Ms));
+            report.Table(under);
+        }
+
         report.Line($"Silo process before the catalog: {Format(run.BaselineAnonMiB)} MiB anonymous. \"catalog anon\" is what the loaded catalog added, "
             + "after full collections; \"peak\" is the most it added at any 100 ms sample from the first write to the saved graphs.");
         report.Json(run);

@@ -94,7 +94,7 @@ public sealed class FlatVectorIndex : IVectorIndex
             return false;
         }
 
-        var rows = _rows.Products[slot].Rows;
+        var rows = _rows.RowsOf(slot);
         vectors = new float[rows.Length * Dimension];
         for (var image = 0; image < rows.Length; image++)
         {
@@ -118,7 +118,7 @@ public sealed class FlatVectorIndex : IVectorIndex
             return false;
         }
 
-        var rows = _rows.Products[slot].Rows;
+        var rows = _rows.RowsOf(slot);
         if (destination.Length < rows.Length * Dimension)
         {
             throw new ArgumentException(
@@ -167,12 +167,46 @@ public sealed class FlatVectorIndex : IVectorIndex
     /// No vectors, a length that is not a multiple of <see cref="Dimension"/>, or a NaN, infinite or
     /// overflowing value.
     /// </exception>
-    public void Upsert(string productId, string? category, ReadOnlySpan<float> vectors)
+    public void Upsert(string productId, string? category, ReadOnlySpan<float> vectors) =>
+        UpsertSlot(productId, category, vectors);
+
+    /// <summary>
+    /// As <see cref="Upsert(string, string?, ReadOnlySpan{float})"/>, keeping <paramref name="metadata"/> with the
+    /// product (<see cref="TryGetProduct"/>): a shard's product table is this index's bookkeeping, not a map of its own.
+    /// </summary>
+    internal void Upsert(string productId, string? category, string? metadata, ReadOnlySpan<float> vectors) =>
+        _rows.SetMetadata(UpsertSlot(productId, category, vectors), metadata);
+
+    /// <summary>A held product's id (the instance held), category, image count and the metadata kept with it.</summary>
+    internal bool TryGetProduct(string productId, out IndexedProduct product, out string? metadata)
+    {
+        if (!_rows.TryGetSlot(productId, out var slot))
+        {
+            (product, metadata) = (default, null);
+            return false;
+        }
+
+        product = new IndexedProduct(_rows.Ids[slot], _rows.Categories[slot], _rows.ImageCountOf(slot));
+        metadata = _rows.MetadataOf(slot);
+        return true;
+    }
+
+    /// <summary>Every product held with its metadata, in no particular order. Fails if the index is written to meanwhile.</summary>
+    internal IEnumerable<(IndexedProduct Product, string? Metadata)> ProductsWithMetadata()
+    {
+        var slot = 0;
+        foreach (var product in _rows.Enumerate())
+        {
+            yield return (product, _rows.MetadataOf(slot++));
+        }
+    }
+
+    private int UpsertSlot(string productId, string? category, ReadOnlySpan<float> vectors)
     {
         ArgumentNullException.ThrowIfNull(productId);
         var imageCount = ProductVectors.Validate(productId, vectors, Dimension);
 
-        var existingRows = _rows.TryGetSlot(productId, out var slot) ? _rows.Products[slot].Rows.Length : 0;
+        var existingRows = _rows.TryGetSlot(productId, out var slot) ? _rows.ImageCountOf(slot) : 0;
 
         // Grow first: after this point nothing can fail, so a throw never leaves half a product behind.
         EnsureRowCapacity((long)_rows.RowCount - existingRows + imageCount);
@@ -187,6 +221,8 @@ public sealed class FlatVectorIndex : IVectorIndex
                 ProductVectors.NormaliseInPlace(destination);
             }
         }
+
+        return slot;
     }
 
     /// <summary>Removes a product; false if it was not there.</summary>
@@ -250,9 +286,8 @@ public sealed class FlatVectorIndex : IVectorIndex
                     continue;
                 }
 
-                var product = _rows.Products[slot];
-                var best = BestImage(scored, product.Rows, out var bestImage);
-                hits.Add(new IndexHit(product.Id, bestImage, best));
+                var best = BestImage(scored, _rows.RowsOf(slot), out var bestImage);
+                hits.Add(new IndexHit(_rows.Ids[slot], bestImage, best));
             }
 
             ProductHits.SortAndTake(hits, k, Metric);
@@ -271,14 +306,14 @@ public sealed class FlatVectorIndex : IVectorIndex
     /// A product's best image and its score, each row scored as every scan scores it (the dot kernels sum a pair in
     /// the order <see cref="DotKernels.Dot"/> does).
     /// </summary>
-    private float BestImage(ReadOnlySpan<float> query, int[] rows, out int image) => Metric switch
+    private float BestImage(ReadOnlySpan<float> query, ReadOnlySpan<int> rows, out int image) => Metric switch
     {
         DistanceMetric.Cosine or DistanceMetric.Dot => BestImage<DotScorer>(query, rows, out image),
         DistanceMetric.L2 => BestImage<EuclideanScorer>(query, rows, out image),
         _ => BestImage<ManhattanScorer>(query, rows, out image),
     };
 
-    private float BestImage<TScorer>(ReadOnlySpan<float> query, int[] rows, out int image)
+    private float BestImage<TScorer>(ReadOnlySpan<float> query, ReadOnlySpan<int> rows, out int image)
         where TScorer : struct, IRowScorer
     {
         var scores = new RowScores<TScorer>(query, _vectors.Values, Dimension) { Rows = rows };
@@ -492,16 +527,17 @@ public sealed class FlatVectorIndex : IVectorIndex
     private void Consider(PriorityQueue<IndexHit, IndexHit> heap, ref Dictionary<string, IndexHit>? kept, int limit,
         int row, float score)
     {
-        var product = _rows.Products[_rows.RowProduct[row]];
-        var hit = new IndexHit(product.Id, _rows.RowImage[row], score);
-        var several = product.Rows.Length > 1;
-        if (several && kept is not null && kept.TryGetValue(product.Id, out var held))
+        var slot = _rows.RowProduct[row];
+        var productId = _rows.Ids[slot];
+        var hit = new IndexHit(productId, _rows.RowImage[row], score);
+        var several = _rows.ImageCountOf(slot) > 1;
+        if (several && kept is not null && kept.TryGetValue(productId, out var held))
         {
             if (score > held.Score || (score == held.Score && hit.ImageIndex < held.ImageIndex))
             {
                 heap.Remove(held, out _, out _, SameProduct.Instance);
                 heap.Enqueue(hit, hit);
-                kept[product.Id] = hit;
+                kept[productId] = hit;
             }
 
             return;
@@ -526,7 +562,7 @@ public sealed class FlatVectorIndex : IVectorIndex
 
         if (several)
         {
-            (kept ??= new Dictionary<string, IndexHit>(ReferenceEqualityComparer.Instance)).Add(product.Id, hit);
+            (kept ??= new Dictionary<string, IndexHit>(ReferenceEqualityComparer.Instance)).Add(productId, hit);
         }
     }
 
@@ -544,7 +580,7 @@ public sealed class FlatVectorIndex : IVectorIndex
         var slots = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
         var counts = ArrayPool<int>.Shared.Rent(rowNumbers.Length);
         var scores = ArrayPool<float>.Shared.Rent(queryCount * rowNumbers.Length);
-        var entries = _rows.Products;
+        var categories = _rows.Categories;
         var productCount = _rows.ProductCount;
         try
         {
@@ -555,15 +591,13 @@ public sealed class FlatVectorIndex : IVectorIndex
                 var products = 0;
                 for (; next < productCount; next++)
                 {
-                    var product = entries[next];
-
                     // Categories are interned, so ordinal equality is reference equality here.
-                    if (!ReferenceEquals(product.Category, category))
+                    if (!ReferenceEquals(categories[next], category))
                     {
                         continue;
                     }
 
-                    var rows = product.Rows;
+                    var rows = _rows.RowsOf(next);
                     if (gathered > 0 && gathered + rows.Length > rowNumbers.Length)
                     {
                         break;
@@ -582,7 +616,7 @@ public sealed class FlatVectorIndex : IVectorIndex
                         scores = ArrayPool<float>.Shared.Rent(queryCount * rowNumbers.Length);
                     }
 
-                    rows.CopyTo(rowNumbers, gathered);
+                    rows.CopyTo(rowNumbers.AsSpan(gathered));
                     gathered += rows.Length;
                     slots[products] = next;
                     counts[products] = rows.Length;
@@ -635,7 +669,7 @@ public sealed class FlatVectorIndex : IVectorIndex
 
         // The best image is written out here and in Scan, not taken from ProductHits.BestImage (which Rescore
         // uses): a scorer struct in the int8 scan's loop cost it half its speed, and these loops are as hot.
-        var products = _rows.Products;
+        var ids = _rows.Ids;
         var at = 0;
         for (var p = 0; p < slots.Length; p++)
         {
@@ -657,7 +691,7 @@ public sealed class FlatVectorIndex : IVectorIndex
                 continue;
             }
 
-            Offer(heap, limit, products[slots[p]], bestImage, best, higherIsBetter: true);
+            Offer(heap, limit, ids[slots[p]], bestImage, best, higherIsBetter: true);
             if (heap.Count == limit)
             {
                 threshold = heap.Peek().Score;
@@ -669,12 +703,12 @@ public sealed class FlatVectorIndex : IVectorIndex
     /// Keeps the product if it beats the weakest hit kept. A score strictly worse than the root's cannot win
     /// any tie-break, so most products are turned away by one float comparison, before a hit is even built.
     /// </summary>
-    private void Offer(PriorityQueue<IndexHit, IndexHit> heap, int limit, ProductRows.Product product, int image, float score,
+    private void Offer(PriorityQueue<IndexHit, IndexHit> heap, int limit, string productId, int image, float score,
         bool higherIsBetter)
     {
         if (heap.Count < limit)
         {
-            var entry = new IndexHit(product.Id, image, score);
+            var entry = new IndexHit(productId, image, score);
             heap.Enqueue(entry, entry);
             return;
         }
@@ -685,7 +719,7 @@ public sealed class FlatVectorIndex : IVectorIndex
             return;
         }
 
-        var hit = new IndexHit(product.Id, image, score);
+        var hit = new IndexHit(productId, image, score);
         if (DistanceMetrics.Compare(Metric, hit, root) < 0)
         {
             heap.DequeueEnqueue(hit, hit);
@@ -714,20 +748,19 @@ public sealed class FlatVectorIndex : IVectorIndex
         var higherIsBetter = DistanceMetrics.HigherIsBetter(Metric);
         var block = _vectors.Values;
         var dimension = Dimension;
-        var products = _rows.Products;
+        var ids = _rows.Ids;
+        var categories = _rows.Categories;
         var productCount = _rows.ProductCount;
 
         for (var slot = 0; slot < productCount; slot++)
         {
-            var product = products[slot];
-
             // Categories are interned, so ordinal equality is reference equality here.
-            if (category is not null && !ReferenceEquals(product.Category, category))
+            if (category is not null && !ReferenceEquals(categories[slot], category))
             {
                 continue;
             }
 
-            var rows = product.Rows;
+            var rows = _rows.RowsOf(slot);
             var best = TScorer.Score(query, block.Slice(rows[0] * dimension, dimension));
             var bestImage = 0;
             for (var image = 1; image < rows.Length; image++)
@@ -740,7 +773,7 @@ public sealed class FlatVectorIndex : IVectorIndex
                 }
             }
 
-            Offer(heap, limit, product, bestImage, best, higherIsBetter);
+            Offer(heap, limit, ids[slot], bestImage, best, higherIsBetter);
         }
     }
 
@@ -811,7 +844,7 @@ public sealed class FlatVectorIndex : IVectorIndex
         private readonly ReadOnlySpan<float> _query = query;
         private readonly ReadOnlySpan<float> _block = block;
 
-        public int[] Rows = [];
+        public ReadOnlySpan<int> Rows = [];
 
         public readonly float Score(int image) =>
             TScorer.Score(_query, _block.Slice(Rows[image] * dimension, dimension));

@@ -377,6 +377,6 @@ public sealed partial class HnswIndex
     }
 
     private bool Passes(int row, string? category, Func<string, bool>? predicate) =>
-        !_deleted[row] && (category is null || ReferenceEquals(_rows.Products[_rows.RowProduct[row]].Category, category))
-        && (predicate is null || predicate(_rows.Products[_rows.RowProduct[row]].Id));
+        !_deleted[row] && (category is null || ReferenceEquals(_rows.Categories[_rows.RowProduct[row]], category))
+        && (predicate is null || predicate(_rows.Ids[_rows.RowProduct[row]]));
 }

@@ -189,17 +189,18 @@ public sealed partial class HnswIndex
         // Products in the order of their first row, not their slots': slot order depends on which products were
         // removed, and two indexes holding the same graph must save the same bytes.
         writer.Write(_rows.ProductCount);
-        foreach (var product in _rows.Products.Take(_rows.ProductCount).OrderBy(product => product.Rows[0]))
+        foreach (var slot in Enumerable.Range(0, _rows.ProductCount).OrderBy(slot => _rows.RowsOf(slot)[0]))
         {
-            writer.Write(product.Id);
-            writer.Write(product.Category is not null);
-            if (product.Category is not null)
+            var category = _rows.Categories[slot];
+            writer.Write(_rows.Ids[slot]);
+            writer.Write(category is not null);
+            if (category is not null)
             {
-                writer.Write(product.Category);
+                writer.Write(category);
             }
 
-            writer.Write(product.Rows.Length);
-            foreach (var row in product.Rows)
+            writer.Write(_rows.ImageCountOf(slot));
+            foreach (var row in _rows.RowsOf(slot))
             {
                 writer.Write(row);
             }
@@ -316,7 +317,7 @@ public sealed partial class HnswIndex
         for (var row = 0; row < rowCount; row++)
         {
             if (index._rows.RowProduct[row] is var owner and not ProductRows.NoOwner &&
-                index._rows.Products[owner].Category is { } category)
+                index._rows.Categories[owner] is { } category)
             {
                 index._rowsByCategory[category].Add(row);
             }

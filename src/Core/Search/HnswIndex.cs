@@ -481,7 +481,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
                 }
 
                 var row = categoryRows[i];
-                if (!_deleted[row] && (predicate is null || predicate(_rows.Products[_rows.RowProduct[row]].Id)))
+                if (!_deleted[row] && (predicate is null || predicate(_rows.Ids[_rows.RowProduct[row]])))
                 {
                     distances[count] = ScoreDistance(query, row);
                     rows[count++] = row;
@@ -521,7 +521,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
         foreach (var (distance, row) in rows)
         {
             var slot = _rows.RowProduct[row];
-            var hit = new IndexHit(_rows.Products[slot].Id, _rows.RowImage[row], ToScore(distance));
+            var hit = new IndexHit(_rows.Ids[slot], _rows.RowImage[row], ToScore(distance));
             if (!best.TryGetValue(slot, out var kept) || DistanceMetrics.Compare(Metric, hit, kept) < 0)
             {
                 best[slot] = hit;
@@ -536,7 +536,7 @@ public sealed partial class HnswIndex : IPersistentVectorIndex
     private float ToScore(float distance) =>
         Metric is DistanceMetric.Cosine or DistanceMetric.Dot ? -distance : distance;
 
-    private void Tombstone(ProductRows.Product product)
+    private void Tombstone(DroppedProduct product)
     {
         foreach (var row in product.Rows)
         {

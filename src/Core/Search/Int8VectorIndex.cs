@@ -140,7 +140,7 @@ public sealed class Int8VectorIndex : IVectorIndex
         ArgumentNullException.ThrowIfNull(productId);
         var imageCount = ProductVectors.Validate(productId, vectors, Dimension);
 
-        var existingRows = _rows.TryGetSlot(productId, out var slot) ? _rows.Products[slot].Rows.Length : 0;
+        var existingRows = _rows.TryGetSlot(productId, out var slot) ? _rows.ImageCountOf(slot) : 0;
 
         // Grow first: after this point nothing can fail, so a throw never leaves half a product behind.
         EnsureRowCapacity((long)_rows.RowCount - existingRows + imageCount);
@@ -280,13 +280,13 @@ public sealed class Int8VectorIndex : IVectorIndex
         var scales = _scales;
         var squaredNorms = _squaredNorms;
         var dimension = Dimension;
-        var products = _rows.Products;
+        var ids = _rows.Ids;
+        var categories = _rows.Categories;
         var productCount = _rows.ProductCount;
 
         for (var slot = 0; slot < productCount; slot++)
         {
-            var product = products[slot];
-            if (category is not null && !ReferenceEquals(product.Category, category))
+            if (category is not null && !ReferenceEquals(categories[slot], category))
             {
                 continue;
             }
@@ -294,7 +294,7 @@ public sealed class Int8VectorIndex : IVectorIndex
             // The best image written out rather than through ProductHits.BestImage: a scorer struct carrying the
             // codes, scales, norms and query made this loop about 1.5× slower (Int8Benchmarks, 100k × 512), as
             // the JIT kept its fields in memory instead of registers. Same rule: the first strictly better wins.
-            var rows = product.Rows;
+            var rows = _rows.RowsOf(slot);
             var best = 0f;
             var bestImage = 0;
             for (var image = 0; image < rows.Length; image++)
@@ -309,7 +309,7 @@ public sealed class Int8VectorIndex : IVectorIndex
                 }
             }
 
-            var hit = new IndexHit(product.Id, bestImage, best);
+            var hit = new IndexHit(ids[slot], bestImage, best);
             if (heap.Count < limit)
             {
                 heap.Enqueue(slot, hit);
@@ -333,10 +333,9 @@ public sealed class Int8VectorIndex : IVectorIndex
         var images = new ExactScores(this, exactQuery);
         while (heap.TryDequeue(out var slot, out _))
         {
-            var product = _rows.Products[slot];
-            images.Rows = product.Rows;
-            var best = ProductHits.BestImage(ref images, product.Rows.Length, higherIsBetter, out var bestImage);
-            exact[count++] = new IndexHit(product.Id, bestImage, best);
+            images.Rows = _rows.RowsOf(slot);
+            var best = ProductHits.BestImage(ref images, images.Rows.Length, higherIsBetter, out var bestImage);
+            exact[count++] = new IndexHit(_rows.Ids[slot], bestImage, best);
         }
 
         Array.Sort(exact, DistanceMetrics.BestFirst(Metric));
@@ -423,7 +422,7 @@ public sealed class Int8VectorIndex : IVectorIndex
     {
         private readonly ReadOnlySpan<float> _exactQuery = exactQuery;
 
-        public int[] Rows = [];
+        public ReadOnlySpan<int> Rows = [];
 
         public readonly float Score(int image) => index.ExactScore(_exactQuery, Rows[image]);
     }

@@ -47,11 +47,11 @@ public sealed partial class CatalogShard
     /// </summary>
     private FrozenSnapshot FreezeState(long replayFrom)
     {
-        var rows = new SnapshotProduct[_products.Count];
+        var rows = new SnapshotProduct[_index.ProductCount];
         var row = 0;
-        foreach (var product in _products.Values)
+        foreach (var (product, metadata) in _index.ProductsWithMetadata())
         {
-            rows[row++] = new SnapshotProduct(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
+            rows[row++] = new SnapshotProduct(product.ProductId, product.Category, metadata, product.ImageCount);
         }
 
         var vectors = _index.Clone(_index.Storage);

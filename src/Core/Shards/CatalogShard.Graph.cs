@@ -120,10 +120,10 @@ public sealed partial class CatalogShard
         }
 
         if (loaded.Dimension != _index.Dimension || loaded.Metric != _index.Metric
-            || loaded.ProductCount != _products.Count || loaded.ImageCount != _index.ImageCount)
+            || loaded.ProductCount != _index.ProductCount || loaded.ImageCount != _index.ImageCount)
         {
             LogGraphRefused(catalog, shard, _shardStore.GraphPath,
-                $"it holds {loaded.ProductCount} products, {loaded.ImageCount} {loaded.Dimension}-float {loaded.Metric} vectors; the snapshot holds {_products.Count} products, {_index.ImageCount} {_index.Dimension}-float {_index.Metric} vectors");
+                $"it holds {loaded.ProductCount} products, {loaded.ImageCount} {loaded.Dimension}-float {loaded.Metric} vectors; the snapshot holds {_index.ProductCount} products, {_index.ImageCount} {_index.Dimension}-float {_index.Metric} vectors");
             loaded.Dispose();
             return;
         }
@@ -348,8 +348,8 @@ public sealed partial class CatalogShard
                 break;
             }
 
-            changes.Add(_index.TryCopyVectors(productId, out var vectors)
-                ? new GraphChange(productId, _products[productId].Category, vectors)
+            changes.Add(_index.TryCopyVectors(productId, out var vectors) && _index.TryGetProduct(productId, out var product, out _)
+                ? new GraphChange(productId, product.Category, vectors)
                 : new GraphChange(productId, null, null));
         }
 

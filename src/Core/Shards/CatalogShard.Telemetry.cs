@@ -14,7 +14,7 @@ public sealed partial class CatalogShard
 
     // Observable: nothing is counted on the write path; a collection reads each open shard's counts.
     private static readonly ObservableGauge<int> ProductsGauge = OutfitFinderTelemetry.Meter.CreateObservableGauge(
-        "outfitfinder.shard.products", () => Measure(shard => shard._products.Count), "{product}", "Products held by each open shard.");
+        "outfitfinder.shard.products", () => Measure(shard => shard._index.ProductCount), "{product}", "Products held by each open shard.");
 
     private static readonly ObservableGauge<int> VectorsGauge = OutfitFinderTelemetry.Meter.CreateObservableGauge(
         "outfitfinder.shard.vectors", () => Measure(shard => shard._index.ImageCount), "{vector}", "Image vectors held by each open shard.");

@@ -38,13 +38,15 @@ namespace OutfitFinder.Core.Shards;
 /// </remarks>
 public sealed partial class CatalogShard : IAsyncDisposable
 {
-    private readonly Dictionary<string, ShardProduct> _products = new(StringComparer.Ordinal);
     private readonly ShardDefinition _definition;
     private readonly ShardCompactionOptions _compaction;
     private readonly ShardIndexOptions _indexSettings;
     private readonly ShardIndexFactory? _secondIndex;
     private readonly GraphBuildSlots _graphBuildSlots;
     private readonly ILogger _logger;
+
+    // The exact index is also the shard's product table: each product's category, metadata and image count live in its
+    // bookkeeping (one slot per product, no object per product), not in a dictionary of the shard's own.
     private readonly FlatVectorIndex _index;
     private readonly SearchBatcher? _scanBatcher;
     private readonly ShardStore _shardStore;
@@ -131,7 +133,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
             Apply(record);
         }
 
-        LogShardLoaded(_definition.Catalog, _definition.Shard, _products.Count, _index.ImageCount, recovery.SnapshotHeader?.ProductCount ?? 0,
+        LogShardLoaded(_definition.Catalog, _definition.Shard, _index.ProductCount, _index.ImageCount, recovery.SnapshotHeader?.ProductCount ?? 0,
             recovery.Records.Count, recovery.Generations, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         StartGraphBuildIfDue();
     }
@@ -190,7 +192,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_closed, this);
             ThrowIfFollower();
-            var existed = _products.ContainsKey(product.ProductId);
+            var existed = _index.Contains(product.ProductId);
             await AppendAsync([record], cancellationToken);
             Apply(record);
             StartGraphBuildIfDue();
@@ -218,7 +220,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
             var created = 0;
             foreach (var record in records)
             {
-                created += _products.ContainsKey(record.ProductId) ? 0 : 1;
+                created += _index.Contains(record.ProductId) ? 0 : 1;
                 Apply(record);
             }
 
@@ -257,7 +259,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_closed, this);
             ThrowIfFollower();
-            if (!_products.ContainsKey(productId))
+            if (!_index.Contains(productId))
             {
                 return false;
             }
@@ -276,10 +278,12 @@ public sealed partial class CatalogShard : IAsyncDisposable
     }
 
     /// <summary>A stored product, or null.</summary>
-    public ShardProduct? Get(string productId) => _products.GetValueOrDefault(productId);
+    public ShardProduct? Get(string productId) => _index.TryGetProduct(productId, out var product, out var metadata)
+        ? new ShardProduct(product.ProductId, product.Category, metadata, product.ImageCount)
+        : null;
 
     /// <summary>Products and image vectors held.</summary>
-    public ShardSize Size => new(_products.Count, _index.ImageCount);
+    public ShardSize Size => new(_index.ProductCount, _index.ImageCount);
 
     /// <summary>
     /// Estimated bytes the shard's indexes hold: the exact index's vectors and rows, plus the graph's when one
@@ -298,12 +302,12 @@ public sealed partial class CatalogShard : IAsyncDisposable
         var answering = _graph;
         var started = Stopwatch.GetTimestamp();
         var kind = answering is null ? SearchKinds.Scan : SearchKinds.Graph;
-        var k = Math.Min(query.K, _products.Count);
+        var k = Math.Min(query.K, _index.ProductCount);
         // Rows scored: every vector for a scan; for a graph, the candidate list it keeps (ef), the work it is sized by.
         var rows = answering is null ? _index.ImageCount : Math.Max(query.Ef ?? _indexSettings.DefaultEf, k);
         // Started before the empty case, so that a search's trace shows every shard it asked.
         using var activity = StartSearchActivity(query, kind, rows);
-        if (_products.Count == 0)
+        if (_index.ProductCount == 0)
         {
             RecordSearch(kind, 0, started);
             return [];
@@ -328,8 +332,8 @@ public sealed partial class CatalogShard : IAsyncDisposable
         activity?.SetTag(OutfitFinderTelemetry.Tags.Hits, hits.Count);
         return [.. hits.Select(hit =>
         {
-            var product = _products[hit.ProductId];
-            return new ShardSearchHit(hit.ProductId, hit.Score, hit.ImageIndex, product.Category, product.MetadataJson);
+            _index.TryGetProduct(hit.ProductId, out var product, out var metadata);
+            return new ShardSearchHit(hit.ProductId, hit.Score, hit.ImageIndex, product.Category, metadata);
         })];
     }
 
@@ -338,13 +342,11 @@ public sealed partial class CatalogShard : IAsyncDisposable
         switch (record)
         {
             case LogUpsert upsert:
-                _index.Upsert(upsert.ProductId, upsert.Category, upsert.Vectors);
-                _products[upsert.ProductId] = new ShardProduct(upsert.ProductId, upsert.Category, upsert.MetadataJson, upsert.ImageCount);
+                _index.Upsert(upsert.ProductId, upsert.Category, upsert.MetadataJson, upsert.Vectors);
                 _fields.Set(upsert.ProductId, upsert.Category, upsert.MetadataJson, upsert.ImageCount);
                 break;
             case LogDelete delete:
                 _index.Remove(delete.ProductId);
-                _products.Remove(delete.ProductId);
                 _fields.Remove(delete.ProductId);
                 break;
         }
@@ -361,8 +363,7 @@ public sealed partial class CatalogShard : IAsyncDisposable
                 $"Shard snapshot '{_shardStore.SnapshotPath}' holds {vectors.Length} floats for the {product.ImageCount} images of product '{product.ProductId}'; catalog '{_definition.Catalog}' is {_definition.Dimension}-float.");
         }
 
-        _index.Upsert(product.ProductId, product.Category, vectors);
-        _products[product.ProductId] = new ShardProduct(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
+        _index.Upsert(product.ProductId, product.Category, product.MetadataJson, vectors);
         _fields.Set(product.ProductId, product.Category, product.MetadataJson, product.ImageCount);
     }
 
@@ -373,14 +374,14 @@ public sealed partial class CatalogShard : IAsyncDisposable
     public IReadOnlyList<ShardVectorSample> SampleVectors(int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        var ids = _products.Keys.Order(StringComparer.Ordinal).ToArray();
+        var ids = _index.Products.Select(product => product.ProductId).Order(StringComparer.Ordinal).ToArray();
         var take = Math.Min(max, ids.Length);
         var samples = new List<ShardVectorSample>(take);
         for (var i = 0; i < take; i++)
         {
             // Evenly spaced in id order rather than the first few: ids often start with a category prefix.
-            var product = _products[ids[(int)((long)i * ids.Length / take)]];
-            if (_index.TryCopyVectors(product.ProductId, out var vectors))
+            var productId = ids[(int)((long)i * ids.Length / take)];
+            if (_index.TryGetProduct(productId, out var product, out _) && _index.TryCopyVectors(productId, out var vectors))
             {
                 samples.Add(new ShardVectorSample(product.ProductId, product.Category, vectors[.._definition.Dimension]));
             }

@@ -37,9 +37,9 @@ public sealed class ProductRowsTests
         var held = new List<(string Id, int Image)>();
         var rows = new ProductRows(dense ? (from, to) => held[to] = held[from] : null);
         var live = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var write = 0; write < 2_000; write++)
+        for (var write = 0; write < 20_000; write++)
         {
-            var id = $"p{random.Next(200)}";
+            var id = $"p{random.Next(dense ? 200 : 2_000)}";
             if (random.Next(4) == 0)
             {
                 Assert.Equal(live.Remove(id), rows.Remove(id, out _));
@@ -77,20 +77,21 @@ public sealed class ProductRowsTests
         var seen = 0;
         for (var slot = 0; slot < rows.ProductCount; slot++)
         {
-            var product = rows.Products[slot];
-            Assert.True(rows.TryGetSlot(product.Id, out var found));
+            var id = rows.Ids[slot];
+            Assert.True(rows.TryGetSlot(id, out var found));
             Assert.Equal(slot, found);
-            Assert.Equal(live[product.Id], product.Rows.Length);
-            for (var image = 0; image < product.Rows.Length; image++)
+            Assert.Equal(live[id], rows.ImageCountOf(slot));
+            for (var image = 0; image < rows.ImageCountOf(slot); image++)
             {
-                var row = product.Rows[image];
+                var row = rows.RowsOf(slot)[image];
                 Assert.Equal((slot, image), (rows.RowProduct[row], rows.RowImage[row]));
-                Assert.Equal((product.Id, image), held[row]);
+                Assert.Equal((id, image), held[row]);
                 seen++;
             }
         }
 
         Assert.Equal(rows.LiveRowCount, seen);
+        Assert.All(Enumerable.Range(0, 2_000).Select(i => $"p{i}").Where(id => !live.ContainsKey(id)), id => Assert.False(rows.Contains(id)));
         Assert.Equal(rows.RowCount - seen, Enumerable.Range(0, rows.RowCount).Count(row => rows.RowProduct[row] == ProductRows.NoOwner));
     }
 
@@ -103,9 +104,9 @@ public sealed class ProductRowsTests
         rows.Place("a", new string(['t', 'o', 'p', 's']), 1, out _);
         rows.Place("b", new string(['t', 'o', 'p', 's']), 1, out _);
 
-        Assert.Same(rows.Products[0].Category, rows.Products[1].Category);
+        Assert.Same(rows.Categories[0], rows.Categories[1]);
         Assert.True(rows.TryGetCategory("tops", out var shared));
-        Assert.Same(rows.Products[0].Category, shared);
+        Assert.Same(rows.Categories[0], shared);
         Assert.False(rows.TryGetCategory("Tops", out _));
     }
 
