@@ -31,6 +31,29 @@ public static class SiameseTrainer
         PairSet? validation,
         SiameseTrainingOptions options,
         Action<EpochReport>? onEpoch = null,
+        CancellationToken cancellationToken = default) =>
+        Train(baseModel, training, validation, null, options, onEpoch, cancellationToken);
+
+    /// <summary>
+    /// Trains a head for vectors of <paramref name="baseModel"/>, watching retrieval on
+    /// <paramref name="retrieval"/> after every epoch: the head returned is the best epoch's (by
+    /// top-20, then MRR@20; epoch 0 is the starting head), and training stops once
+    /// <see cref="SiameseTrainingOptions.Patience"/> epochs in a row have not beaten it.
+    /// </summary>
+    /// <param name="baseModel">Name of the model that made the vectors; stored in the head.</param>
+    /// <param name="training">Pairs to learn from; needs shop photos of at least two products.</param>
+    /// <param name="validation">Held-out pairs whose loss is reported after every epoch, or null.</param>
+    /// <param name="retrieval">Held-out queries and gallery that choose the epoch, or null to keep the last epoch.</param>
+    /// <param name="options">Settings; checked first.</param>
+    /// <param name="onEpoch">Called after every epoch, on the training thread.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    public static TrainingResult Train(
+        string baseModel,
+        PairSet training,
+        PairSet? validation,
+        RegionRetrieval? retrieval,
+        SiameseTrainingOptions options,
+        Action<EpochReport>? onEpoch = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(baseModel);
@@ -49,13 +72,22 @@ public static class SiameseTrainer
 
         var input = training.Dimension;
         var output = options.OutputDimension;
+        if (options.IdentityStart && output != input)
+        {
+            throw new ArgumentException($"An identity start needs an output dimension equal to the input's ({input}), not {output}.", nameof(options));
+        }
+
         var random = new Random(options.Seed);
-        var parameters = InitialParameters(input, output, random);
+        var parameters = options.IdentityStart ? IdentityParameters(input) : InitialParameters(input, output, random);
         var hard = NegativeMining.Nearest(training, options.HardNegatives);
         var validationExamples = validation is null ? null : ValidationExamples(validation, options);
         var adam = new AdamOptimizer(parameters.Length, options.LearningRate);
         var gradient = new float[parameters.Length];
         var reports = new List<EpochReport>(options.Epochs);
+
+        // Epoch 0 is the starting head: with an identity start, a head that never beats it is the base space itself.
+        var startScore = retrieval?.Evaluate(HeadOf(parameters));
+        (int Epoch, ProjectionHead Head, RetrievalScore? Score) best = (0, HeadOf(parameters), startScore);
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
             var examples = EpochExamples(training, hard, options.RandomNegatives, random);
@@ -73,13 +105,44 @@ public static class SiameseTrainer
             double? validationLoss = validationExamples is null
                 ? null
                 : PairLoss.Compute(parameters, input, output, validation!, validationExamples, []);
-            var report = new EpochReport(epoch, options.Epochs, lossSum / examples.Length, validationLoss);
+            var current = HeadOf(parameters);
+            var score = retrieval?.Evaluate(current);
+            var report = new EpochReport(epoch, options.Epochs, lossSum / examples.Length, validationLoss, score);
             reports.Add(report);
             onEpoch?.Invoke(report);
+            if (retrieval is null)
+            {
+                best = (epoch, current, null);
+                continue;
+            }
+
+            if (score!.IsBetterThan(best.Score))
+            {
+                best = (epoch, current, score);
+            }
+            else if (options.Patience > 0 && epoch - best.Epoch >= options.Patience)
+            {
+                break;
+            }
         }
 
-        var head = new ProjectionHead(baseModel, input, output, parameters.AsSpan(0, input * output), parameters.AsSpan(input * output, output));
-        return new TrainingResult(head, reports);
+        return new TrainingResult(best.Head, reports, best.Epoch, startScore);
+
+        ProjectionHead HeadOf(float[] values) =>
+            new(baseModel, input, output, values.AsSpan(0, input * output), values.AsSpan(input * output, output));
+    }
+
+    /// <summary>The identity map (W = I, b = 0), α = 5, β = 0: the head starts as the base space itself.</summary>
+    internal static float[] IdentityParameters(int dimension)
+    {
+        var parameters = new float[PairLoss.ParameterCount(dimension, dimension)];
+        for (var i = 0; i < dimension; i++)
+        {
+            parameters[(i * dimension) + i] = 1;
+        }
+
+        parameters[(dimension * dimension) + dimension] = InitialAlpha;
+        return parameters;
     }
 
     /// <summary>Gaussian weights with variance 1/I (a random projection that roughly keeps angles), zero bias, α = 5, β = 0.</summary>
