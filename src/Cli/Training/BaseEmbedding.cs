@@ -121,15 +121,15 @@ internal static class BaseEmbedding
 
     /// <summary>
     /// The base vectors (of <see cref="BaseNetwork.Model"/>) of every item in <paramref name="items"/>,
-    /// from <paramref name="caches"/>[0] or computed; computed ones go into every cache, one per space
-    /// of the network (a null cache is skipped). An image that cannot be decoded is left out and its
-    /// reason put in <paramref name="failures"/>.
+    /// from the caches or computed; computed ones go into every cache, one per space of the network (a
+    /// null cache is skipped). An image that cannot be decoded is left out and its reason put in
+    /// <paramref name="failures"/>.
     /// </summary>
     /// <param name="network">The base model.</param>
     /// <param name="items">Images and the regions wanted of each, each once.</param>
-    /// <param name="caches">One cache per space of <paramref name="network"/>, in its order; the first is read.</param>
+    /// <param name="caches">One cache per space of <paramref name="network"/>, in its order.</param>
     /// <param name="failures">Receives image path → why it cannot be used.</param>
-    /// <param name="onEmbedded">Called with (done, total) after each batch of items not found in the cache.</param>
+    /// <param name="onEmbedded">Called with (done, total) after each batch of items not found in the caches.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     public static Dictionary<ImageRegions, float[]> Embed(
         BaseNetwork network,
@@ -137,15 +137,46 @@ internal static class BaseEmbedding
         IReadOnlyList<BaseVectorCache?> caches,
         Dictionary<string, string> failures,
         Action<int, int> onEmbedded,
+        CancellationToken cancellationToken) =>
+        EmbedAll(network, items, caches, failures, onEmbedded, cancellationToken)[0];
+
+    /// <summary>
+    /// As <see cref="Embed"/>, in every space of the network: one dictionary per space, in its order.
+    /// An item counts as cached only when every non-null cache holds it; with no cache at all, everything is computed.
+    /// </summary>
+    public static Dictionary<ImageRegions, float[]>[] EmbedAll(
+        BaseNetwork network,
+        IReadOnlyCollection<ImageRegions> items,
+        IReadOnlyList<BaseVectorCache?> caches,
+        Dictionary<string, string> failures,
+        Action<int, int> onEmbedded,
         CancellationToken cancellationToken)
     {
-        var vectors = new Dictionary<ImageRegions, float[]>();
+        var spaceCount = network.Models.Count;
+        var vectors = Enumerable.Range(0, spaceCount).Select(_ => new Dictionary<ImageRegions, float[]>()).ToArray();
         var pending = new List<ImageRegions>();
+        var anyCache = caches.Any(cache => cache is not null);
         foreach (var item in items)
         {
-            if (caches[0] is { } cache && cache.TryGet(item.Image, item.CacheKey, out var cached))
+            var found = new float[spaceCount][];
+            var hit = anyCache;
+            for (var s = 0; s < spaceCount && hit; s++)
             {
-                vectors[item] = cached;
+                if (caches[s] is { } cache)
+                {
+                    hit = cache.TryGet(item.Image, item.CacheKey, out found[s]);
+                }
+            }
+
+            if (hit)
+            {
+                for (var s = 0; s < spaceCount; s++)
+                {
+                    if (found[s] is { } rows)
+                    {
+                        vectors[s][item] = rows;
+                    }
+                }
             }
             else
             {
@@ -191,11 +222,7 @@ internal static class BaseEmbedding
                         for (var s = 0; s < spaces.Length; s++)
                         {
                             var rows = spaces[s].AsSpan(first * network.Dimension, count * network.Dimension).ToArray();
-                            if (s == 0)
-                            {
-                                vectors[item] = rows;
-                            }
-
+                            vectors[s][item] = rows;
                             caches[s]?.Add(item.Image, item.CacheKey, rows);
                         }
                     }
