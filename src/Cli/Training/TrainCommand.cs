@@ -109,6 +109,14 @@ internal static class TrainCommand
             HelpName = "random|identity",
             DefaultValueFactory = _ => "random",
         }.AcceptOnlyFromAmong("random", "identity");
+        var loss = new Option<string>("--loss")
+        {
+            Description = "What training minimises: pairs (binary cross-entropy of each consumer/shop pair) or softmax (the own "
+                + "shop photo against the photo's negatives, temperature --temperature: a ranking loss).",
+            HelpName = "pairs|softmax",
+            DefaultValueFactory = _ => "pairs",
+        }.AcceptOnlyFromAmong("pairs", "softmax");
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature (--loss softmax).", HelpName = "T", DefaultValueFactory = _ => defaults.Temperature };
         var cache = new Option<DirectoryInfo?>("--cache")
         {
             Description = "Folder of base-vector caches shared by runs (MODEL.vectors); one ResNet18 run fills the resnet18, "
@@ -118,7 +126,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Learn a metric head (Siamese projection) from consumer/shop photo pairs, for catalogs of model BASE+HEAD.")
         {
-            pairs, baseModel, output, epochs, seed, dimension, negatives, learningRate, validation, patience, localise, trainLocalise, crops, start, cache,
+            pairs, baseModel, output, epochs, seed, dimension, negatives, learningRate, validation, patience, localise, trainLocalise, crops, start, loss, temperature, cache,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -142,6 +150,8 @@ internal static class TrainCommand
                     LearningRate = parseResult.GetValue(learningRate),
                     Patience = parseResult.GetValue(patience),
                     IdentityStart = parseResult.GetValue(start) == "identity",
+                    Loss = parseResult.GetValue(loss) == "softmax" ? TrainingLoss.Softmax : TrainingLoss.Pairs,
+                    Temperature = parseResult.GetValue(temperature),
                 });
             try
             {

@@ -81,6 +81,9 @@ public static class SiameseTrainer
         var parameters = options.IdentityStart ? IdentityParameters(input) : InitialParameters(input, output, random);
         var hard = NegativeMining.Nearest(training, options.HardNegatives);
         var validationExamples = validation is null ? null : ValidationExamples(validation, options);
+        var validationGroups = validation is null || validation.ProductCount < 2
+            ? null
+            : EpochGroups(validation, NegativeMining.Nearest(validation, options.HardNegatives), options.RandomNegatives, new Random(options.Seed ^ 0x5EED));
         var adam = new AdamOptimizer(parameters.Length, options.LearningRate);
         var gradient = new float[parameters.Length];
         var reports = new List<EpochReport>(options.Epochs);
@@ -90,24 +93,47 @@ public static class SiameseTrainer
         (int Epoch, ProjectionHead Head, RetrievalScore? Score) best = (0, HeadOf(parameters), startScore);
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
-            var examples = EpochExamples(training, hard, options.RandomNegatives, random);
-            Shuffle(examples, random);
-            double lossSum = 0;
-            for (var start = 0; start < examples.Length; start += options.BatchSize)
+            double trainingLoss;
+            double? validationLoss;
+            if (options.Loss == TrainingLoss.Softmax)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var batch = examples.AsSpan(start, Math.Min(options.BatchSize, examples.Length - start));
-                Array.Clear(gradient);
-                lossSum += PairLoss.Compute(parameters, input, output, training, batch, gradient) * batch.Length;
-                adam.Step(parameters, gradient);
+                var groups = EpochGroups(training, hard, options.RandomNegatives, random);
+                Shuffle(groups, random);
+                var groupsPerStep = Math.Max(1, options.BatchSize / (1 + options.NegativesPerPositive));
+                double lossSum = 0;
+                for (var start = 0; start < groups.Length; start += groupsPerStep)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var batch = groups.AsSpan(start, Math.Min(groupsPerStep, groups.Length - start));
+                    Array.Clear(gradient);
+                    lossSum += SoftmaxLoss.Compute(parameters, input, output, options.Temperature, training, batch, gradient) * batch.Length;
+                    adam.Step(parameters, gradient);
+                }
+
+                trainingLoss = lossSum / groups.Length;
+                validationLoss = validationGroups is null ? null : SoftmaxLoss.Compute(parameters, input, output, options.Temperature, validation!, validationGroups, []);
+            }
+            else
+            {
+                var examples = EpochExamples(training, hard, options.RandomNegatives, random);
+                Shuffle(examples, random);
+                double lossSum = 0;
+                for (var start = 0; start < examples.Length; start += options.BatchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var batch = examples.AsSpan(start, Math.Min(options.BatchSize, examples.Length - start));
+                    Array.Clear(gradient);
+                    lossSum += PairLoss.Compute(parameters, input, output, training, batch, gradient) * batch.Length;
+                    adam.Step(parameters, gradient);
+                }
+
+                trainingLoss = lossSum / examples.Length;
+                validationLoss = validationExamples is null ? null : PairLoss.Compute(parameters, input, output, validation!, validationExamples, []);
             }
 
-            double? validationLoss = validationExamples is null
-                ? null
-                : PairLoss.Compute(parameters, input, output, validation!, validationExamples, []);
             var current = HeadOf(parameters);
             var score = retrieval?.Evaluate(current);
-            var report = new EpochReport(epoch, options.Epochs, lossSum / examples.Length, validationLoss, score);
+            var report = new EpochReport(epoch, options.Epochs, trainingLoss, validationLoss, score);
             reports.Add(report);
             onEpoch?.Invoke(report);
             if (retrieval is null)
@@ -181,6 +207,26 @@ public static class SiameseTrainer
         return [.. examples];
     }
 
+    /// <summary>One ranking group per positive pair: its own shop photo first, then the hard and the random negatives.</summary>
+    private static RankingGroup[] EpochGroups(PairSet set, int[][] hard, int randomNegatives, Random random)
+    {
+        var groups = new RankingGroup[set.Positives.Length];
+        for (var i = 0; i < groups.Length; i++)
+        {
+            var (consumer, shop) = set.Positives[i];
+            var shops = new List<int>(1 + hard[consumer].Length + randomNegatives) { shop };
+            shops.AddRange(hard[consumer]);
+            for (var n = 0; n < randomNegatives; n++)
+            {
+                shops.Add(NegativeMining.RandomOtherProduct(set, consumer, random));
+            }
+
+            groups[i] = new RankingGroup(consumer, [.. shops]);
+        }
+
+        return groups;
+    }
+
     /// <summary>Fixed for the whole run (its own seed), so validation losses of different epochs compare like with like.</summary>
     private static PairExample[] ValidationExamples(PairSet validation, SiameseTrainingOptions options)
     {
@@ -192,7 +238,7 @@ public static class SiameseTrainer
         return EpochExamples(validation, NegativeMining.Nearest(validation, options.HardNegatives), options.RandomNegatives, new Random(options.Seed ^ 0x5EED));
     }
 
-    private static void Shuffle(PairExample[] examples, Random random)
+    private static void Shuffle<T>(T[] examples, Random random)
     {
         for (var i = examples.Length - 1; i > 0; i--)
         {

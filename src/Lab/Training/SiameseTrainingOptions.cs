@@ -41,6 +41,12 @@ public sealed record SiameseTrainingOptions
     /// </summary>
     public bool IdentityStart { get; init; }
 
+    /// <summary>What training minimises. Default: <see cref="TrainingLoss.Pairs"/>.</summary>
+    public TrainingLoss Loss { get; init; } = TrainingLoss.Pairs;
+
+    /// <summary>Temperature τ of <see cref="TrainingLoss.Softmax"/>: cosines are divided by it before the softmax. Default: 0.05.</summary>
+    public float Temperature { get; init; } = 0.05f;
+
     /// <summary>Hard negatives per positive.</summary>
     internal int HardNegatives => (NegativesPerPositive + 1) / 2;
 
@@ -55,6 +61,7 @@ public sealed record SiameseTrainingOptions
         Check(NegativesPerPositive is >= 1 and <= 64, $"{nameof(NegativesPerPositive)} must be between 1 and 64, not {NegativesPerPositive}.");
         Check(float.IsFinite(LearningRate) && LearningRate > 0 && LearningRate <= 1, $"{nameof(LearningRate)} must be above 0 and at most 1, not {LearningRate}.");
         Check(BatchSize is >= 1 and <= 65_536, $"{nameof(BatchSize)} must be between 1 and 65536, not {BatchSize}.");
+        Check(float.IsFinite(Temperature) && Temperature is > 0 and <= 10, $"{nameof(Temperature)} must be above 0 and at most 10, not {Temperature}.");
         Check(Patience is >= 0 and <= 10_000, $"{nameof(Patience)} must be between 0 and 10000, not {Patience}.");
 
         static void Check(bool condition, string message)
@@ -65,6 +72,16 @@ public sealed record SiameseTrainingOptions
             }
         }
     }
+}
+
+/// <summary>What a head's training minimises.</summary>
+public enum TrainingLoss
+{
+    /// <summary>Binary cross-entropy of single consumer/shop pairs, positive or negative (<see cref="PairLoss"/>).</summary>
+    Pairs,
+
+    /// <summary>Softmax cross-entropy of a consumer photo's own shop photo against its negatives (<see cref="SoftmaxLoss"/>).</summary>
+    Softmax,
 }
 
 /// <summary>
