@@ -16,7 +16,7 @@ public sealed class SearchPageTests(BrowserFixture fixture) : IClassFixture<Brow
         var picker = page.Locator("#catalog");
         await Expect(picker.Locator($"option[value='{BrowserFixture.Catalog}']")).ToHaveCountAsync(1);
         await picker.SelectOptionAsync(BrowserFixture.Catalog);
-        await Expect(page.Locator("#catalog-facts")).ToContainTextAsync("resnet18-rmac, cosine, 2 shards");
+        await Expect(page.Locator("#catalog-facts")).ToContainTextAsync("resnet18-rmac-street, cosine, 2 shards");
         return (page, errors);
     }
 

@@ -37,7 +37,7 @@ public sealed class CatalogLifecycleTests(GatewayFixture fixture) : IClassFixtur
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var catalog = await response.Content.ReadFromJsonAsync<CatalogBody>(Api.Json);
-        Assert.Equal(new CatalogBody("defaults", "resnet18-rmac", "cosine", 512, 4, 0, 0), catalog);
+        Assert.Equal(new CatalogBody("defaults", "resnet18-rmac-street", "cosine", 512, 4, 0, 0), catalog);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed class CatalogListTests(GatewayFixture fixture) : IClassFixture<Gat
 
         Assert.Equal(names.Order(StringComparer.Ordinal), seen.Select(c => c.Name));
         Assert.Equal(3, pages);
-        Assert.All(seen, c => Assert.Equal(("resnet18-rmac", "l2", 2, 0L, 0L), (c.Model, c.Metric, c.Shards, c.Products, c.Images)));
+        Assert.All(seen, c => Assert.Equal(("resnet18-rmac-street", "l2", 2, 0L, 0L), (c.Model, c.Metric, c.Shards, c.Products, c.Images)));
     }
 
     [Theory]

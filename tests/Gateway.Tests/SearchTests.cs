@@ -99,7 +99,7 @@ public sealed class SearchTests(LoadedCatalogFixture fixture) : IClassFixture<Lo
     {
         var catalog = await Http.GetFromJsonAsync<CatalogBody>($"/v1/catalogs/{LoadedCatalogFixture.Catalog}", Api.Json);
 
-        Assert.Equal(new CatalogBody(LoadedCatalogFixture.Catalog, "resnet18-rmac", "cosine", 512, 4, LoadedCatalogFixture.ProductCount, LoadedCatalogFixture.ProductCount), catalog);
+        Assert.Equal(new CatalogBody(LoadedCatalogFixture.Catalog, "resnet18-rmac-street", "cosine", 512, 4, LoadedCatalogFixture.ProductCount, LoadedCatalogFixture.ProductCount), catalog);
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ public sealed class EmbedderWarmUpOptionsTests
     [Fact]
     public void Models_AreResNet18AndTheNewCatalogDefault_WhenNothingIsConfigured()
     {
-        Assert.Equal(["resnet18", "resnet18-rmac"], Bind([]).Models());
+        Assert.Equal(["resnet18", "resnet18-rmac-street"], Bind([]).Models());
     }
 
     [Fact]

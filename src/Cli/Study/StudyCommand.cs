@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace OutfitFinder.Cli.Study;
 
 /// <summary>
-/// <c>outfit study --shop CSV --queries CSV [--max-queries N] [--seed S] [--head FILE] [--json FILE]</c>: measures, in
+/// <c>outfit study --shop CSV --queries CSV [--max-queries N] [--seed S] [--head FILE]… [--cache DIR] [--json FILE]</c>: measures, in
 /// this process and without a gateway, every combination of ResNet18 pooling × query localisation ×
 /// crop fusion × re-ranking on one query set, from one run of the model over each photo and crop.
 /// </summary>
@@ -23,7 +23,19 @@ internal static class StudyCommand
         var queries = new Option<FileInfo>("--queries") { Description = "Instance queries (image,product_id,category), e.g. test_queries.csv.", Required = true, HelpName = "CSV" };
         var maxQueries = new Option<int>("--max-queries") { Description = "Use at most this many queries, drawn with --seed (0: all).", HelpName = "N", DefaultValueFactory = _ => 400 };
         var seed = new Option<int>("--seed") { Description = "Chooses the queries when sub-sampling.", HelpName = "S", DefaultValueFactory = _ => 1 };
-        var head = new Option<FileInfo?>("--head") { Description = "A learned head (outfit train) to measure on average-pooled vectors as well.", HelpName = "FILE" };
+        var head = new Option<FileInfo[]>("--head")
+        {
+            Description = "A learned head (outfit train) to measure as well, on the pooling its base model names (resnet18: avg, "
+                + "resnet18-gem: gem, resnet18-rmac: rmac), with every localisation and fusion; repeat for several.",
+            HelpName = "FILE",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var cache = new Option<DirectoryInfo?>("--cache")
+        {
+            Description = "Folder of base-vector caches shared with outfit train --cache: photos and crops already embedded are read "
+                + "from it and new ones added (the thorough latency is then timed on the first queries only).",
+            HelpName = "DIR",
+        };
         var json = new Option<FileInfo?>("--json")
         {
             Description = "Also write every combination's top-1…20 accuracy, overall and per category, as outfit eval --json does; outfit chart draws it.",
@@ -35,7 +47,7 @@ internal static class StudyCommand
             + "fast, thorough crops), crop fusion (max, rank) and re-ranking (query expansion, database augmentation) on one "
             + "query set; prints Markdown tables of top-1/5/10/20 and MRR@20, per category for the best, and embedding time per query.")
         {
-            shop, queries, maxQueries, seed, head, json,
+            shop, queries, maxQueries, seed, head, cache, json,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -44,7 +56,8 @@ internal static class StudyCommand
                 parseResult.GetRequiredValue(queries).FullName,
                 parseResult.GetValue(maxQueries),
                 parseResult.GetValue(seed),
-                parseResult.GetValue(head)?.FullName,
+                [.. (parseResult.GetValue(head) ?? []).Select(file => file.FullName)],
+                parseResult.GetValue(cache)?.FullName,
                 parseResult.GetValue(json)?.FullName);
             try
             {
@@ -70,4 +83,5 @@ internal static class StudyCommand
 }
 
 /// <summary>What <c>outfit study</c> was asked to measure; <paramref name="JsonFile"/>, when set, receives the combinations' accuracies (<see cref="StudyJson"/>).</summary>
-internal sealed record StudySettings(string ShopCsv, string QueriesCsv, int MaxQueries, int Seed, string? HeadFile, string? JsonFile = null);
+internal sealed record StudySettings(
+    string ShopCsv, string QueriesCsv, int MaxQueries, int Seed, IReadOnlyList<string> HeadFiles, string? CacheFolder = null, string? JsonFile = null);

@@ -7,6 +7,7 @@ using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Extraction.Siamese;
 using OutfitFinder.Core.Images;
 using OutfitFinder.Core.Localisation;
+using OutfitFinder.Cli.Training;
 using SkiaSharp;
 
 namespace OutfitFinder.Cli.Study;
@@ -21,11 +22,14 @@ namespace OutfitFinder.Cli.Study;
 internal sealed class StudyRunner(StudySettings settings, Action<int, int> progress)
 {
     private const int Depth = 20;
-    private const int BatchSize = 16;
     private const int TimedQueries = 40;
     private static readonly int[] Ks = [1, 5, 10, 20];
     private static readonly FeatureMapPoolingKind[] Poolings =
         [FeatureMapPoolingKind.Average, FeatureMapPoolingKind.Gem, FeatureMapPoolingKind.Rmac, FeatureMapPoolingKind.SalientAverage];
+
+    /// <summary>The model name of each pooling's space, as heads name their base model (the salient window is not served).</summary>
+    private static readonly string[] BaseSpaces =
+        [ResNet18Embedder.ModelName, PooledResNet18Embedder.GemModelName, PooledResNet18Embedder.RmacModelName, BaseNetwork.SalientSpace];
 
     private static readonly (LocalisationMode Mode, int Crops)[] Modes =
         [(LocalisationMode.None, 1), (LocalisationMode.Fast, 5), (LocalisationMode.Thorough, 14)];
@@ -44,68 +48,64 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
             queries = queries[..settings.MaxQueries];
         }
 
-        using var embedder = ResNet18Embedder.Create(new OnnxEmbedderOptions(), NullLogger<ResNet18Embedder>.Instance, exposeFeatureMap: true);
-        var dimension = embedder.Dimension;
-        var total = gallery.Count + queries.Length;
-        var done = 0;
-
-        // Gallery: one vector per product per pooling.
-        var galleryVectors = Poolings.Select(_ => new float[gallery.Count * dimension]).ToArray();
-        foreach (var chunk in Enumerable.Range(0, gallery.Count).Chunk(BatchSize))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var bitmaps = chunk.Select(i => Decode(gallery[i][1])).ToList();
-            try
-            {
-                var maps = RunMaps(embedder, bitmaps);
-                for (var j = 0; j < chunk.Length; j++)
-                {
-                    PoolAll(maps, j, dimension, galleryVectors, chunk[j]);
-                }
-            }
-            finally
-            {
-                bitmaps.ForEach(b => b.Dispose());
-            }
-
-            done += chunk.Length;
-            progress(done, total);
-        }
-
-        // Queries: the thorough crops of each, in one model call per query, as the served path does.
-        var queryCrops = Poolings.Select(_ => new float[queries.Length][]).ToArray();
+        var dimension = 0;
         var cropCounts = new int[queries.Length];
+        var galleryVectors = new float[Poolings.Length][];
+        var queryCrops = Poolings.Select(_ => new float[queries.Length][]).ToArray();
         var thoroughMs = new List<double>();
-        for (var q = 0; q < queries.Length; q++)
+        using (var network = BaseNetwork.Create(ResNet18Embedder.ModelName))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var started = Stopwatch.GetTimestamp();
-            using var photo = Decode(queries[q][0]);
-            var crops = QueryRegions.Plan(photo.Width, photo.Height, LocalisationMode.Thorough).Select(box => box.Crop(photo)).ToList();
-            try
+            // The network's spaces are the four poolings in this order: one run of ResNet18 fills them all.
+            dimension = network.Dimension;
+            var caches = settings.CacheFolder is { } folder
+                ? network.Models.Select(model => (BaseVectorCache?)BaseVectorCache.Open(Path.Combine(folder, model + ".vectors"), model, dimension)).ToArray()
+                : network.Models.Select(_ => (BaseVectorCache?)null).ToArray();
+            if (settings.CacheFolder is not null)
             {
-                var maps = RunMaps(embedder, crops);
-                thoroughMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                cropCounts[q] = crops.Count;
-                for (var p = 0; p < Poolings.Length; p++)
-                {
-                    queryCrops[p][q] = new float[crops.Count * dimension];
-                }
-
-                for (var c = 0; c < crops.Count; c++)
-                {
-                    PoolAll(maps, c, dimension, [.. queryCrops.Select(byPooling => byPooling[q])], c);
-                }
-            }
-            finally
-            {
-                crops.ForEach(b => b.Dispose());
+                Directory.CreateDirectory(settings.CacheFolder);
             }
 
-            done++;
-            progress(done, total);
+            var items = gallery.Select(row => new ImageRegions(row[1], LocalisationMode.None))
+                .Concat(queries.Select(row => new ImageRegions(row[0], LocalisationMode.Thorough))).Distinct().ToList();
+            var failures = new Dictionary<string, string>(StringComparer.Ordinal);
+            var embedStarted = Stopwatch.GetTimestamp();
+            var pendingTotal = -1;
+            var vectors = BaseEmbedding.EmbedAll(network, items, caches, failures, (done, pending) =>
+            {
+                progress(done, pending);
+                pendingTotal = pending;
+
+                // Queries come last and one model call each: their times are the thorough latency when nothing was cached.
+                thoroughMs.Add(Stopwatch.GetElapsedTime(embedStarted).TotalMilliseconds);
+                embedStarted = Stopwatch.GetTimestamp();
+            }, cancellationToken);
+            if (failures.Count > 0)
+            {
+                var (image, reason) = failures.First();
+                throw new InvalidDataException($"{failures.Count} photos cannot be used, e.g. '{image}': {reason}");
+            }
+
+            foreach (var cache in caches)
+            {
+                cache?.Save();
+            }
+
+            // Gallery: one vector per product per pooling.
+            for (var p = 0; p < Poolings.Length; p++)
+            {
+                galleryVectors[p] = [.. gallery.SelectMany(row => vectors[p][new ImageRegions(row[1], LocalisationMode.None)])];
+                for (var q = 0; q < queries.Length; q++)
+                {
+                    queryCrops[p][q] = vectors[p][new ImageRegions(queries[q][0], LocalisationMode.Thorough)];
+                    cropCounts[q] = queryCrops[p][q].Length / dimension;
+                }
+            }
+
+            // Per-query times were taken only for queries the caches lacked; they count when all queries were embedded here.
+            thoroughMs = pendingTotal == items.Count && thoroughMs.Count > queries.Length ? thoroughMs[^queries.Length..] : [];
         }
 
+        using var embedder = ResNet18Embedder.Create(new OnnxEmbedderOptions(), NullLogger<ResNet18Embedder>.Instance);
         var latency = MeasureLatency(embedder, queries, thoroughMs);
         var truth = queries.Select(row => index[row[1]]).ToArray();
         var categories = queries.Select(row => row[2]).ToArray();
@@ -116,10 +116,19 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
             spaces.Add((PoolingName(Poolings[p]), dimension, galleryVectors[p], queryCrops[p]));
         }
 
-        if (settings.HeadFile is { } headFile)
+        foreach (var headFile in settings.HeadFiles)
         {
+            // A head follows the space it was trained on: its base model names the pooling.
             var head = HeadFile.Load(headFile);
-            spaces.Add(("avg + head", head.OutputDimension, head.ProjectRows(galleryVectors[0]), [.. queryCrops[0].Select(rows => head.ProjectRows(rows))]));
+            var p = Array.IndexOf(BaseSpaces, head.BaseModel);
+            if (p < 0 || head.InputDimension != dimension)
+            {
+                throw new InvalidDataException(
+                    $"Head '{headFile}' takes {head.InputDimension}-value vectors of '{head.BaseModel}'; outfit study measures heads on {string.Join(", ", BaseSpaces.Take(3))}.");
+            }
+
+            spaces.Add(($"{PoolingName(Poolings[p])} + {Path.GetFileNameWithoutExtension(headFile)}", head.OutputDimension,
+                head.ProjectRows(galleryVectors[p]), [.. queryCrops[p].Select(rows => head.ProjectRows(rows))]));
         }
 
         var rows = new List<ResultRow>();
@@ -135,7 +144,7 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
                 }
             }
 
-            if (space.Name is "avg" or "gem" || space.Name.EndsWith("head", StringComparison.Ordinal))
+            if (space.Name is "avg" or "gem" || space.Name.Contains(" + ", StringComparison.Ordinal))
             {
                 var augmented = new Scorer(scorer.Augmented(), space.Dimension, galleryIds);
                 foreach (var (mode, crops) in Modes)
@@ -162,29 +171,14 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
         }
     }
 
-    private static void PoolAll(float[] maps, int image, int dimension, float[][] destinations, int row)
-    {
-        var cells = ResNet18Embedder.FeatureMapSide * ResNet18Embedder.FeatureMapSide;
-        var map = maps.AsSpan(image * dimension * cells, dimension * cells);
-        for (var p = 0; p < Poolings.Length; p++)
-        {
-            FeatureMapPooling.Pool(map, dimension, ResNet18Embedder.FeatureMapSide, ResNet18Embedder.FeatureMapSide, Poolings[p],
-                destinations[p].AsSpan(row * dimension, dimension));
-        }
-    }
-
-    private static float[] RunMaps(ResNet18Embedder embedder, IReadOnlyList<SKBitmap> images)
-    {
-        var inputs = new float[images.Count * embedder.InputLength];
-        Parallel.For(0, images.Count, i => embedder.Preprocess(images[i], inputs.AsSpan(i * embedder.InputLength, embedder.InputLength)));
-        return embedder.RunFeatureMap(inputs);
-    }
-
     /// <summary>Milliseconds per query (decode, crops, preprocessing, one model call) for each localisation, on the first queries.</summary>
     private static Dictionary<string, (double P50, double P99)> MeasureLatency(ResNet18Embedder embedder, string[][] queries, List<double> thoroughMs)
     {
         var result = new Dictionary<string, (double, double)>(StringComparer.Ordinal) { ["thorough"] = Percentiles(thoroughMs) };
-        foreach (var mode in (LocalisationMode[])[LocalisationMode.None, LocalisationMode.Fast])
+        LocalisationMode[] timed = thoroughMs.Count > 0
+            ? [LocalisationMode.None, LocalisationMode.Fast]
+            : [LocalisationMode.None, LocalisationMode.Fast, LocalisationMode.Thorough];
+        foreach (var mode in timed)
         {
             var times = new List<double>();
             foreach (var query in queries.Take(TimedQueries))

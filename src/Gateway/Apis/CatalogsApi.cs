@@ -12,8 +12,8 @@ namespace OutfitFinder.Gateway.Apis;
 /// <summary><c>/v1/catalogs/{catalog}</c>: create and describe catalogs.</summary>
 public static class CatalogsApi
 {
-    /// <summary>The model of a catalog created without one: ResNet18 with R-MAC pooling.</summary>
-    public const string DefaultModel = Core.Extraction.PooledResNet18Embedder.RmacModelName;
+    /// <summary>The model of a catalog created without one: ResNet18 with R-MAC pooling and the built-in street head (docs/evaluation.md).</summary>
+    public const string DefaultModel = Core.Extraction.Siamese.StreetHead.ModelName;
 
     public static IEndpointRouteBuilder MapCatalogsApi(this IEndpointRouteBuilder app)
     {

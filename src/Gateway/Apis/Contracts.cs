@@ -4,7 +4,7 @@ namespace OutfitFinder.Gateway.Apis;
 
 /// <summary>Body of <c>PUT /v1/catalogs/{catalog}</c>; every field optional.</summary>
 /// <param name="Model">Embedding model, or <c>none</c> for a catalog of vectors made elsewhere (products and searches
-/// by vector only). Default: <c>resnet18-rmac</c> for a new catalog; an existing catalog keeps its model when left out.</param>
+/// by vector only). Default: <c>resnet18-rmac-street</c> for a new catalog; an existing catalog keeps its model when left out.</param>
 /// <param name="Metric">cosine, dot, l2 or l1. Default: <c>cosine</c>.</param>
 /// <param name="Shards">Number of shards, 1–256. Default: 4.</param>
 /// <param name="Replicas">Copies of each shard that answer searches, 1–8: the shard's writer and <c>replicas - 1</c> read

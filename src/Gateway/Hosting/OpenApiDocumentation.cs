@@ -53,10 +53,10 @@ internal static class OpenApiDocumentation
     /// <summary>Request and response examples by route name: (request JSON, success status, response JSON).</summary>
     private static readonly Dictionary<string, (string? Request, string Status, string Response)> Examples = new(StringComparer.Ordinal)
     {
-        ["ListCatalogs"] = (null, "200", """{"catalogs":[{"name":"spring","model":"resnet18-rmac","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"fields":{},"replicas":1,"localise":"thorough"}],"next":null}"""),
-        ["CreateCatalog"] = ("""{"model":"resnet18-rmac","metric":"cosine","shards":4,"replicas":1,"localise":"thorough","fields":{"price":"number","brand":"string"}}""", "201",
-            """{"name":"spring","model":"resnet18-rmac","metric":"cosine","dimension":512,"shards":4,"products":0,"images":0,"fields":{"brand":"string","price":"number"},"replicas":1,"localise":"thorough"}"""),
-        ["GetCatalog"] = (null, "200", """{"name":"spring","model":"resnet18-rmac","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"fields":{"brand":"string","price":"number"},"replicas":1,"localise":"thorough"}"""),
+        ["ListCatalogs"] = (null, "200", """{"catalogs":[{"name":"spring","model":"resnet18-rmac-street","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"fields":{},"replicas":1,"localise":"thorough"}],"next":null}"""),
+        ["CreateCatalog"] = ("""{"model":"resnet18-rmac-street","metric":"cosine","shards":4,"replicas":1,"localise":"thorough","fields":{"price":"number","brand":"string"}}""", "201",
+            """{"name":"spring","model":"resnet18-rmac-street","metric":"cosine","dimension":512,"shards":4,"products":0,"images":0,"fields":{"brand":"string","price":"number"},"replicas":1,"localise":"thorough"}"""),
+        ["GetCatalog"] = (null, "200", """{"name":"spring","model":"resnet18-rmac-street","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3100,"fields":{"brand":"string","price":"number"},"replicas":1,"localise":"thorough"}"""),
         ["PutProduct"] = ("""{"vectors":[[0.12,-0.03,0.88,0.41]],"category":"Dress","metadata":{"price":49.9,"brand":"acme"}}""", "201",
             """{"productId":"d-001","category":"Dress","metadata":{"price":49.9,"brand":"acme"},"images":1}"""),
         ["GetProduct"] = (null, "200", """{"productId":"d-001","category":"Dress","metadata":{"price":59.9},"images":2}"""),

@@ -8,11 +8,11 @@ namespace OutfitFinder.Grains.Extraction;
 public sealed class EmbedderWarmUpOptions
 {
     /// <summary>The models preloaded when <see cref="Preload"/> is not configured.</summary>
-    public static readonly IReadOnlyList<string> DefaultPreload = ["resnet18", "resnet18-rmac"];
+    public static readonly IReadOnlyList<string> DefaultPreload = ["resnet18", "resnet18-rmac-street"];
 
     /// <summary>
     /// Models loaded in the background at start-up, so the first request does not wait for a
-    /// model to load (ResNet18 takes seconds). Default: <c>["resnet18", "resnet18-rmac"]</c> (today's model and the one new catalogs get); an empty list loads none.
+    /// model to load (ResNet18 takes seconds). Default: <c>["resnet18", "resnet18-rmac-street"]</c> (today's model and the one new catalogs get); an empty list loads none.
     /// </summary>
     /// <remarks>
     /// Null rather than initialised to the default: the configuration binder appends a configured list to an

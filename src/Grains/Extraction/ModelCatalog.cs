@@ -17,13 +17,14 @@ public sealed class ModelCatalog
 {
     /// <summary>Models every silo serves without configuration; configured models may not reuse these names.</summary>
     public static readonly IReadOnlyList<string> BuiltIn =
-        [ResNet18Embedder.ModelName, PooledResNet18Embedder.GemModelName, PooledResNet18Embedder.RmacModelName, "whitebox"];
+        [ResNet18Embedder.ModelName, PooledResNet18Embedder.GemModelName, PooledResNet18Embedder.RmacModelName, StreetHead.ModelName, "whitebox"];
 
     private readonly Dictionary<string, int> _dimensions = new(StringComparer.Ordinal)
     {
         [ResNet18Embedder.ModelName] = 512,
         [PooledResNet18Embedder.GemModelName] = 512,
         [PooledResNet18Embedder.RmacModelName] = 512,
+        [StreetHead.ModelName] = StreetHead.Dimension,
         ["whitebox"] = WhiteBoxEmbedder.FeatureLength,
     };
 

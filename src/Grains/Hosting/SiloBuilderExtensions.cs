@@ -122,6 +122,7 @@ internal sealed class OnnxEmbedderFactory(
     public IImageEmbedder Create(string model) => model switch
     {
         ResNet18Embedder.ModelName => ResNet18Embedder.Create(options.Value, loggers.CreateLogger<ResNet18Embedder>()),
+        StreetHead.ModelName => StreetHead.Create(options.Value, loggers.CreateLogger<ResNet18Embedder>()),
         _ when PooledResNet18Embedder.IsModel(model) => PooledResNet18Embedder.Create(model, options.Value, loggers.CreateLogger<ResNet18Embedder>()),
         "whitebox" => new OutfitFinder.Core.Extraction.WhiteBox.WhiteBoxEmbedder(),
         _ when models.IsConfigured(model) =>

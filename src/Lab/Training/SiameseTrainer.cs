@@ -31,6 +31,29 @@ public static class SiameseTrainer
         PairSet? validation,
         SiameseTrainingOptions options,
         Action<EpochReport>? onEpoch = null,
+        CancellationToken cancellationToken = default) =>
+        Train(baseModel, training, validation, null, options, onEpoch, cancellationToken);
+
+    /// <summary>
+    /// Trains a head for vectors of <paramref name="baseModel"/>, watching retrieval on
+    /// <paramref name="retrieval"/> after every epoch: the head returned is the best epoch's (by
+    /// top-20, then MRR@20; epoch 0 is the starting head), and training stops once
+    /// <see cref="SiameseTrainingOptions.Patience"/> epochs in a row have not beaten it.
+    /// </summary>
+    /// <param name="baseModel">Name of the model that made the vectors; stored in the head.</param>
+    /// <param name="training">Pairs to learn from; needs shop photos of at least two products.</param>
+    /// <param name="validation">Held-out pairs whose loss is reported after every epoch, or null.</param>
+    /// <param name="retrieval">Held-out queries and gallery that choose the epoch, or null to keep the last epoch.</param>
+    /// <param name="options">Settings; checked first.</param>
+    /// <param name="onEpoch">Called after every epoch, on the training thread.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    public static TrainingResult Train(
+        string baseModel,
+        PairSet training,
+        PairSet? validation,
+        RegionRetrieval? retrieval,
+        SiameseTrainingOptions options,
+        Action<EpochReport>? onEpoch = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(baseModel);
@@ -49,37 +72,103 @@ public static class SiameseTrainer
 
         var input = training.Dimension;
         var output = options.OutputDimension;
+        if (options.IdentityStart && output != input)
+        {
+            throw new ArgumentException($"An identity start needs an output dimension equal to the input's ({input}), not {output}.", nameof(options));
+        }
+
         var random = new Random(options.Seed);
-        var parameters = InitialParameters(input, output, random);
+        var parameters = options.IdentityStart ? IdentityParameters(input) : InitialParameters(input, output, random);
         var hard = NegativeMining.Nearest(training, options.HardNegatives);
         var validationExamples = validation is null ? null : ValidationExamples(validation, options);
+        var validationGroups = validation is null || validation.ProductCount < 2
+            ? null
+            : EpochGroups(validation, NegativeMining.Nearest(validation, options.HardNegatives), options.RandomNegatives, new Random(options.Seed ^ 0x5EED));
         var adam = new AdamOptimizer(parameters.Length, options.LearningRate);
         var gradient = new float[parameters.Length];
         var reports = new List<EpochReport>(options.Epochs);
+
+        // Epoch 0 is the starting head: with an identity start, a head that never beats it is the base space itself.
+        var startScore = retrieval?.Evaluate(HeadOf(parameters));
+        (int Epoch, ProjectionHead Head, RetrievalScore? Score) best = (0, HeadOf(parameters), startScore);
         for (var epoch = 1; epoch <= options.Epochs; epoch++)
         {
-            var examples = EpochExamples(training, hard, options.RandomNegatives, random);
-            Shuffle(examples, random);
-            double lossSum = 0;
-            for (var start = 0; start < examples.Length; start += options.BatchSize)
+            double trainingLoss;
+            double? validationLoss;
+            if (options.Loss == TrainingLoss.Softmax)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var batch = examples.AsSpan(start, Math.Min(options.BatchSize, examples.Length - start));
-                Array.Clear(gradient);
-                lossSum += PairLoss.Compute(parameters, input, output, training, batch, gradient) * batch.Length;
-                adam.Step(parameters, gradient);
+                var groups = EpochGroups(training, hard, options.RandomNegatives, random);
+                Shuffle(groups, random);
+                var groupsPerStep = Math.Max(1, options.BatchSize / (1 + options.NegativesPerPositive));
+                double lossSum = 0;
+                for (var start = 0; start < groups.Length; start += groupsPerStep)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var batch = groups.AsSpan(start, Math.Min(groupsPerStep, groups.Length - start));
+                    Array.Clear(gradient);
+                    lossSum += SoftmaxLoss.Compute(parameters, input, output, options.Temperature, training, batch, gradient) * batch.Length;
+                    adam.Step(parameters, gradient);
+                }
+
+                trainingLoss = lossSum / groups.Length;
+                validationLoss = validationGroups is null ? null : SoftmaxLoss.Compute(parameters, input, output, options.Temperature, validation!, validationGroups, []);
+            }
+            else
+            {
+                var examples = EpochExamples(training, hard, options.RandomNegatives, random);
+                Shuffle(examples, random);
+                double lossSum = 0;
+                for (var start = 0; start < examples.Length; start += options.BatchSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var batch = examples.AsSpan(start, Math.Min(options.BatchSize, examples.Length - start));
+                    Array.Clear(gradient);
+                    lossSum += PairLoss.Compute(parameters, input, output, training, batch, gradient) * batch.Length;
+                    adam.Step(parameters, gradient);
+                }
+
+                trainingLoss = lossSum / examples.Length;
+                validationLoss = validationExamples is null ? null : PairLoss.Compute(parameters, input, output, validation!, validationExamples, []);
             }
 
-            double? validationLoss = validationExamples is null
-                ? null
-                : PairLoss.Compute(parameters, input, output, validation!, validationExamples, []);
-            var report = new EpochReport(epoch, options.Epochs, lossSum / examples.Length, validationLoss);
+            var current = HeadOf(parameters);
+            var score = retrieval?.Evaluate(current);
+            var report = new EpochReport(epoch, options.Epochs, trainingLoss, validationLoss, score);
             reports.Add(report);
             onEpoch?.Invoke(report);
+            if (retrieval is null)
+            {
+                best = (epoch, current, null);
+                continue;
+            }
+
+            if (score!.IsBetterThan(best.Score))
+            {
+                best = (epoch, current, score);
+            }
+            else if (options.Patience > 0 && epoch - best.Epoch >= options.Patience)
+            {
+                break;
+            }
         }
 
-        var head = new ProjectionHead(baseModel, input, output, parameters.AsSpan(0, input * output), parameters.AsSpan(input * output, output));
-        return new TrainingResult(head, reports);
+        return new TrainingResult(best.Head, reports, best.Epoch, startScore);
+
+        ProjectionHead HeadOf(float[] values) =>
+            new(baseModel, input, output, values.AsSpan(0, input * output), values.AsSpan(input * output, output));
+    }
+
+    /// <summary>The identity map (W = I, b = 0), α = 5, β = 0: the head starts as the base space itself.</summary>
+    internal static float[] IdentityParameters(int dimension)
+    {
+        var parameters = new float[PairLoss.ParameterCount(dimension, dimension)];
+        for (var i = 0; i < dimension; i++)
+        {
+            parameters[(i * dimension) + i] = 1;
+        }
+
+        parameters[(dimension * dimension) + dimension] = InitialAlpha;
+        return parameters;
     }
 
     /// <summary>Gaussian weights with variance 1/I (a random projection that roughly keeps angles), zero bias, α = 5, β = 0.</summary>
@@ -118,6 +207,26 @@ public static class SiameseTrainer
         return [.. examples];
     }
 
+    /// <summary>One ranking group per positive pair: its own shop photo first, then the hard and the random negatives.</summary>
+    private static RankingGroup[] EpochGroups(PairSet set, int[][] hard, int randomNegatives, Random random)
+    {
+        var groups = new RankingGroup[set.Positives.Length];
+        for (var i = 0; i < groups.Length; i++)
+        {
+            var (consumer, shop) = set.Positives[i];
+            var shops = new List<int>(1 + hard[consumer].Length + randomNegatives) { shop };
+            shops.AddRange(hard[consumer]);
+            for (var n = 0; n < randomNegatives; n++)
+            {
+                shops.Add(NegativeMining.RandomOtherProduct(set, consumer, random));
+            }
+
+            groups[i] = new RankingGroup(consumer, [.. shops]);
+        }
+
+        return groups;
+    }
+
     /// <summary>Fixed for the whole run (its own seed), so validation losses of different epochs compare like with like.</summary>
     private static PairExample[] ValidationExamples(PairSet validation, SiameseTrainingOptions options)
     {
@@ -129,7 +238,7 @@ public static class SiameseTrainer
         return EpochExamples(validation, NegativeMining.Nearest(validation, options.HardNegatives), options.RandomNegatives, new Random(options.Seed ^ 0x5EED));
     }
 
-    private static void Shuffle(PairExample[] examples, Random random)
+    private static void Shuffle<T>(T[] examples, Random random)
     {
         for (var i = examples.Length - 1; i > 0; i--)
         {

@@ -28,6 +28,25 @@ public sealed record SiameseTrainingOptions
     /// <summary>Examples (positives and negatives) per optimiser step. Default: 64.</summary>
     public int BatchSize { get; init; } = 64;
 
+    /// <summary>
+    /// When training watches validation retrieval: stop once this many epochs in a row have not
+    /// beaten the best one (whose head is kept); 0 trains every epoch and still keeps the best. Default: 5.
+    /// </summary>
+    public int Patience { get; init; } = 5;
+
+    /// <summary>
+    /// Start from the identity map instead of a random projection (needs <see cref="OutputDimension"/>
+    /// equal to the base dimension): epoch 0 is then the base space, and training only moves away from
+    /// it where the pairs ask. Default: false.
+    /// </summary>
+    public bool IdentityStart { get; init; }
+
+    /// <summary>What training minimises. Default: <see cref="TrainingLoss.Pairs"/>.</summary>
+    public TrainingLoss Loss { get; init; } = TrainingLoss.Pairs;
+
+    /// <summary>Temperature τ of <see cref="TrainingLoss.Softmax"/>: cosines are divided by it before the softmax. Default: 0.05.</summary>
+    public float Temperature { get; init; } = 0.05f;
+
     /// <summary>Hard negatives per positive.</summary>
     internal int HardNegatives => (NegativesPerPositive + 1) / 2;
 
@@ -42,6 +61,8 @@ public sealed record SiameseTrainingOptions
         Check(NegativesPerPositive is >= 1 and <= 64, $"{nameof(NegativesPerPositive)} must be between 1 and 64, not {NegativesPerPositive}.");
         Check(float.IsFinite(LearningRate) && LearningRate > 0 && LearningRate <= 1, $"{nameof(LearningRate)} must be above 0 and at most 1, not {LearningRate}.");
         Check(BatchSize is >= 1 and <= 65_536, $"{nameof(BatchSize)} must be between 1 and 65536, not {BatchSize}.");
+        Check(float.IsFinite(Temperature) && Temperature is > 0 and <= 10, $"{nameof(Temperature)} must be above 0 and at most 10, not {Temperature}.");
+        Check(Patience is >= 0 and <= 10_000, $"{nameof(Patience)} must be between 0 and 10000, not {Patience}.");
 
         static void Check(bool condition, string message)
         {
@@ -53,8 +74,25 @@ public sealed record SiameseTrainingOptions
     }
 }
 
-/// <summary>Losses after one epoch: the mean training loss over the epoch's steps, and the loss on the validation pairs at its end.</summary>
-public sealed record EpochReport(int Epoch, int Epochs, double TrainingLoss, double? ValidationLoss);
+/// <summary>What a head's training minimises.</summary>
+public enum TrainingLoss
+{
+    /// <summary>Binary cross-entropy of single consumer/shop pairs, positive or negative (<see cref="PairLoss"/>).</summary>
+    Pairs,
 
-/// <summary>A trained head and the loss of every epoch, first to last.</summary>
-public sealed record TrainingResult(ProjectionHead Head, IReadOnlyList<EpochReport> Epochs);
+    /// <summary>Softmax cross-entropy of a consumer photo's own shop photo against its negatives (<see cref="SoftmaxLoss"/>).</summary>
+    Softmax,
+}
+
+/// <summary>
+/// Losses after one epoch: the mean training loss over the epoch's steps, the loss on the validation
+/// pairs at its end, and validation retrieval through the epoch's head when training watches it.
+/// </summary>
+public sealed record EpochReport(int Epoch, int Epochs, double TrainingLoss, double? ValidationLoss, RetrievalScore? Retrieval = null);
+
+/// <summary>
+/// A trained head, the report of every epoch run (first to last), the epoch whose head this is (the
+/// last one run, or the best on validation retrieval; 0 when none beat the starting head), and the
+/// starting head's validation retrieval.
+/// </summary>
+public sealed record TrainingResult(ProjectionHead Head, IReadOnlyList<EpochReport> Epochs, int BestEpoch = 0, RetrievalScore? StartRetrieval = null);

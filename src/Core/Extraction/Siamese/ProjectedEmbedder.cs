@@ -15,7 +15,8 @@ public sealed class ProjectedEmbedder : IImageEmbedder
     /// <param name="baseEmbedder">Makes the vectors the head takes; must be the head's base model and dimension.</param>
     /// <param name="head">The learned projection.</param>
     /// <param name="headName">Name of the head, as in <c>resnet18+HEAD</c>.</param>
-    public ProjectedEmbedder(IImageEmbedder baseEmbedder, ProjectionHead head, string headName)
+    /// <param name="model">The model name it serves; default <c>base+head</c>. Built-in heads have names of their own.</param>
+    public ProjectedEmbedder(IImageEmbedder baseEmbedder, ProjectionHead head, string headName, string? model = null)
     {
         ArgumentNullException.ThrowIfNull(baseEmbedder);
         ArgumentNullException.ThrowIfNull(head);
@@ -29,7 +30,7 @@ public sealed class ProjectedEmbedder : IImageEmbedder
 
         this._baseEmbedder = baseEmbedder;
         this._head = head;
-        Model = HeadModelName.Compose(baseEmbedder.Model, headName);
+        Model = model ?? HeadModelName.Compose(baseEmbedder.Model, headName);
     }
 
     /// <inheritdoc />
