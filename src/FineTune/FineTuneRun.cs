@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging.Abstractions;
 using OutfitFinder.Core.Extraction;
 using OutfitFinder.Core.Localisation;
@@ -92,7 +93,7 @@ internal static class FineTuneRun
             result.MinCosineOnnxVersusTorch,
             CacheMinutes = cacheTime.TotalMinutes,
             TrainMinutes = trainTime.TotalMinutes,
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         return result;
     }
 
