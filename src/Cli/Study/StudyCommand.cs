@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace OutfitFinder.Cli.Study;
 
 /// <summary>
-/// <c>outfit study --shop CSV --queries CSV [--max-queries N] [--seed S] [--head FILE]</c>: measures, in
+/// <c>outfit study --shop CSV --queries CSV [--max-queries N] [--seed S] [--head FILE] [--models DIR]</c>: measures, in
 /// this process and without a gateway, every combination of ResNet18 pooling × query localisation ×
 /// crop fusion × re-ranking on one query set, from one run of the model over each photo and crop.
 /// </summary>
@@ -24,13 +24,14 @@ internal static class StudyCommand
         var maxQueries = new Option<int>("--max-queries") { Description = "Use at most this many queries, drawn with --seed (0: all).", HelpName = "N", DefaultValueFactory = _ => 400 };
         var seed = new Option<int>("--seed") { Description = "Chooses the queries when sub-sampling.", HelpName = "S", DefaultValueFactory = _ => 1 };
         var head = new Option<FileInfo?>("--head") { Description = "A learned head (outfit train) to measure on average-pooled vectors as well.", HelpName = "FILE" };
+        var models = new Option<DirectoryInfo?>("--models") { Description = "Model folder holding another ResNet18 graph of the same shape (e.g. one written by outfit-finetune); default: the packaged one.", HelpName = "DIR" };
         var command = new Command(
             "study",
             "Measure ResNet18 retrieval in-process for every pooling (average, GeM, R-MAC, salient window), localisation (none, "
             + "fast, thorough crops), crop fusion (max, rank) and re-ranking (query expansion, database augmentation) on one "
             + "query set; prints Markdown tables of top-1/5/10/20 and MRR@20, per category for the best, and embedding time per query.")
         {
-            shop, queries, maxQueries, seed, head,
+            shop, queries, maxQueries, seed, head, models,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -39,7 +40,10 @@ internal static class StudyCommand
                 parseResult.GetRequiredValue(queries).FullName,
                 parseResult.GetValue(maxQueries),
                 parseResult.GetValue(seed),
-                parseResult.GetValue(head)?.FullName);
+                parseResult.GetValue(head)?.FullName)
+            {
+                ModelDirectory = parseResult.GetValue(models)?.FullName,
+            };
             try
             {
                 var report = new StudyRunner(settings, (done, total) =>
@@ -64,4 +68,8 @@ internal static class StudyCommand
 }
 
 /// <summary>What <c>outfit study</c> was asked to measure.</summary>
-internal sealed record StudySettings(string ShopCsv, string QueriesCsv, int MaxQueries, int Seed, string? HeadFile);
+internal sealed record StudySettings(string ShopCsv, string QueriesCsv, int MaxQueries, int Seed, string? HeadFile)
+{
+    /// <summary>Folder of the ResNet18 graph to measure (<see cref="OnnxEmbedderOptions.ModelDirectory"/>); null for the packaged one.</summary>
+    public string? ModelDirectory { get; init; }
+}

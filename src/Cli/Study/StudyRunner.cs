@@ -44,7 +44,8 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
             queries = queries[..settings.MaxQueries];
         }
 
-        using var embedder = ResNet18Embedder.Create(new OnnxEmbedderOptions(), NullLogger<ResNet18Embedder>.Instance, exposeFeatureMap: true);
+        var modelOptions = settings.ModelDirectory is { } folder ? new OnnxEmbedderOptions { ModelDirectory = folder } : new OnnxEmbedderOptions();
+        using var embedder = ResNet18Embedder.Create(modelOptions, NullLogger<ResNet18Embedder>.Instance, exposeFeatureMap: true);
         var dimension = embedder.Dimension;
         var total = gallery.Count + queries.Length;
         var done = 0;
