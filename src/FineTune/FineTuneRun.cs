@@ -54,10 +54,12 @@ internal static class FineTuneRun
         var started = Stopwatch.GetTimestamp();
         var prefix = string.Create(CultureInfo.InvariantCulture, $"{tensorName}-{QueryRegions.Name(options.Crops)}-{options.MaxProducts}-{options.Training.Seed}");
         var allJobs = trainJobs.Concat(validationJobs).ToList();
+        var logged = 0;
         var cache = BlockInputCache.LoadOrCompute(Path.Combine(options.CacheDirectory, prefix + ".blockinput"), allJobs, tensorName, options.Model, (done, total) =>
         {
-            if (done % 500 == 0 || done == total)
+            if (done - logged >= 500 || done == total)
             {
+                logged = done;
                 log(string.Create(CultureInfo.InvariantCulture, $"cached {done}/{total} ({Stopwatch.GetElapsedTime(started).TotalMinutes:F1} min)"));
             }
         });
