@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace OutfitFinder.Cli.Study;
 
 /// <summary>
-/// <c>outfit study --shop CSV --queries CSV [--max-queries N] [--seed S] [--head FILE]… [--cache DIR] [--json FILE]</c>: measures, in
+/// <c>outfit study --shop CSV --queries CSV [--max-queries N] [--seed S] [--head FILE]… [--cache DIR] [--json FILE] [--models DIR]</c>: measures, in
 /// this process and without a gateway, every combination of ResNet18 pooling × query localisation ×
 /// crop fusion × re-ranking on one query set, from one run of the model over each photo and crop.
 /// </summary>
@@ -41,13 +41,14 @@ internal static class StudyCommand
             Description = "Also write every combination's top-1…20 accuracy, overall and per category, as outfit eval --json does; outfit chart draws it.",
             HelpName = "FILE",
         };
+        var models = new Option<DirectoryInfo?>("--models") { Description = "Model folder holding another ResNet18 graph of the same shape (e.g. one written by outfit-finetune); default: the packaged one.", HelpName = "DIR" };
         var command = new Command(
             "study",
             "Measure ResNet18 retrieval in-process for every pooling (average, GeM, R-MAC, salient window), localisation (none, "
             + "fast, thorough crops), crop fusion (max, rank) and re-ranking (query expansion, database augmentation) on one "
             + "query set; prints Markdown tables of top-1/5/10/20 and MRR@20, per category for the best, and embedding time per query.")
         {
-            shop, queries, maxQueries, seed, head, cache, json,
+            shop, queries, maxQueries, seed, head, cache, json, models,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -58,7 +59,17 @@ internal static class StudyCommand
                 parseResult.GetValue(seed),
                 [.. (parseResult.GetValue(head) ?? []).Select(file => file.FullName)],
                 parseResult.GetValue(cache)?.FullName,
-                parseResult.GetValue(json)?.FullName);
+                parseResult.GetValue(json)?.FullName)
+            {
+                ModelDirectory = parseResult.GetValue(models)?.FullName,
+            };
+            if (settings.ModelDirectory is not null && settings.CacheFolder is not null)
+            {
+                // The caches are keyed by space name only: vectors of another graph would be mixed with the packaged one's.
+                services.Error.WriteError("--models and --cache cannot be used together: the caches hold the packaged ResNet18's vectors.");
+                return Task.FromResult(ExitCodes.Failure);
+            }
+
             try
             {
                 var report = new StudyRunner(settings, (done, total) =>
@@ -84,4 +95,8 @@ internal static class StudyCommand
 
 /// <summary>What <c>outfit study</c> was asked to measure; <paramref name="JsonFile"/>, when set, receives the combinations' accuracies (<see cref="StudyJson"/>).</summary>
 internal sealed record StudySettings(
-    string ShopCsv, string QueriesCsv, int MaxQueries, int Seed, IReadOnlyList<string> HeadFiles, string? CacheFolder = null, string? JsonFile = null);
+    string ShopCsv, string QueriesCsv, int MaxQueries, int Seed, IReadOnlyList<string> HeadFiles, string? CacheFolder = null, string? JsonFile = null)
+{
+    /// <summary>Folder of the ResNet18 graph to measure (<see cref="OnnxEmbedderOptions.ModelDirectory"/>); null for the packaged one.</summary>
+    public string? ModelDirectory { get; init; }
+}

@@ -53,7 +53,7 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
         var galleryVectors = new float[Poolings.Length][];
         var queryCrops = Poolings.Select(_ => new float[queries.Length][]).ToArray();
         var thoroughMs = new List<double>();
-        using (var network = BaseNetwork.Create(ResNet18Embedder.ModelName))
+        using (var network = BaseNetwork.Create(ResNet18Embedder.ModelName, settings.ModelDirectory))
         {
             // The network's spaces are the four poolings in this order: one run of ResNet18 fills them all.
             dimension = network.Dimension;
@@ -105,7 +105,7 @@ internal sealed class StudyRunner(StudySettings settings, Action<int, int> progr
             thoroughMs = pendingTotal == items.Count && thoroughMs.Count > queries.Length ? thoroughMs[^queries.Length..] : [];
         }
 
-        using var embedder = ResNet18Embedder.Create(new OnnxEmbedderOptions(), NullLogger<ResNet18Embedder>.Instance);
+        using var embedder = ResNet18Embedder.Create(BaseNetwork.ResNetOptions(settings.ModelDirectory), NullLogger<ResNet18Embedder>.Instance);
         var latency = MeasureLatency(embedder, queries, thoroughMs);
         var truth = queries.Select(row => index[row[1]]).ToArray();
         var categories = queries.Select(row => row[2]).ToArray();

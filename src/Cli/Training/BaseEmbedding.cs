@@ -95,15 +95,21 @@ internal sealed class BaseNetwork : IDisposable
         _resNet?.Dispose();
     }
 
+    /// <param name="model">One of <see cref="BaseEmbedding.Models"/>.</param>
+    /// <param name="resNetDirectory">For the ResNet18 spaces, a folder holding another graph of the same shape (e.g. a fine-tuned one); null for the packaged one.</param>
     /// <exception cref="ArgumentException">Not a model of <see cref="BaseEmbedding.Models"/>.</exception>
-    public static BaseNetwork Create(string model) => model switch
+    public static BaseNetwork Create(string model, string? resNetDirectory = null) => model switch
     {
         ResNet18Embedder.ModelName or PooledResNet18Embedder.GemModelName or PooledResNet18Embedder.RmacModelName =>
-            new BaseNetwork(ResNet18Embedder.Create(new OnnxEmbedderOptions(), NullLogger<ResNet18Embedder>.Instance, exposeFeatureMap: true), model),
+            new BaseNetwork(ResNet18Embedder.Create(ResNetOptions(resNetDirectory), NullLogger<ResNet18Embedder>.Instance, exposeFeatureMap: true), model),
         WhiteBoxEmbedder.ModelName => new BaseNetwork(new WhiteBoxEmbedder()),
         _ => throw new ArgumentException(
             $"--base '{model}' is not a model this command can run; use one of {string.Join(", ", BaseEmbedding.Models)}."),
     };
+
+    /// <summary>The packaged ResNet18, or the graph in <paramref name="directory"/>.</summary>
+    public static OnnxEmbedderOptions ResNetOptions(string? directory) =>
+        directory is null ? new OnnxEmbedderOptions() : new OnnxEmbedderOptions { ModelDirectory = directory };
 }
 
 /// <summary>Embeds training images in this process with a built-in base model, through the caches.</summary>

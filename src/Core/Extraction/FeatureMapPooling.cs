@@ -142,14 +142,12 @@ public static class FeatureMapPooling
 
     /// <summary>
     /// Regions as in R-MAC, for a square map: at level l = 1, 2, 3, l×l evenly spaced squares of
-    /// side 2·min(H,W)/(l+1) (7×7 map: sides 7, 5 and 4 cells), 1 + 4 + 9 = 14 regions. Each
-    /// region's channel maxima are L2-normalised and added, so no single region dominates.
+    /// side 2·min(H,W)/(l+1) (7×7 map: sides 7, 5 and 4 cells), 1 + 4 + 9 = 14 regions. Public so
+    /// that a trainer pooling the same way (<c>outfit-finetune</c>) uses the very same squares.
     /// </summary>
-    private static void Rmac(ReadOnlySpan<float> map, int channels, int height, int width, Span<float> destination)
+    public static IReadOnlyList<(int Top, int Left, int Side)> RmacRegions(int height, int width)
     {
-        destination.Clear();
-        var cells = height * width;
-        var region = new float[channels];
+        var regions = new List<(int Top, int Left, int Side)>();
         for (var level = 1; level <= 3; level++)
         {
             var side = Math.Max(1, (int)MathF.Round(2f * Math.Min(height, width) / (level + 1)));
@@ -160,27 +158,44 @@ public static class FeatureMapPooling
                 {
                     var top = level == 1 ? (height - side) / 2 : (int)MathF.Round(i * (height - side) / (float)(level - 1));
                     var left = level == 1 ? (width - side) / 2 : (int)MathF.Round(j * (width - side) / (float)(level - 1));
-                    for (var c = 0; c < channels; c++)
-                    {
-                        var plane = map.Slice(c * cells, cells);
-                        var max = float.MinValue;
-                        for (var y = top; y < top + side; y++)
-                        {
-                            for (var x = left; x < left + side; x++)
-                            {
-                                max = Math.Max(max, plane[(y * width) + x]);
-                            }
-                        }
+                    regions.Add((top, left, side));
+                }
+            }
+        }
 
-                        region[c] = max;
-                    }
+        return regions;
+    }
 
-                    Normalise(region);
-                    for (var c = 0; c < channels; c++)
+    /// <summary>
+    /// R-MAC over <see cref="RmacRegions"/>: each region's channel maxima are L2-normalised and
+    /// added, so no single region dominates.
+    /// </summary>
+    private static void Rmac(ReadOnlySpan<float> map, int channels, int height, int width, Span<float> destination)
+    {
+        destination.Clear();
+        var cells = height * width;
+        var region = new float[channels];
+        foreach (var (top, left, side) in RmacRegions(height, width))
+        {
+            for (var c = 0; c < channels; c++)
+            {
+                var plane = map.Slice(c * cells, cells);
+                var max = float.MinValue;
+                for (var y = top; y < top + side; y++)
+                {
+                    for (var x = left; x < left + side; x++)
                     {
-                        destination[c] += region[c];
+                        max = Math.Max(max, plane[(y * width) + x]);
                     }
                 }
+
+                region[c] = max;
+            }
+
+            Normalise(region);
+            for (var c = 0; c < channels; c++)
+            {
+                destination[c] += region[c];
             }
         }
     }

@@ -7,7 +7,8 @@ namespace OutfitFinder.Core.Extraction;
 
 /// <summary>
 /// The edits we make to ONNX model files, on their protobuf bytes: make the batch dimension
-/// symbolic, expose an inner tensor as an output, and read one float initializer.
+/// symbolic, expose an inner tensor as an output, read the nodes, and read or replace float
+/// initializers.
 /// </summary>
 /// <remarks>
 /// Hand-written because the edits touch six message types and a dozen field numbers of
@@ -38,7 +39,14 @@ internal static class OnnxModelProto
     // NodeProto
     private const int NodeInput = 1;
     private const int NodeName = 3;
+    private const int NodeOutput = 2;
     private const int NodeOpType = 4;
+    private const int NodeAttribute = 5;
+    // AttributeProto
+    private const int AttributeName = 1;
+    private const int AttributeFloat = 2;
+    private const int AttributeInt = 3;
+    private const int AttributeInts = 8;
     // TensorProto
     private const int TensorDims = 1;
     private const int TensorDataType = 2;
@@ -139,14 +147,12 @@ internal static class OnnxModelProto
     /// <exception cref="InvalidDataException">The bytes are not an ONNX model with a graph, or no node has that op type.</exception>
     public static (byte[] Model, string OutputName) WithInputOfLastNodeAsOutput(ReadOnlySpan<byte> model, string opType)
     {
-        var graph = FindGraph(model);
         string? tensor = null;
-        foreach (var field in new FieldReader(graph))
+        foreach (var node in ReadNodes(model))
         {
-            if (field.Number == GraphNode && ReadString(field.Payload, NodeOpType) == opType)
+            if (node.OpType == opType && node.Inputs.Count > 0)
             {
-                var inputs = ReadStrings(field.Payload, NodeInput);
-                tensor = inputs.Count > 0 ? inputs[0] : tensor;
+                tensor = node.Inputs[0];
             }
         }
 
@@ -155,6 +161,19 @@ internal static class OnnxModelProto
             throw new InvalidDataException($"The ONNX graph has no {opType} node whose input could become an output.");
         }
 
+        return (WithTensorAsOutput(model, tensor), tensor);
+    }
+
+    /// <summary>
+    /// Returns a copy of <paramref name="model"/> with one more graph output, the inner tensor
+    /// <paramref name="tensor"/> (for example the input of ResNet18's last residual block, which
+    /// <c>outfit-finetune</c> caches). Its type and shape are copied from the graph's
+    /// <c>value_info</c> when it has one. Nothing else changes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not an ONNX model with a graph.</exception>
+    public static byte[] WithTensorAsOutput(ReadOnlySpan<byte> model, string tensor)
+    {
+        var graph = FindGraph(model);
         byte[]? valueInfo = null;
         foreach (var field in new FieldReader(graph))
         {
@@ -174,13 +193,129 @@ internal static class OnnxModelProto
         var newGraph = new ArrayBufferWriter<byte>(graph.Length + valueInfo.Length + 16);
         newGraph.Write(graph);
         WriteMessage(newGraph, GraphOutput, valueInfo);
+        return WithGraph(model, newGraph.WrittenSpan);
+    }
 
-        var result = new ArrayBufferWriter<byte>(model.Length + valueInfo.Length + 32);
+    /// <summary>
+    /// The graph's nodes in file order (which ONNX requires to be a topological order): op type,
+    /// input and output tensor names, and the integer and float attributes (a single value reads
+    /// as a one-element array).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not an ONNX model with a graph.</exception>
+    public static IReadOnlyList<OnnxNode> ReadNodes(ReadOnlySpan<byte> model)
+    {
+        var nodes = new List<OnnxNode>();
+        foreach (var field in new FieldReader(FindGraph(model)))
+        {
+            if (field.Number != GraphNode || field.WireType != WireLength)
+            {
+                continue;
+            }
+
+            var ints = new Dictionary<string, long[]>(StringComparer.Ordinal);
+            var floats = new Dictionary<string, float>(StringComparer.Ordinal);
+            foreach (var part in new FieldReader(field.Payload))
+            {
+                if (part.Number != NodeAttribute || part.WireType != WireLength)
+                {
+                    continue;
+                }
+
+                var name = ReadString(part.Payload, AttributeName);
+                var values = ReadInt64s(part.Payload, AttributeInts);
+                if (values.Count == 0)
+                {
+                    values = ReadInt64s(part.Payload, AttributeInt);
+                }
+
+                if (values.Count > 0)
+                {
+                    ints[name] = [.. values];
+                }
+
+                foreach (var value in new FieldReader(part.Payload))
+                {
+                    if (value.Number == AttributeFloat && value.WireType == WireFixed32)
+                    {
+                        floats[name] = BinaryPrimitives.ReadSingleLittleEndian(value.Raw[^4..]);
+                    }
+                }
+            }
+
+            nodes.Add(new OnnxNode(
+                ReadString(field.Payload, NodeOpType), ReadStrings(field.Payload, NodeInput), ReadStrings(field.Payload, NodeOutput), ints, floats));
+        }
+
+        return nodes;
+    }
+
+    /// <summary>
+    /// Returns a copy of <paramref name="model"/> in which each float initializer named in
+    /// <paramref name="values"/> holds those values (as raw little-endian data); its name, type
+    /// and dimensions stay. Everything else is copied byte for byte. This is how weights trained
+    /// outside ONNX Runtime go back into the graph that serves them.
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// An initializer is missing, is not float, keeps its data outside the file, or has a different element count.
+    /// </exception>
+    public static byte[] WithFloatInitializers(ReadOnlySpan<byte> model, IReadOnlyDictionary<string, float[]> values)
+    {
+        var graph = FindGraph(model);
+        var replaced = new HashSet<string>(StringComparer.Ordinal);
+        var newGraph = new ArrayBufferWriter<byte>(graph.Length + 1024);
+        foreach (var field in new FieldReader(graph))
+        {
+            string? name = field.Number == GraphInitializer && field.WireType == WireLength ? ReadString(field.Payload, TensorName) : null;
+            if (name is null || !values.TryGetValue(name, out var data))
+            {
+                newGraph.Write(field.Raw);
+                continue;
+            }
+
+            var tensor = field.Payload;
+            if (ReadVarint(tensor, TensorDataType) != DataTypeFloat || ReadVarint(tensor, TensorDataLocation) != 0)
+            {
+                throw new InvalidDataException($"Initializer '{name}' is not a float tensor stored in the model file.");
+            }
+
+            var dims = ReadInt64s(tensor, TensorDims);
+            var count = dims.Aggregate(1L, (a, b) => a * b);
+            if (count != data.Length)
+            {
+                throw new InvalidDataException($"Initializer '{name}' has {count} values (shape [{string.Join(",", dims)}]), not {data.Length}.");
+            }
+
+            var newTensor = new ArrayBufferWriter<byte>(tensor.Length + 16);
+            foreach (var part in new FieldReader(tensor))
+            {
+                if (part.Number is not (TensorRawData or TensorFloatData))
+                {
+                    newTensor.Write(part.Raw);
+                }
+            }
+
+            WriteMessage(newTensor, TensorRawData, MemoryMarshal.AsBytes(data.AsSpan()));
+            WriteMessage(newGraph, GraphInitializer, newTensor.WrittenSpan);
+            replaced.Add(name);
+        }
+
+        var missing = values.Keys.Where(key => !replaced.Contains(key)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new InvalidDataException($"The model has no initializer named {string.Join(", ", missing.Select(m => $"'{m}'"))}.");
+        }
+
+        return WithGraph(model, newGraph.WrittenSpan);
+    }
+
+    private static byte[] WithGraph(ReadOnlySpan<byte> model, ReadOnlySpan<byte> graph)
+    {
+        var result = new ArrayBufferWriter<byte>(model.Length + 1024);
         foreach (var field in new FieldReader(model))
         {
             if (field.Number == ModelGraph && field.WireType == WireLength)
             {
-                WriteMessage(result, ModelGraph, newGraph.WrittenSpan);
+                WriteMessage(result, ModelGraph, graph);
             }
             else
             {
@@ -188,7 +323,7 @@ internal static class OnnxModelProto
             }
         }
 
-        return (result.WrittenSpan.ToArray(), tensor);
+        return result.WrittenSpan.ToArray();
     }
 
     /// <summary>Reads the float initializer <paramref name="name"/>: its dimensions and values.</summary>
@@ -601,3 +736,11 @@ internal sealed record OnnxTensorSignature(string Name, long[] Dimensions)
     /// <summary>Shape as ONNX tools print it, e.g. <c>[N,3,224,224]</c>.</summary>
     public override string ToString() => $"{Name} [{string.Join(",", Dimensions.Select(d => d < 0 ? "N" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
 }
+
+/// <summary>One graph node: its op type, input and output tensor names, and its integer and float attributes.</summary>
+internal sealed record OnnxNode(
+    string OpType,
+    IReadOnlyList<string> Inputs,
+    IReadOnlyList<string> Outputs,
+    IReadOnlyDictionary<string, long[]> IntAttributes,
+    IReadOnlyDictionary<string, float> FloatAttributes);
