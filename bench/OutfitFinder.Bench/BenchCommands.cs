@@ -270,14 +270,19 @@ internal static class BenchCommands
                 result.AddError("--limit-mib must be 0 (none) or a positive number of MiB.");
             }
         });
+        var preload = new Option<string[]>("--preload")
+        {
+            Description = "The silo's Extraction:Preload, e.g. --preload whitebox for a silo that holds vectors and no model weights; default: the silo's own default.",
+            HelpName = "MODEL", AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("memory", "What the silo process holds for a loaded catalog whose shards answer from graphs, its peak, and the answers' recall.")
         {
-            vectors, shards, graphVectors, storage, queries, k, clusters, seed, timeLimit, index, limitMiB,
+            vectors, shards, graphVectors, storage, queries, k, clusters, seed, timeLimit, index, limitMiB, preload,
         };
         command.SetAction((parse, cancellationToken) => ShardMemoryBenchmark.RunAsync(
             new MemorySettings(parse.GetValue(vectors), parse.GetValue(shards), parse.GetValue(graphVectors), parse.GetValue(storage),
                 parse.GetValue(queries), parse.GetValue(k), parse.GetValue(clusters), parse.GetValue(seed), TimeSpan.FromSeconds(parse.GetValue(timeLimit)),
-                parse.GetValue(index), parse.GetValue(limitMiB)),
+                parse.GetValue(index), parse.GetValue(limitMiB), parse.GetValue(preload) is { Length: > 0 } models ? models : null),
             new Report(Console.Out), cancellationToken));
         return command;
     }

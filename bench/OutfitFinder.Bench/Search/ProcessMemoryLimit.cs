@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace OutfitFinder.Bench.Search;
 
@@ -11,148 +10,96 @@ namespace OutfitFinder.Bench.Search;
 /// <remarks>
 /// <para><c>systemd-run --scope -p MemoryMax=…</c> needs systemd as the init process, which containers rarely have;
 /// writing the cgroup files needs only a writable cgroup mount.</para>
-/// <para>Memory a process already holds stays charged to the group it was charged in when the process moves (cgroup v2
-/// always; v1 on kernels that dropped <c>memory.move_charge_at_immigrate</c>, 6.x among them). So when the charges do not
-/// move, the new group's limit is the requested one less the anonymous memory the process holds at that moment: what
-/// is left is what the page cache of its mapped files may take; and those mappings are paged out first
-/// (<c>madvise(MADV_PAGEOUT)</c>), so the cache starts empty and every page the searches read back is charged to the
-/// limited group, which must evict to fit. Example: 1,229 MiB requested, 1,060 MiB anonymous held: the floats get
-/// 169 MiB of page cache.</para>
+/// <para>Memory stays charged to the group it was charged in when a process moves (cgroup v2 always; v1 on kernels that
+/// dropped <c>memory.move_charge_at_immigrate</c>, 6.x among them). So the process enters its group with
+/// <see cref="Enter"/> as the benchmark starts, before the silo holds anything, and everything it allocates or reads
+/// from then on (heap, native buffers, the mapped files' page cache) is charged there; <see cref="Limit"/> later sets
+/// the limit, and the kernel reclaims page cache until the group fits. What the runtime held before entering stays
+/// outside the group and is reported.</para>
 /// </remarks>
-internal sealed partial class ProcessMemoryLimit : IDisposable
+internal sealed class ProcessMemoryLimit : IDisposable
 {
     private const string Root = "/sys/fs/cgroup";
     private readonly string _group;
     private readonly string _parent;
+    private readonly bool _v2;
 
-    private ProcessMemoryLimit(string group, string parent, string description) =>
-        (_group, _parent, Description) = (group, parent, description);
+    private ProcessMemoryLimit(string group, string parent, bool v2, double anonOutsideBytes) =>
+        (_group, _parent, _v2, AnonOutsideBytes) = (group, parent, v2, anonOutsideBytes);
 
-    /// <summary>Which cgroup was made and how it limits the process.</summary>
-    public string Description { get; }
+    /// <summary>Anonymous memory the process held when it entered the group, charged outside it.</summary>
+    public double AnonOutsideBytes { get; }
+
+    /// <summary>The group's path and kind.</summary>
+    public string Group => $"cgroup {(_v2 ? "v2" : "v1")} {_group}";
+
+    /// <summary>What the group holds now (anonymous memory and page cache charged to it), in bytes.</summary>
+    public long UsageBytes() => long.Parse(File.ReadAllText(Path.Combine(_group, _v2 ? "memory.current" : "memory.usage_in_bytes")).Trim(), CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Moves this process into a new cgroup limited to <paramref name="limitBytes"/>; null and a sentence saying why when
-    /// the cgroup files are not there or not writable (then nothing changed).
+    /// Moves this process into a new cgroup with no limit yet; null and a sentence saying why when the cgroup files are
+    /// not there or not writable (then nothing changed).
     /// </summary>
-    /// <param name="limitBytes">The whole process's limit: anonymous memory and page cache.</param>
-    /// <param name="mappedFolder">Files mapped from under this folder are paged out first when charges do not move.</param>
-    /// <param name="skipped">Why no limit was set, or null.</param>
-    public static ProcessMemoryLimit? TryApply(long limitBytes, string mappedFolder, out string? skipped)
+    public static ProcessMemoryLimit? Enter(out string? skipped)
     {
         var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        var limit = limitBytes.ToString(CultureInfo.InvariantCulture);
-        var anon = (long)ProcessMemory.Read().AnonBytes;
-        var fileShare = (limitBytes - anon).ToString(CultureInfo.InvariantCulture);
-        if (limitBytes <= anon)
-        {
-            skipped = $"the process already holds {anon / (1024 * 1024)} MiB of anonymous memory, more than the limit";
-            return null;
-        }
-
+        var anon = ProcessMemory.Read().AnonBytes;
         var name = $"outfit-bench-{pid}";
         string? group = null;
         try
         {
             var lines = File.ReadAllLines("/proc/self/cgroup");
-            if (File.Exists(Path.Combine(Root, "cgroup.controllers")))
+            string parent;
+            var v2 = File.Exists(Path.Combine(Root, "cgroup.controllers"));
+            if (v2)
             {
                 // v2: a group that holds processes cannot also hand controllers to children, so the new group is a sibling.
                 var own = lines.First(line => line.StartsWith("0::", StringComparison.Ordinal))[3..];
-                var parent = Root + Path.GetDirectoryName(own.TrimEnd('/'))?.Replace('\\', '/');
+                parent = Root + own;
+                group = Path.Combine(Root + Path.GetDirectoryName(own.TrimEnd('/'))?.Replace('\\', '/'), name);
+            }
+            else
+            {
+                var memory = lines.Select(line => line.Split(':', 3)).FirstOrDefault(parts => parts.Length == 3 && parts[1].Split(',').Contains("memory"));
+                if (memory is null || !Directory.Exists(Path.Combine(Root, "memory")))
+                {
+                    skipped = "no cgroup memory controller is mounted under /sys/fs/cgroup";
+                    return null;
+                }
+
+                parent = Path.Combine(Root, "memory") + memory[2].TrimEnd('/');
                 group = Path.Combine(parent, name);
-                Directory.CreateDirectory(group);
-                File.WriteAllText(Path.Combine(group, "memory.max"), fileShare);
-                File.WriteAllText(Path.Combine(group, "cgroup.procs"), pid);
-                var pagedOut = PageOut(mappedFolder);
-                skipped = null;
-                return new ProcessMemoryLimit(group, Root + own,
-                    $"cgroup v2 {group}, memory.max = {fileShare} (the limit less {anon / (1024 * 1024)} MiB of anonymous memory charged before), {pagedOut / (1024 * 1024)} MiB of mappings paged out");
             }
 
-            var memory = lines.Select(line => line.Split(':', 3)).FirstOrDefault(parts => parts.Length == 3 && parts[1].Split(',').Contains("memory"));
-            if (memory is null || !Directory.Exists(Path.Combine(Root, "memory")))
-            {
-                skipped = "no cgroup memory controller is mounted under /sys/fs/cgroup";
-                return null;
-            }
-
-            var current = Path.Combine(Root, "memory") + memory[2].TrimEnd('/');
-            group = Path.Combine(current, name);
             Directory.CreateDirectory(group);
-            bool moves;
-            try
-            {
-                File.WriteAllText(Path.Combine(group, "memory.move_charge_at_immigrate"), "3");
-                moves = true;
-            }
-            catch (IOException)
-            {
-                moves = false;
-            }
-
             File.WriteAllText(Path.Combine(group, "cgroup.procs"), pid);
-            if (moves)
-            {
-                // Below the charges just moved in, this write makes the kernel reclaim (page cache first) until they fit.
-                File.WriteAllText(Path.Combine(group, "memory.limit_in_bytes"), limit);
-                skipped = null;
-                return new ProcessMemoryLimit(group, current, $"cgroup v1 {group}, memory.limit_in_bytes = {limit}, charges moved with the process");
-            }
-
-            File.WriteAllText(Path.Combine(group, "memory.limit_in_bytes"), fileShare);
-            var evicted = PageOut(mappedFolder);
             skipped = null;
-            return new ProcessMemoryLimit(group, current,
-                $"cgroup v1 {group}, memory.limit_in_bytes = {fileShare} (the limit less {anon / (1024 * 1024)} MiB of anonymous memory charged before; this kernel does not move charges), {evicted / (1024 * 1024)} MiB of mappings paged out");
+            return new ProcessMemoryLimit(group, parent, v2, anon);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
             skipped = $"the cgroup files are not writable here ({e.Message})";
-            if (group is not null)
-            {
-                try
-                {
-                    Directory.Delete(group);
-                }
-                catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-                {
-                    // The process may already be inside: then the group goes when the process leaves it.
-                }
-            }
-
+            TryDelete(group);
             return null;
         }
     }
 
-    /// <summary>Asks the kernel to reclaim the pages of every mapping of a file under <paramref name="folder"/>; returns the bytes mapped.</summary>
-    private static long PageOut(string folder)
+    /// <summary>
+    /// Limits the group to <paramref name="limitBytes"/>; the write returns once the kernel has reclaimed enough page
+    /// cache for the group to fit. Null when it set the limit, else why not (the group's anonymous memory alone is more).
+    /// </summary>
+    public string? Limit(long limitBytes)
     {
-        const int pageOut = 21; // MADV_PAGEOUT, Linux 5.4 and later
-        long bytes = 0;
-        foreach (var line in File.ReadLines("/proc/self/maps"))
+        try
         {
-            // "start-end perms offset dev inode path"
-            var parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length < 6 || !parts[5].StartsWith(folder, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var range = parts[0].Split('-');
-            var start = long.Parse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            var end = long.Parse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            if (Madvise((nint)start, (nuint)(end - start), pageOut) == 0)
-            {
-                bytes += end - start;
-            }
+            File.WriteAllText(Path.Combine(_group, _v2 ? "memory.max" : "memory.limit_in_bytes"), limitBytes.ToString(CultureInfo.InvariantCulture));
+            return null;
         }
-
-        return bytes;
+        catch (IOException e)
+        {
+            return $"the kernel could not fit the group under {limitBytes / (1024 * 1024)} MiB ({e.Message}); it holds {UsageBytes() / (1024 * 1024)} MiB";
+        }
     }
-
-    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
-    private static partial int Madvise(nint address, nuint length, int advice);
 
     /// <summary>Moves the process back to the group it came from and removes the one made for it.</summary>
     public void Dispose()
@@ -160,7 +107,26 @@ internal sealed partial class ProcessMemoryLimit : IDisposable
         try
         {
             File.WriteAllText(Path.Combine(_parent, "cgroup.procs"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-            Directory.Delete(_group);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Then the group stays until the process exits.
+            return;
+        }
+
+        TryDelete(_group);
+    }
+
+    private static void TryDelete(string? group)
+    {
+        if (group is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(group);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

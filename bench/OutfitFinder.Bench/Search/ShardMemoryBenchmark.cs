@@ -27,9 +27,10 @@ namespace OutfitFinder.Bench.Search;
 /// <param name="Index">The cluster's <c>Search:Index</c>: Auto builds each graph in the background from 20,000 vectors on, Hnsw from the first.</param>
 /// <param name="LimitMiB">When above 0, the queries are measured a second time after the process is put under a cgroup
 /// memory limit of this many MiB (anonymous memory and page cache together), so the kernel must evict mapped vectors.</param>
+/// <param name="Preload">The silo's <c>Extraction:Preload</c>: the models it loads at start (null: its default, ResNet18 twice over).</param>
 internal sealed record MemorySettings(
     int Vectors, int Shards, HnswVectors GraphVectors, ShardVectorStorage VectorStorage, int Queries, int K, int Clusters, int Seed,
-    TimeSpan TimeLimit, ShardIndexKind Index = ShardIndexKind.Auto, int LimitMiB = 0);
+    TimeSpan TimeLimit, ShardIndexKind Index = ShardIndexKind.Auto, int LimitMiB = 0, IReadOnlyList<string>? Preload = null);
 
 /// <summary>One <c>memory</c> run: what the silo process holds for the catalog, and what its answers are worth.</summary>
 /// <param name="Benchmark">Always <c>memory</c>.</param>
@@ -43,6 +44,7 @@ internal sealed record MemorySettings(
 /// <param name="CatalogAnonMiB">Anonymous resident memory the loaded catalog added (after full collections).</param>
 /// <param name="PeakCatalogAnonMiB">The most anonymous memory the catalog added at any sample, load, builds and compactions included.</param>
 /// <param name="HeapMiB">Live managed heap after full collections, the whole process.</param>
+/// <param name="GcCommittedMiB">Memory the garbage collector holds committed after those collections (live heap, free space and its own tables).</param>
 /// <param name="FileMiB">File-backed resident memory (the page cache's mapped vector rows), which the kernel may drop.</param>
 /// <param name="FloatMiB">What the vectors take as floats: the memory an all-in-memory shard needs for them alone.</param>
 /// <param name="Recall">Share of the exact top k found by the fan-out's answers.</param>
@@ -53,11 +55,12 @@ internal sealed record MemorySettings(
 internal sealed record MemoryRun(
     string Benchmark, int Vectors, int Shards, string GraphVectors, string VectorStorage,
     double LoadSeconds, double GraphSeconds, double BaselineAnonMiB, double CatalogAnonMiB, double PeakCatalogAnonMiB,
-    double HeapMiB, double FileMiB, double FloatMiB, double Recall, double P50Ms, double P99Ms, double Qps, LimitedRun? Limited);
+    double HeapMiB, double GcCommittedMiB, double FileMiB, double FloatMiB, double Recall, double P50Ms, double P99Ms, double Qps, LimitedRun? Limited);
 
 /// <summary>The queries answered again with the process under a cgroup memory limit.</summary>
-/// <param name="LimitMiB">The limit: anonymous memory and page cache together.</param>
+/// <param name="LimitMiB">The limit on the cgroup the process entered as it started: anonymous memory and page cache together.</param>
 /// <param name="AnonMiB">Anonymous resident memory of the whole process once limited.</param>
+/// <param name="OutsideMiB">Anonymous memory the process held before it entered the group (the runtime's start), not charged to it.</param>
 /// <param name="FileMiBBefore">File-backed resident memory just after the limit was set.</param>
 /// <param name="FileMiBAfter">File-backed resident memory after the queries.</param>
 /// <param name="Recall">Share of the exact top k found.</param>
@@ -65,7 +68,7 @@ internal sealed record MemoryRun(
 /// <param name="P99Ms">99th percentile of the same.</param>
 /// <param name="Qps">Queries answered per second, one at a time.</param>
 internal sealed record LimitedRun(
-    double LimitMiB, double AnonMiB, double FileMiBBefore, double FileMiBAfter, double Recall, double P50Ms, double P99Ms, double Qps);
+    double LimitMiB, double AnonMiB, double OutsideMiB, double FileMiBBefore, double FileMiBAfter, double Recall, double P50Ms, double P99Ms, double Qps);
 
 /// <summary>
 /// <c>memory</c>: loads a catalog of clustered synthetic vectors into the embedded silo, waits until every shard
@@ -112,10 +115,20 @@ internal static class ShardMemoryBenchmark
     private static async Task<MemoryRun> MeasureAsync(MemorySettings settings, Report report, string storageRoot, CancellationToken cancellationToken)
     {
         var space = new ClusteredVectors(Dimension, settings.Clusters, settings.Seed, ClusteredVectors.GatewayBenchmarkSpread);
+
+        // Charges stay where they were made, so the process enters its cgroup before the silo holds anything.
+        string? skipped = null;
+        using var group = settings.LimitMiB > 0 ? ProcessMemoryLimit.Enter(out skipped) : null;
+        if (settings.LimitMiB > 0 && group is null)
+        {
+            report.Line($"SKIPPED the run under --limit-mib {settings.LimitMiB}: {skipped}.");
+        }
+
+        string[] preload = settings.Preload is { } models ? [.. models.Select((model, i) => $"--Extraction:Preload:{i}={model}")] : [];
         await using var gateway = await InProcessGateway.StartAsync(storageRoot,
         [
             $"--Search:Index={settings.Index}", $"--Search:GraphVectors={settings.GraphVectors}", $"--Search:VectorStorage={settings.VectorStorage}",
-            $"--Search:VectorFolder={Path.Combine(storageRoot, "scratch-vectors")}",
+            $"--Search:VectorFolder={Path.Combine(storageRoot, "scratch-vectors")}", .. preload,
         ], cancellationToken);
         var grains = gateway.Grains;
         using (var http = new HttpClient { BaseAddress = gateway.Address })
@@ -130,8 +143,13 @@ internal static class ShardMemoryBenchmark
             await shard.GetCountsAsync(cancellationToken);
         }
 
-        // The silo preloads ResNet18 in the background (hundreds of MiB): wait for it, so the baseline includes it.
-        gateway.Services.GetRequiredService<OutfitFinder.Grains.Extraction.EmbedderRegistry>().Get("resnet18");
+        // The silo preloads its models in the background (ResNet18: hundreds of MiB): wait for them, so the baseline includes them.
+        var registry = gateway.Services.GetRequiredService<OutfitFinder.Grains.Extraction.EmbedderRegistry>();
+        foreach (var model in settings.Preload ?? OutfitFinder.Grains.Extraction.EmbedderWarmUpOptions.DefaultPreload)
+        {
+            registry.Get(model);
+        }
+
         var baseline = Settle();
         using var sampler = new PeakSampler();
 
@@ -178,35 +196,37 @@ internal static class ShardMemoryBenchmark
             + $"{graphSeconds:F1} s later.");
 
         var (recall, latencies, qps, exact) = await MeasureAnswersAsync(gateway, space, settings, cancellationToken);
-        var limited = settings.LimitMiB > 0 ? await MeasureLimitedAsync(gateway, space, settings, exact, storageRoot, report, cancellationToken) : null;
+        var limited = group is not null ? await MeasureLimitedAsync(gateway, group, space, settings, exact, report, cancellationToken) : null;
         return new MemoryRun("memory", settings.Vectors, settings.Shards, settings.GraphVectors.ToString(), settings.VectorStorage.ToString(),
             Math.Round(loadSeconds, 1), Math.Round(graphSeconds, 1), Round(baseline.AnonBytes), Round(loaded.AnonBytes - baseline.AnonBytes),
-            Round(peak - baseline.AnonBytes), Round(loaded.HeapBytes), Round(loaded.FileBytes), Round((double)settings.Vectors * Dimension * sizeof(float)),
+            Round(peak - baseline.AnonBytes), Round(loaded.HeapBytes), Round(loaded.GcCommittedBytes), Round(loaded.FileBytes), Round((double)settings.Vectors * Dimension * sizeof(float)),
             Math.Round(recall, 4), Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 99)), Math.Round(qps, 1),
             limited);
     }
 
     /// <summary>
-    /// Puts the process under the cgroup limit (the kernel reclaims page cache until anonymous memory and cache fit),
-    /// answers the same queries again, and moves the process back. Null, with a line saying why, when no cgroup can be made.
+    /// Limits the cgroup the process entered at its start (the kernel reclaims page cache until anonymous memory and
+    /// cache fit) and answers the same queries again. Null, with a line saying why, when the limit cannot be met.
     /// </summary>
     private static async Task<LimitedRun?> MeasureLimitedAsync(
-        InProcessGateway gateway, ClusteredVectors space, MemorySettings settings, IReadOnlyList<IndexHit>[] exact, string storageRoot,
+        InProcessGateway gateway, ProcessMemoryLimit group, ClusteredVectors space, MemorySettings settings, IReadOnlyList<IndexHit>[] exact,
         Report report, CancellationToken cancellationToken)
     {
         Settle();
-        using var limit = ProcessMemoryLimit.TryApply(settings.LimitMiB * 1024L * 1024L, storageRoot, out var skipped);
-        if (limit is null)
+        var before = group.UsageBytes();
+        if (group.Limit(settings.LimitMiB * 1024L * 1024L) is { } failed)
         {
-            report.Line($"SKIPPED the run under --limit-mib {settings.LimitMiB}: {skipped}.");
+            report.Line($"SKIPPED the run under --limit-mib {settings.LimitMiB}: {failed}.");
             return null;
         }
 
         var (anon, fileBefore) = ProcessMemory.Read();
-        report.Line($"Limited: {limit.Description}; resident now {Round(anon):N1} MiB anonymous, {Round(fileBefore):N1} MiB file-backed.");
+        report.Line($"Limited: {group.Group} to {settings.LimitMiB:N0} MiB; it held {Round(before):N1} MiB before, {Round(group.UsageBytes()):N1} MiB now; "
+            + $"the process holds {Round(anon):N1} MiB anonymous ({Round(group.AnonOutsideBytes):N1} MiB of it from before it entered the group, charged outside) "
+            + $"and {Round(fileBefore):N1} MiB file-backed.");
         var (recall, latencies, qps, _) = await MeasureAnswersAsync(gateway, space, settings, cancellationToken, exact);
         var (_, fileAfter) = ProcessMemory.Read();
-        return new LimitedRun(settings.LimitMiB, Round(anon), Round(fileBefore), Round(fileAfter), Math.Round(recall, 4),
+        return new LimitedRun(settings.LimitMiB, Round(anon), Round(group.AnonOutsideBytes), Round(fileBefore), Round(fileAfter), Math.Round(recall, 4),
             Report.Ms(Statistics.Median(latencies)), Report.Ms(Statistics.Percentile(latencies, 99)), Math.Round(qps, 1));
     }
 
@@ -289,7 +309,7 @@ internal static class ShardMemoryBenchmark
     }
 
     /// <summary>Full blocking, compacting collections, then the process's memory as the kernel counts it.</summary>
-    private static (double AnonBytes, double FileBytes, double HeapBytes) Settle()
+    private static (double AnonBytes, double FileBytes, double HeapBytes, double GcCommittedBytes) Settle()
     {
         for (var i = 0; i < 2; i++)
         {
@@ -299,7 +319,7 @@ internal static class ShardMemoryBenchmark
         }
 
         var (anon, file) = ProcessMemory.Read();
-        return (anon, file, GC.GetTotalMemory(forceFullCollection: false));
+        return (anon, file, GC.GetTotalMemory(forceFullCollection: false), GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes);
     }
 
     private static double Round(double bytes) => Math.Round(bytes / MiB, 1);
@@ -307,15 +327,15 @@ internal static class ShardMemoryBenchmark
     private static void Print(Report report, MemoryRun run)
     {
         var table = new MarkdownTable("vectors", "shards", "graph", "float vectors", "catalog anon MiB", "peak anon MiB", "heap MiB (process)",
-            "page cache MiB", "floats alone MiB", "recall@k", "QPS", "p50 ms", "p99 ms");
+            "GC committed MiB", "page cache MiB", "floats alone MiB", "recall@k", "QPS", "p50 ms", "p99 ms");
         table.Add(run.Vectors.ToString("N0", CultureInfo.InvariantCulture), run.Shards.ToString(CultureInfo.InvariantCulture), run.GraphVectors,
-            run.VectorStorage, Format(run.CatalogAnonMiB), Format(run.PeakCatalogAnonMiB), Format(run.HeapMiB), Format(run.FileMiB),
+            run.VectorStorage, Format(run.CatalogAnonMiB), Format(run.PeakCatalogAnonMiB), Format(run.HeapMiB), Format(run.GcCommittedMiB), Format(run.FileMiB),
             Format(run.FloatMiB), run.Recall.ToString("F4", CultureInfo.InvariantCulture), Format(run.Qps), Format(run.P50Ms), Format(run.P99Ms));
         report.Table(table);
         if (run.Limited is { } limited)
         {
-            var under = new MarkdownTable("process limit MiB", "anon MiB", "file MiB after limit", "file MiB after queries", "recall@k", "QPS", "p50 ms", "p99 ms");
-            under.Add(Format(limited.LimitMiB), Format(limited.AnonMiB), Format(limited.FileMiBBefore), Format(limited.FileMiBAfter),
+            var under = new MarkdownTable("cgroup limit MiB", "anon MiB", "of it outside the group", "file MiB after limit", "file MiB after queries", "recall@k", "QPS", "p50 ms", "p99 ms");
+            under.Add(Format(limited.LimitMiB), Format(limited.AnonMiB), Format(limited.OutsideMiB), Format(limited.FileMiBBefore), Format(limited.FileMiBAfter),
                 limited.Recall.ToString("F4", CultureInfo.InvariantCulture), Format(limited.Qps), Format(limited.P50Ms), Format(limited.P99Ms));
             report.Table(under);
         }
