@@ -31,7 +31,7 @@ internal static class StudyJson
             "rmac" => "resnet18-rmac",
             "salient" => "resnet18 salient window",
             "avg + head" => "resnet18 + head",
-            _ => space,
+            _ => HeadModelName(space),
         };
         var name = $"{model}, {localise}";
         if (localise != "none" && fusion != "max")
@@ -40,6 +40,21 @@ internal static class StudyJson
         }
 
         return rerank == "-" ? name : $"{name}, {rerank}";
+    }
+
+    // A head measured from a file named after the model that serves it (e.g. "rmac + resnet18-rmac-street", from
+    // the shipped resnet18-rmac-street.head) is named as that model; any other head keeps its "pooling + file" name.
+    private static string HeadModelName(string space)
+    {
+        var plus = space.IndexOf(" + ", StringComparison.Ordinal);
+        if (plus < 0)
+        {
+            return space;
+        }
+
+        var served = SeriesName(space[..plus], "none", "max", "-")[..^", none".Length];
+        var head = space[(plus + 3)..];
+        return head.StartsWith(served + "-", StringComparison.Ordinal) ? head : space;
     }
 
     /// <summary>

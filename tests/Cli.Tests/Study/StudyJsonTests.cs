@@ -33,6 +33,9 @@ public sealed class StudyJsonTests
     [InlineData("rmac", "thorough", "max", "-", "resnet18-rmac, thorough")]
     [InlineData("gem", "fast", "rank", "-", "resnet18-gem, fast, rank fusion")]
     [InlineData("avg", "fast", "max", "query expansion (top 2)", "resnet18, fast, query expansion (top 2)")]
+    [InlineData("rmac + resnet18-rmac-street", "thorough", "max", "-", "resnet18-rmac-street, thorough")]
+    [InlineData("rmac + street", "fast", "max", "-", "rmac + street, fast")]
+    [InlineData("gem + resnet18-rmac-street", "none", "max", "-", "gem + resnet18-rmac-street, none")]
     public void SeriesName_NamesTheServedModelAndOnlyWhatTheGatewayDoesNotDoByDefault(string space, string localise, string fusion, string rerank, string expected)
     {
         Assert.Equal(expected, StudyJson.SeriesName(space, localise, fusion, rerank));
