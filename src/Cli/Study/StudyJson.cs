@@ -24,15 +24,7 @@ internal static class StudyJson
     /// </summary>
     public static string SeriesName(string space, string localise, string fusion, string rerank)
     {
-        var model = space switch
-        {
-            "avg" => "resnet18",
-            "gem" => "resnet18-gem",
-            "rmac" => "resnet18-rmac",
-            "salient" => "resnet18 salient window",
-            "avg + head" => "resnet18 + head",
-            _ => HeadModelName(space),
-        };
+        var model = ModelName(space);
         var name = $"{model}, {localise}";
         if (localise != "none" && fusion != "max")
         {
@@ -42,19 +34,26 @@ internal static class StudyJson
         return rerank == "-" ? name : $"{name}, {rerank}";
     }
 
-    // A head measured from a file named after the model that serves it (e.g. "rmac + resnet18-rmac-street", from
-    // the shipped resnet18-rmac-street.head) is named as that model; any other head keeps its "pooling + file" name.
-    private static string HeadModelName(string space)
+    // The served model of a space. A head measured from a file named after the model that serves it (e.g.
+    // "rmac + resnet18-rmac-street", from the shipped resnet18-rmac-street.head) is named as that model; any other
+    // head keeps its "pooling + file" name.
+    private static string ModelName(string space)
     {
         var plus = space.IndexOf(" + ", StringComparison.Ordinal);
-        if (plus < 0)
+        if (plus >= 0 && space[(plus + 3)..] is var head && head.StartsWith(ModelName(space[..plus]) + "-", StringComparison.Ordinal))
         {
-            return space;
+            return head;
         }
 
-        var served = SeriesName(space[..plus], "none", "max", "-")[..^", none".Length];
-        var head = space[(plus + 3)..];
-        return head.StartsWith(served + "-", StringComparison.Ordinal) ? head : space;
+        return space switch
+        {
+            "avg" => "resnet18",
+            "gem" => "resnet18-gem",
+            "rmac" => "resnet18-rmac",
+            "salient" => "resnet18 salient window",
+            "avg + head" => "resnet18 + head",
+            _ => space,
+        };
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ public sealed class StudyJsonTests
     [InlineData("rmac + resnet18-rmac-street", "thorough", "max", "-", "resnet18-rmac-street, thorough")]
     [InlineData("rmac + street", "fast", "max", "-", "rmac + street, fast")]
     [InlineData("gem + resnet18-rmac-street", "none", "max", "-", "gem + resnet18-rmac-street, none")]
+    [InlineData("avg + head", "none", "max", "-", "resnet18 + head, none")]
     public void SeriesName_NamesTheServedModelAndOnlyWhatTheGatewayDoesNotDoByDefault(string space, string localise, string fusion, string rerank, string expected)
     {
         Assert.Equal(expected, StudyJson.SeriesName(space, localise, fusion, rerank));
