@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Placement;
 using OutfitFinder.Core.Extraction;
@@ -20,6 +21,13 @@ namespace OutfitFinder.Grains.Hosting;
 /// <summary>The one place that turns a plain silo into an OutfitFinder silo.</summary>
 public static class SiloBuilderExtensions
 {
+    /// <summary>
+    /// Grain locations each silo caches. Orleans sizes its directory caches' tables for this many entries up front (two
+    /// tables of 9 MiB at its default of 1,000,000); a cluster holds catalogs, shards, replicas, extractors and jobs,
+    /// thousands of grains rather than millions, and a location missing from the cache is only looked up again.
+    /// </summary>
+    public const int GrainDirectoryCacheSize = 100_000;
+
     /// <summary>
     /// Adds the grains' services (storage, models, batching, GPU-preferring placement) and the
     /// silo's <c>gpu</c> metadata, all configured from <paramref name="configuration"/> (not from
@@ -41,6 +49,7 @@ public static class SiloBuilderExtensions
         silo.AddOutfitFinderDashboard(configuration);
 
         var services = silo.Services;
+        services.Configure<GrainDirectoryOptions>(directory => directory.CacheSize = GrainDirectoryCacheSize);
         services.AddOutfitFinderStorage(configuration);
         services.AddOutfitFinderImageLimits(configuration);
 
