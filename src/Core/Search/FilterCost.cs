@@ -11,17 +11,18 @@ namespace OutfitFinder.Core.Search;
 /// shard grows (1/√n), which is why a fixed fraction was right only at the size it was measured at.</para>
 /// <para>Worked example with K = <see cref="WalkToScanCost"/> = 5 and ef 64: at n = 100,000 the scan wins below
 /// √(5·64·100,000) ≈ 5,657 matching rows (5.7 %); at n = 1,000,000 below ≈ 17,900 (1.8 %).</para>
-/// <para>K is calibrated by <c>outfit bench filter --metadata</c> at two shard sizes (docs/benchmarks.md, "Filtered
-/// search"): each size's measured crossover m* gives K = m*² / (ef·n). On a busy 2-core machine 30,000 rows gave 9.7
-/// and 100,000 gave 2.7; K is their geometric mean. Recall does not depend on the pick: the scan is exact and the
-/// walk measured ≥ 0.988 recall@20 at every share.</para>
+/// <para>K is calibrated by <c>outfit bench filter --metadata</c> (docs/benchmarks.md, "Filtered search"): each size's
+/// measured crossover m* gives K = m*² / (ef·n). On a busy 2-core machine 30,000 rows gave 9.7 and 100,000 gave 2.7;
+/// K was set to their geometric mean, and a million rows on a quiet machine then gave 4.6 and 3.9 at ef 64 and 3.0
+/// at ef 128 (crossover at 15,700–17,100 rows against the 17,900 predicted). Recall does not depend on the pick: the
+/// scan is exact and the walk goes on until it holds ef matching rows.</para>
 /// </remarks>
 public static class FilterCost
 {
     /// <summary>
     /// K of the model: a walk's cost per row it keeps, over a scan's cost per row it scores, with the walk's extra
     /// rows per kept row folded in. Measured (see the class remarks): the geometric mean of 2.73 (100,000 rows) and
-    /// 9.69 (30,000 rows).
+    /// 9.69 (30,000 rows); a million rows gave 3.0–4.6.
     /// </summary>
     public const double WalkToScanCost = 5.0;
 
