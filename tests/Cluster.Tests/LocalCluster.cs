@@ -112,6 +112,20 @@ public abstract class LocalCluster : IAsyncLifetime
         ? Directory.GetFiles(Path.Combine(_run, "logs")).Select(file => $"--- {Path.GetFileName(file)}\n{string.Join("\n", File.ReadLines(file).TakeLast(15))}")
         : []);
 
+    /// <summary>The gateway's log lines that contain <paramref name="text"/>, each with the lines after it (an exception's).</summary>
+    public string GatewayLogLines(string text, int following)
+    {
+        var log = Path.Combine(_run, "logs", "gateway.log");
+        if (!File.Exists(log))
+        {
+            return $"(no {log})";
+        }
+
+        var lines = File.ReadAllLines(log);
+        return string.Join("\n", lines.Select((line, i) => (line, i)).Where(pair => pair.line.Contains(text, StringComparison.Ordinal))
+            .SelectMany(pair => lines.Skip(pair.i).Take(1 + following)));
+    }
+
     private string? MissingStore() => _provider switch
     {
         "redis" when !OnPath("redis-server") && !OnPath("apt-get") =>

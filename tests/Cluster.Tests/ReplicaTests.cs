@@ -61,6 +61,11 @@ public sealed class ReplicaTests(RedisCluster cluster, ITestOutputHelper output)
         var partial = answers.Count(answer => answer.Ok && answer.Partial);
         output.WriteLine($"{answers.Count} searches: {failed} failed, {partial} partial, {answers.Count(a => a.Stale)} from a replica, "
             + $"largest lag {answers.Where(a => a.Ok).Max(a => a.LagMs):F0} ms");
+        if (failed + partial > 0)
+        {
+            output.WriteLine(cluster.GatewayLogLines("gave no answer", following: 4));
+        }
+
         Assert.Equal(0, failed);
         Assert.Equal(0, partial);
         // Every answer whose lag is shorter than the time since the write was acknowledged holds it, and the search

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using Orleans.Networking.Shared;
+using Orleans.Runtime.Messaging;
 using OutfitFinder.Core.Search;
 using OutfitFinder.Core.Telemetry;
 using OutfitFinder.Gateway.Hosting;
@@ -27,10 +29,20 @@ public sealed record FanOutResult(IReadOnlyList<ShardHit> Hits, bool Partial, in
 /// asks one of them, in turns, and asks the next when the first fails or has not answered within the hedge delay
 /// (<see cref="HedgePolicy"/>). The first answer wins and the others are cancelled; a shard is missing only when no
 /// copy answered before the deadline.
+/// <para>When every copy failed at once with a transport error (the connection to a silo that has just died, before
+/// membership has noticed), the shard is asked again, up to <see cref="TransientRetryRounds"/> more rounds a short
+/// backoff apart, while the deadline allows: the client has by then routed around the dead connection, and a shard
+/// with a live copy answers instead of making the result partial. An error a grain threw itself is not retried.</para>
 /// </remarks>
 public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<HedgingOptions> hedging,
     ILogger<SearchFanOut> logger)
 {
+    /// <summary>More rounds over a shard's copies after all of them failed with a transport error.</summary>
+    internal const int TransientRetryRounds = 2;
+
+    /// <summary>The wait before retry round r is r times this.</summary>
+    internal static readonly TimeSpan TransientRetryBackoff = TimeSpan.FromMilliseconds(100);
+
     private readonly ConcurrentDictionary<string, HedgePolicy> _policies = new(StringComparer.Ordinal);
 
     public async Task<FanOutResult> SearchAsync(CatalogDefinition catalog, float[] vector, int k, string? category, CancellationToken cancellationToken) =>
@@ -87,6 +99,7 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
         using var losers = CancellationTokenSource.CreateLinkedTokenSource(deadline);
         var running = new Dictionary<Task<ShardReplicaAnswer>, int>();
         var next = 0;
+        var round = 0;
         Exception? lastFailure = null;
         try
         {
@@ -133,7 +146,21 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
                 }
                 else if (running.Count == 0)
                 {
-                    break;
+                    if (round == TransientRetryRounds || !IsTransportFailure(lastFailure))
+                    {
+                        break;
+                    }
+
+                    round++;
+                    await Task.Delay(TransientRetryBackoff * round, losers.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (deadline.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    order = policy.Order(copies, Stopwatch.GetTimestamp());
+                    next = 0;
+                    Ask();
                 }
             }
 
@@ -152,6 +179,15 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
             running.Add(AskCopyAsync(catalog, shard, copy, query, losers.Token), copy);
         }
     }
+
+    /// <summary>
+    /// Whether a copy's call failed on the way rather than in the grain: the message was rejected (its silo is
+    /// unavailable) or the connection it took failed. Such a failure says nothing about the shard's other copies, and
+    /// the same call a moment later takes another route.
+    /// </summary>
+    internal static bool IsTransportFailure(Exception? failure) =>
+        failure is OrleansMessageRejectionException or ConnectionFailedException or SocketConnectionException or GatewayTooBusyException
+            or ClientNotAvailableException;
 
     /// <summary>Copy 0 is the shard's writer, whose answer is current (lag -1); copy r ≥ 1 is read replica r.</summary>
     private async Task<ShardReplicaAnswer> AskCopyAsync(string catalog, int shard, int copy, ShardQuery query, CancellationToken cancellationToken)
