@@ -36,6 +36,22 @@ public sealed class SearchFanOutTests
     }
 
     [Fact]
+    public async Task Search_IsWhole_WhenTheLiveCopysFirstCallIsNeverAnswered_AndTheOtherCopyIsUnreachable()
+    {
+        // The moment after a silo dies: the writer's silo refuses connections, and the call that was in flight to the
+        // replica through the dead connection never comes back. The same call sent again is answered.
+        var grains = new ScriptedCopies();
+        grains.FailFirst(ShardKeys.For(Catalog, 0), new SiloUnavailableException("silo died"), times: int.MaxValue);
+        grains.HangFirst(ShardKeys.ForReplica(Catalog, 0, 1), times: 1);
+
+        var result = await FanOut(grains).SearchAsync(TwoShardsTwoCopies, [1f, 0f], 4, null, CancellationToken.None);
+
+        Assert.False(result.Partial);
+        Assert.Contains(result.Hits, hit => hit.ProductId == $"{ShardKeys.ForReplica(Catalog, 0, 1)}-hit");
+        Assert.Equal(2, grains.Calls(ShardKeys.ForReplica(Catalog, 0, 1)));
+    }
+
+    [Fact]
     public async Task Search_IsPartial_WithoutRetrying_WhenTheShardsOwnCodeFails()
     {
         // An error the grain threw itself says the same on every copy and every round: asked once per copy, then missing.
@@ -78,6 +94,7 @@ public sealed class SearchFanOutTests
     {
         private readonly ConcurrentDictionary<string, (Exception Failure, int Times)> _failures = new(StringComparer.Ordinal);
         private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, int> _hangs = new(StringComparer.Ordinal);
 
         public ScriptedCopies()
         {
@@ -90,6 +107,9 @@ public sealed class SearchFanOutTests
         public IGrainFactory Factory { get; }
 
         public void FailFirst(string key, Exception failure, int times) => _failures[key] = (failure, times);
+
+        /// <summary>The first <paramref name="times"/> calls to the copy are never answered.</summary>
+        public void HangFirst(string key, int times) => _hangs[key] = times;
 
         public int Calls(string key) => _calls.GetValueOrDefault(key);
 
@@ -112,6 +132,11 @@ public sealed class SearchFanOutTests
         private Task<List<ShardHit>> Answer(string key)
         {
             var call = _calls.AddOrUpdate(key, 1, (_, calls) => calls + 1);
+            if (_hangs.TryGetValue(key, out var hangs) && call <= hangs)
+            {
+                return new TaskCompletionSource<List<ShardHit>>().Task;
+            }
+
             if (_failures.TryGetValue(key, out var failure) && call <= failure.Times)
             {
                 return Task.FromException<List<ShardHit>>(failure.Failure);

@@ -29,18 +29,20 @@ public sealed record FanOutResult(IReadOnlyList<ShardHit> Hits, bool Partial, in
 /// asks one of them, in turns, and asks the next when the first fails or has not answered within the hedge delay
 /// (<see cref="HedgePolicy"/>). The first answer wins and the others are cancelled; a shard is missing only when no
 /// copy answered before the deadline.
-/// <para>When every copy failed at once with a transport error (the connection to a silo that has just died, before
-/// membership has noticed), the shard is asked again, up to <see cref="TransientRetryRounds"/> more rounds a short
-/// backoff apart, while the deadline allows: the client has by then routed around the dead connection, and a shard
-/// with a live copy answers instead of making the result partial. An error a grain threw itself is not retried.</para>
+/// <para>After every copy has been asked, the shard's copies are asked again in the same turns, up to
+/// <see cref="TransientRetryRounds"/> more rounds, while the deadline allows: after the hedge delay when none has
+/// answered, and after a short backoff (longer each round) when the last one failed with a transport error. Both
+/// happen in the moment after a silo dies, before membership has noticed: a call to a copy there fails at once
+/// (connection refused), and a call that was in flight through the dead connection may never be answered, although
+/// the same call sent again takes another route. An error a grain threw itself is not retried.</para>
 /// </remarks>
 public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<HedgingOptions> hedging,
     ILogger<SearchFanOut> logger)
 {
-    /// <summary>More rounds over a shard's copies after all of them failed with a transport error.</summary>
+    /// <summary>More rounds over a shard's copies after each has been asked once without an answer.</summary>
     internal const int TransientRetryRounds = 2;
 
-    /// <summary>The wait before retry round r is r times this.</summary>
+    /// <summary>After a transport failure in retry round r, the next ask waits r times this.</summary>
     internal static readonly TimeSpan TransientRetryBackoff = TimeSpan.FromMilliseconds(100);
 
     private readonly ConcurrentDictionary<string, HedgePolicy> _policies = new(StringComparer.Ordinal);
@@ -98,30 +100,38 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
         var order = policy.Order(copies, started);
         using var losers = CancellationTokenSource.CreateLinkedTokenSource(deadline);
         var running = new Dictionary<Task<ShardReplicaAnswer>, int>();
+        // Asks made so far; ask n goes to order[n % copies], so later rounds ask the copies again in the same turns.
         var next = 0;
-        var round = 0;
+        var limit = order.Count * (1 + TransientRetryRounds);
+        Task? backoff = null;
         Exception? lastFailure = null;
         try
         {
             Ask();
             while (true)
             {
-                // Wait for an answer, or for the hedge delay when another copy is left to ask.
-                var hedge = hedging.Value.Enabled && next < order.Count
-                    ? Task.Delay(policy.Delay, losers.Token)
-                    : Task.Delay(Timeout.Infinite, losers.Token);
-                var done = await Task.WhenAny([.. running.Keys, hedge]);
+                // Wait for an answer; for the backoff after a transport failure; else for the hedge delay while asks are left.
+                var wait = backoff
+                    ?? (hedging.Value.Enabled && next < limit ? Task.Delay(policy.Delay, losers.Token) : Task.Delay(Timeout.Infinite, losers.Token));
+                var done = await Task.WhenAny([.. running.Keys, wait]);
                 if (deadline.IsCancellationRequested)
                 {
                     break;
                 }
 
-                if (done == hedge)
+                if (done == wait)
                 {
-                    // Too slow: the copies asked so far go last for a while, and the next one is asked too.
-                    foreach (var slow in running.Values)
+                    if (wait == backoff)
                     {
-                        policy.MarkSuspect(slow, Stopwatch.GetTimestamp());
+                        backoff = null;
+                    }
+                    else
+                    {
+                        // Too slow: the copies asked so far go last for a while, and the next one is asked too.
+                        foreach (var slow in running.Values)
+                        {
+                            policy.MarkSuspect(slow, Stopwatch.GetTimestamp());
+                        }
                     }
 
                     Ask();
@@ -144,23 +154,14 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
                     // A failed copy is replaced at once, hedging or not.
                     Ask();
                 }
-                else if (running.Count == 0)
+                else if (next < limit && IsTransportFailure(lastFailure))
                 {
-                    if (round == TransientRetryRounds || !IsTransportFailure(lastFailure))
-                    {
-                        break;
-                    }
-
-                    round++;
-                    await Task.Delay(TransientRetryBackoff * round, losers.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                    if (deadline.IsCancellationRequested)
-                    {
-                        break;
-                    }
-
-                    order = policy.Order(copies, Stopwatch.GetTimestamp());
-                    next = 0;
-                    Ask();
+                    // Every copy has been asked: ask again after a short wait, longer each round.
+                    backoff ??= Task.Delay(TransientRetryBackoff * (next / order.Count), losers.Token);
+                }
+                else if (running.Count == 0 && backoff is null)
+                {
+                    break;
                 }
             }
 
@@ -175,7 +176,7 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
 
         void Ask()
         {
-            var copy = order[next++];
+            var copy = order[next++ % order.Count];
             running.Add(AskCopyAsync(catalog, shard, copy, query, losers.Token), copy);
         }
     }
