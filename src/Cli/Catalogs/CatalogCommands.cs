@@ -132,6 +132,8 @@ internal static class CatalogCommands
         yield return ("Metric", info.Metric ?? "");
         yield return ("Dimension", info.Dimension.ToString(culture));
         yield return ("Shards", info.Shards.ToString(culture));
+        yield return ("Replicas", info.Replicas.ToString(culture));
+        yield return ("Localise", info.Localise ?? "");
         yield return ("Products", info.Products.ToString(culture));
         yield return ("Images", info.Images.ToString(culture));
         if (info.Fields is { Count: > 0 } fields)

@@ -30,7 +30,9 @@ internal sealed record CatalogInfo(
     int Shards,
     long Products,
     long Images,
-    IReadOnlyDictionary<string, string>? Fields = null);
+    IReadOnlyDictionary<string, string>? Fields = null,
+    int Replicas = 1,
+    string? Localise = null);
 
 /// <summary>Body of <c>POST /v1/catalogs/{catalog}/search</c>, best hit first.</summary>
 internal sealed record SearchResponse(IReadOnlyList<SearchHit> Results, bool Partial, double TookMs);

@@ -6,7 +6,7 @@ namespace OutfitFinder.Cli.Tests.Catalogs;
 public sealed class CatalogCommandsTests
 {
     private const string ShoesCatalog =
-        """{"name":"shoes","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3456}""";
+        """{"name":"shoes","model":"resnet18","metric":"cosine","dimension":512,"shards":4,"products":1200,"images":3456,"replicas":2,"localise":"fast"}""";
 
     [Fact]
     public async Task Create_PutsTheGivenSettings_AndReportsCreated()
@@ -143,7 +143,7 @@ public sealed class CatalogCommandsTests
         Assert.Equal("/v1/catalogs/shoes", request.PathAndQuery);
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(
-            ["Name shoes", "Model resnet18", "Metric cosine", "Dimension 512", "Shards 4", "Products 1200", "Images 3456"],
+            ["Name shoes", "Model resnet18", "Metric cosine", "Dimension 512", "Shards 4", "Replicas 2", "Localise fast", "Products 1200", "Images 3456"],
             ConsoleTable.GridLines(result.Output));
     }
 

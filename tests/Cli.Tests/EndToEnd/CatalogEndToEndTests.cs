@@ -14,7 +14,7 @@ public sealed class CatalogEndToEndTests(GatewayFixture gateway) : IClassFixture
         Assert.Equal((0, "Created catalog e2e-show.\n"), (created.ExitCode, created.Output));
         Assert.Equal(0, shown.ExitCode);
         Assert.Equal(
-            ["Name e2e-show", "Model resnet18-rmac-street", "Metric cosine", "Dimension 512", "Shards 2", "Products 0", "Images 0"],
+            ["Name e2e-show", "Model resnet18-rmac-street", "Metric cosine", "Dimension 512", "Shards 2", "Replicas 1", "Localise thorough", "Products 0", "Images 0"],
             ConsoleTable.GridLines(shown.Output));
     }
 
