@@ -258,6 +258,21 @@ public static class ShardSnapshotCodec
         BinaryPrimitives.WriteInt64LittleEndian(span[24..], header.ImageCount);
     }
 
+    /// <summary>Reads only a snapshot's header (its first bytes), for a reader that needs its generation, not its products.</summary>
+    /// <exception cref="InvalidDataException">The stream does not start with a shard snapshot header this build reads.</exception>
+    public static async Task<ShardSnapshotHeader> ReadHeaderAsync(Stream source, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var bytes = new byte[HeaderBytes];
+        var read = await source.ReadAtLeastAsync(bytes, HeaderBytes, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read < HeaderBytes || !bytes.AsSpan().StartsWith(Magic))
+        {
+            throw new InvalidDataException("Not a shard snapshot: the stream does not start with the \"OFSS\" header.");
+        }
+
+        return ReadHeader(bytes);
+    }
+
     private static ShardSnapshotHeader ReadHeader(ReadOnlySpan<byte> span)
     {
         var version = BinaryPrimitives.ReadUInt16LittleEndian(span[4..]);

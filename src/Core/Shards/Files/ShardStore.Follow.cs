@@ -79,7 +79,10 @@ public sealed partial class ShardStore
             var source = await _store.OpenReadAsync(LogPath(CurrentGeneration), cancellationToken).ConfigureAwait(false);
             if (source is null)
             {
-                if (moved || _followOffset > 0)
+                // Missing: either nothing has been written to it yet, or a snapshot covered it and it was deleted. Two
+                // compactions between two reads delete this generation and the next, so the next one's absence
+                // proves nothing: the snapshot's generation says which.
+                if (moved || _followOffset > 0 || await SnapshotCoversAsync(CurrentGeneration, cancellationToken).ConfigureAwait(false))
                 {
                     throw new ShardFollowLostException(
                         $"Shard '{Folder}': log generation {CurrentGeneration} was deleted before it was read to its end.");
@@ -109,6 +112,21 @@ public sealed partial class ShardStore
 
         CurrentLogBytes = _followOffset;
         return new ShardLogTail(records, CurrentGeneration, _followOffset);
+    }
+
+    /// <summary>Whether the snapshot holds every record of <paramref name="generation"/> (its replay generation is later).</summary>
+    private async Task<bool> SnapshotCoversAsync(long generation, CancellationToken cancellationToken)
+    {
+        var source = await _store.OpenReadAsync(SnapshotPath, cancellationToken).ConfigureAwait(false);
+        if (source is null)
+        {
+            return false;
+        }
+
+        await using (source.ConfigureAwait(false))
+        {
+            return (await ShardSnapshotCodec.ReadHeaderAsync(source, cancellationToken).ConfigureAwait(false)).ReplayFromGeneration > generation;
+        }
     }
 
     private async Task<bool> ExistsAsync(string path, CancellationToken cancellationToken)

@@ -205,6 +205,36 @@ public sealed class ShardStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadNewRecordsAsync_SaysTheFollowerIsLost_WhenTwoCompactionsDeletedTheGenerationItWaitedOn()
+    {
+        // A follower idle at the writer's generation, not yet written; the writer then appends and compacts twice
+        // before the follower reads again: that generation and the next are written, covered and deleted, and the
+        // newest has no record yet. The follower must learn it lost its place, not wait on a generation that is gone.
+        var writer = Store();
+        var (state, _) = await OpenAsync(writer);
+        var follower = Store();
+        await follower.OpenForFollowingAsync((_, _) => { }, CancellationToken.None);
+        Assert.Empty((await follower.ReadNewRecordsAsync(CancellationToken.None)).Records);
+
+        for (var round = 0; round < 2; round++)
+        {
+            var record = Upsert($"p{round}", 1, seed: round);
+            await writer.AppendAsync([record], CancellationToken.None);
+            state.Apply(record);
+            await CompactAsync(writer, state.Copy());
+        }
+
+        await Assert.ThrowsAsync<ShardFollowLostException>(() => follower.ReadNewRecordsAsync(CancellationToken.None));
+
+        // Opened again, it holds both products from the snapshot and waits on the newest generation as it should.
+        var products = new List<string>();
+        var fresh = Store();
+        await fresh.OpenForFollowingAsync((product, _) => products.Add(product.ProductId), CancellationToken.None);
+        Assert.Equal(["p0", "p1"], products);
+        Assert.Empty((await fresh.ReadNewRecordsAsync(CancellationToken.None)).Records);
+    }
+
+    [Fact]
     public async Task WriteSnapshotAsync_WritesTheCodecsBytes_FromAProductListWithVectorsFetchedAsWritten()
     {
         var store = Store();
