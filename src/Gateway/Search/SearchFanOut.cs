@@ -29,21 +29,26 @@ public sealed record FanOutResult(IReadOnlyList<ShardHit> Hits, bool Partial, in
 /// asks one of them, in turns, and asks the next when the first fails or has not answered within the hedge delay
 /// (<see cref="HedgePolicy"/>). The first answer wins and the others are cancelled; a shard is missing only when no
 /// copy answered before the deadline.
-/// <para>After every copy has been asked, the shard's copies are asked again in the same turns, up to
-/// <see cref="TransientRetryRounds"/> more rounds, while the deadline allows: after the hedge delay when none has
-/// answered, and after a short backoff (longer each round) when the last one failed with a transport error. Both
-/// happen in the moment after a silo dies, before membership has noticed: a call to a copy there fails at once
-/// (connection refused), and a call that was in flight through the dead connection may never be answered, although
-/// the same call sent again takes another route. An error a grain threw itself is not retried.</para>
+/// <para>Two things happen in the moment after a silo dies, before the client has routed around it: a call to a copy
+/// there, or through it as the client's gateway, fails at once (connection refused), and a call that was in flight
+/// through the dead connection may never be answered, although the same call sent again takes another route. So a
+/// hedge may ask each copy a second time, in the same turns; and once every copy has been asked and one failed with
+/// a transport error, every copy is asked again, up to <see cref="TransientRetryRounds"/> rounds whose waits double
+/// from <see cref="TransientRetryBackoff"/>, while the deadline allows. An error a grain threw itself is not
+/// retried.</para>
 /// </remarks>
 public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayOptions> options, IOptions<HedgingOptions> hedging,
     ILogger<SearchFanOut> logger)
 {
-    /// <summary>More rounds over a shard's copies after each has been asked once without an answer.</summary>
-    internal const int TransientRetryRounds = 2;
+    /// <summary>More rounds over a shard's copies after every copy was asked and one could not be reached.</summary>
+    internal const int TransientRetryRounds = 4;
 
-    /// <summary>After a transport failure in retry round r, the next ask waits r times this.</summary>
-    internal static readonly TimeSpan TransientRetryBackoff = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// The wait before the first retry round; it doubles each round (250, 500, 1,000, 2,000 ms: the rounds start 0.25,
+    /// 0.75, 1.75 and 3.75 s after the first failure), because a client's route around a dead silo takes a second or
+    /// two to change, and the default deadline is 5 s.
+    /// </summary>
+    internal static readonly TimeSpan TransientRetryBackoff = TimeSpan.FromMilliseconds(250);
 
     private readonly ConcurrentDictionary<string, HedgePolicy> _policies = new(StringComparer.Ordinal);
 
@@ -100,9 +105,10 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
         var order = policy.Order(copies, started);
         using var losers = CancellationTokenSource.CreateLinkedTokenSource(deadline);
         var running = new Dictionary<Task<ShardReplicaAnswer>, int>();
-        // Asks made so far; ask n goes to order[n % copies], so later rounds ask the copies again in the same turns.
+        // Asks made so far; ask n goes to order[n % copies]. A hedge may ask each copy a second time; retry rounds
+        // after transport failures ask every copy again.
         var next = 0;
-        var limit = order.Count * (1 + TransientRetryRounds);
+        var round = 0;
         Task? backoff = null;
         Exception? lastFailure = null;
         try
@@ -110,28 +116,33 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
             Ask();
             while (true)
             {
-                // Wait for an answer; for the backoff after a transport failure; else for the hedge delay while asks are left.
+                // Wait for an answer; for the backoff before a retry round; else for the hedge delay while a hedge is left.
                 var wait = backoff
-                    ?? (hedging.Value.Enabled && next < limit ? Task.Delay(policy.Delay, losers.Token) : Task.Delay(Timeout.Infinite, losers.Token));
+                    ?? (hedging.Value.Enabled && next < 2 * order.Count ? Task.Delay(policy.Delay, losers.Token) : Task.Delay(Timeout.Infinite, losers.Token));
                 var done = await Task.WhenAny([.. running.Keys, wait]);
                 if (deadline.IsCancellationRequested)
                 {
                     break;
                 }
 
+                if (done == wait && wait == backoff)
+                {
+                    backoff = null;
+                    round++;
+                    foreach (var _ in order)
+                    {
+                        Ask();
+                    }
+
+                    continue;
+                }
+
                 if (done == wait)
                 {
-                    if (wait == backoff)
+                    // Too slow: the copies asked so far go last for a while, and the next one is asked too.
+                    foreach (var slow in running.Values)
                     {
-                        backoff = null;
-                    }
-                    else
-                    {
-                        // Too slow: the copies asked so far go last for a while, and the next one is asked too.
-                        foreach (var slow in running.Values)
-                        {
-                            policy.MarkSuspect(slow, Stopwatch.GetTimestamp());
-                        }
+                        policy.MarkSuspect(slow, Stopwatch.GetTimestamp());
                     }
 
                     Ask();
@@ -154,10 +165,11 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
                     // A failed copy is replaced at once, hedging or not.
                     Ask();
                 }
-                else if (next < limit && IsTransportFailure(lastFailure))
+                else if (round < TransientRetryRounds && IsTransportFailure(lastFailure))
                 {
-                    // Every copy has been asked: ask again after a short wait, longer each round.
-                    backoff ??= Task.Delay(TransientRetryBackoff * (next / order.Count), losers.Token);
+                    // Every copy has been asked and this one could not be reached: ask them all again after a wait that
+                    // doubles each round, so the rounds span most of the deadline.
+                    backoff ??= Task.Delay(TransientRetryBackoff * (1 << round), losers.Token);
                 }
                 else if (running.Count == 0 && backoff is null)
                 {
