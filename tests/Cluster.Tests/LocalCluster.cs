@@ -75,7 +75,11 @@ public abstract class LocalCluster : IAsyncLifetime
         try
         {
             Directory.Delete(SourceFolder, recursive: true);
-            Directory.Delete(_run, recursive: true);
+            // OUTFIT_KEEP_CLUSTER_RUN=1 keeps the run's folder (every process's log) for reading after a failure.
+            if (Environment.GetEnvironmentVariable("OUTFIT_KEEP_CLUSTER_RUN") != "1")
+            {
+                Directory.Delete(_run, recursive: true);
+            }
         }
         catch (IOException)
         {

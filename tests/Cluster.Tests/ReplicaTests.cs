@@ -63,7 +63,7 @@ public sealed class ReplicaTests(RedisCluster cluster, ITestOutputHelper output)
             + $"largest lag {answers.Where(a => a.Ok).Max(a => a.LagMs):F0} ms");
         if (failed + partial > 0)
         {
-            output.WriteLine(cluster.GatewayLogLines("gave no answer", following: 4));
+            output.WriteLine(cluster.GatewayLogLines("gave no answer", following: 1));
         }
 
         Assert.Equal(0, failed);

@@ -111,6 +111,7 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
         var round = 0;
         Task? backoff = null;
         Exception? lastFailure = null;
+        var failures = new List<CopyFailure>();
         try
         {
             Ask();
@@ -159,6 +160,7 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
                 }
 
                 lastFailure = finished.Exception?.GetBaseException();
+                failures.Add(new CopyFailure(copy, Stopwatch.GetElapsedTime(started).TotalMilliseconds, lastFailure));
                 policy.MarkSuspect(copy, Stopwatch.GetTimestamp());
                 if (next < order.Count)
                 {
@@ -177,7 +179,7 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
                 }
             }
 
-            LogShardFailed(lastFailure, catalog, shard, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogShardFailed(lastFailure, catalog, shard, Stopwatch.GetElapsedTime(started).TotalMilliseconds, running.Count, Describe(failures));
             return null;
         }
         finally
@@ -215,8 +217,28 @@ public sealed partial class SearchFanOut(IGrainFactory grains, IOptions<GatewayO
             .WaitAsync(cancellationToken);
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Shard {Catalog}/{Shard} gave no answer from any copy after {ElapsedMs:F0} ms; the result is partial")]
-    private partial void LogShardFailed(Exception? exception, string catalog, int shard, double elapsedMs);
+    /// <summary>One ask of a shard's copy that failed: which copy, when (ms after the shard was first asked), and why.</summary>
+    private sealed record CopyFailure(int Copy, double AtMs, Exception? Error);
+
+    /// <summary>
+    /// Every failed ask, in order, one line each: an operator reading a partial answer needs to see which copies failed
+    /// and how (a copy that failed on the way and one whose grain threw are fixed differently), not only the last error.
+    /// </summary>
+    private static string Describe(List<CopyFailure> failures) =>
+        failures.Count == 0
+            ? "none (no copy answered before the deadline)"
+            : string.Join("; ", failures.Select(failure =>
+                $"{(failure.Copy == 0 ? "writer" : $"replica {failure.Copy}")} at {failure.AtMs:F0} ms: {failure.Error?.GetType().Name}: {FirstLine(failure.Error?.Message)}"));
+
+    private static string FirstLine(string? message)
+    {
+        var line = (message ?? "").Split('\n', 2)[0].Trim();
+        return line.Length <= 160 ? line : line[..160] + "…";
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning,
+        Message = "Shard {Catalog}/{Shard} gave no answer from any copy after {ElapsedMs:F0} ms; the result is partial. Asks still running: {Running}; failed asks: {Failures}")]
+    private partial void LogShardFailed(Exception? exception, string catalog, int shard, double elapsedMs, int running, string failures);
 }
 
 /// <summary>No shard of a catalog answered: the search cannot say anything.</summary>
