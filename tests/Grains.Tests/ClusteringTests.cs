@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.GrainDirectory;
 using Orleans.Messaging;
 using OutfitFinder.Grains.Hosting;
 
@@ -87,6 +88,41 @@ public sealed class ClusteringTests
         });
 
         Assert.Equal(assembly, Implementation<IGatewayListProvider>(services));
+    }
+
+    /// <summary>The assembly of the default grain directory (built, not connected); null when the silos keep Orleans' own.</summary>
+    private static string? DefaultGrainDirectory(IServiceCollection services)
+    {
+        using var provided = services.BuildServiceProvider();
+        return provided.GetKeyedService<IGrainDirectory>(GrainDirectoryAttribute.DEFAULT_GRAIN_DIRECTORY)?.GetType().Assembly.GetName().Name;
+    }
+
+    [Theory]
+    [InlineData("Redis", null, "Orleans.GrainDirectory.Redis")]
+    [InlineData("Kubernetes", "Redis", "Orleans.GrainDirectory.Redis")]
+    [InlineData("AzureStorage", null, null)]
+    [InlineData("Localhost", null, null)]
+    [InlineData("Redis", null, null, "false")]
+    public void Silo_KeepsTheGrainDirectoryInRedis_WhenMembershipIsThere(string provider, string? kubernetesMembership, string? assembly,
+        string? grainDirectorySetting = null)
+    {
+        // A directory outside the silos lets a gateway find a shard on a live silo while a dead silo's death is
+        // still unconfirmed; with Orleans' own, the entries the dead silo held are out of reach for that time.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cluster:Provider"] = provider,
+            ["Cluster:Kubernetes:Membership"] = kubernetesMembership,
+            ["Cluster:Redis:ConnectionString"] = "127.0.0.1:6379",
+            ["Cluster:AzureStorage:ConnectionString"] = "UseDevelopmentStorage=true",
+        };
+        if (grainDirectorySetting is not null)
+        {
+            settings["Cluster:Redis:GrainDirectory"] = grainDirectorySetting;
+        }
+
+        var services = SiloServices(settings);
+
+        Assert.Equal(assembly, DefaultGrainDirectory(services));
     }
 
     [Fact]

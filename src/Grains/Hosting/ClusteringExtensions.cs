@@ -124,6 +124,16 @@ public static class ClusteringExtensions
         {
             case ClusterProvider.Redis:
                 silo.UseRedisClustering(redis => redis.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis.ConnectionString!));
+                // The grain directory (which silo runs each shard, replica and catalog) goes into the same Redis. Orleans'
+                // default directory is spread over the silos themselves: when a silo dies, the entries it held can be
+                // looked up nowhere until membership declares it dead (some ten seconds), so a gateway that had not
+                // cached a shard's address could not reach it — though the shard runs on a live silo and a search needs
+                // it. Entries in Redis outlive any silo; those of a dead silo are dropped once it is declared dead.
+                if (cluster.Redis.GrainDirectory)
+                {
+                    silo.UseRedisGrainDirectoryAsDefault(redis => redis.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis.ConnectionString!));
+                }
+
                 break;
             case ClusterProvider.AzureStorage:
                 silo.UseAzureStorageClustering(table =>

@@ -125,6 +125,14 @@ public sealed class RedisClusterOptions
     /// Required with the <c>Redis</c> provider. Default: none.
     /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Whether the silos keep the grain directory (which silo runs each shard, replica and catalog) in the same
+    /// Redis. It keeps every live shard reachable while a dead silo's death is still unconfirmed, at the cost of
+    /// Redis becoming needed to activate grains (see docs/architecture.md). False keeps Orleans' own directory,
+    /// spread over the silos. Default: true.
+    /// </summary>
+    public bool GrainDirectory { get; set; } = true;
 }
 
 /// <summary>The <c>AzureStorage</c> membership store. Bound from <c>Cluster:AzureStorage</c>.</summary>
