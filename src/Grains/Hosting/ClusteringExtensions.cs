@@ -78,7 +78,7 @@ public static class ClusteringExtensions
                 switch (cluster.MembershipStore)
                 {
                     case ClusterProvider.Redis:
-                        client.UseRedisClustering(redis => redis.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis.ConnectionString!));
+                        client.UseRedisClustering(redis => redis.ConfigurationOptions = RedisOptions(cluster));
                         break;
                     case ClusterProvider.AzureStorage:
                         client.UseAzureStorageClustering(table =>
@@ -123,7 +123,7 @@ public static class ClusteringExtensions
         switch (cluster.MembershipStore)
         {
             case ClusterProvider.Redis:
-                silo.UseRedisClustering(redis => redis.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis.ConnectionString!));
+                silo.UseRedisClustering(redis => redis.ConfigurationOptions = RedisOptions(cluster));
                 // The grain directory (which silo runs each shard, replica and catalog) goes into the same Redis. Orleans'
                 // default directory is spread over the silos themselves: when a silo dies, the entries it held can be
                 // looked up nowhere until membership declares it dead (some ten seconds), so a gateway that had not
@@ -131,7 +131,7 @@ public static class ClusteringExtensions
                 // it. Entries in Redis outlive any silo; those of a dead silo are dropped once it is declared dead.
                 if (cluster.Redis.GrainDirectory)
                 {
-                    silo.UseRedisGrainDirectoryAsDefault(redis => redis.ConfigurationOptions = ConfigurationOptions.Parse(cluster.Redis.ConnectionString!));
+                    silo.UseRedisGrainDirectoryAsDefault(redis => redis.ConfigurationOptions = RedisOptions(cluster));
                 }
 
                 break;
@@ -146,6 +146,13 @@ public static class ClusteringExtensions
                 throw NoSetUp(cluster.Provider);
         }
     }
+
+    /// <summary>
+    /// The store's Redis settings, parsed afresh for each user: Orleans' Redis providers each open their own connection
+    /// and may adjust the options they are given.
+    /// </summary>
+    private static ConfigurationOptions RedisOptions(OutfitFinderClusterOptions cluster) =>
+        ConfigurationOptions.Parse(cluster.Redis.ConnectionString!);
 
     private static string FromPodOr(string variable, string fallback) =>
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : fallback;
